@@ -1,0 +1,173 @@
+"""Contract -> check specs: one small function per rule kind, applied in order.
+
+Compilation is pure (no database, no engine). Every rule a contract states yields at least one
+spec, so nothing a producer and consumer agreed on can disappear between the file and the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from dq.contract import Bounds, ColumnRule, Contract, Severity
+from dq.spec import CheckKind, CheckSpec
+
+ColumnCompiler = Callable[[str, ColumnRule], Iterator[CheckSpec]]
+
+
+def compile_contract(contract: Contract) -> tuple[CheckSpec, ...]:
+    """All checks of a contract, schema checks first, names unique."""
+    specs: list[CheckSpec] = [*_schema(contract)]
+    for column, rule in contract.columns.items():
+        for compiler in COLUMN_COMPILERS:
+            specs.extend(compiler(column, rule))
+    specs.extend(_primary_key(contract))
+    specs.extend(_row_count(contract))
+    specs.extend(_freshness(contract))
+    specs.extend(_custom_sql(contract))
+    return tuple(_dedupe(specs))
+
+
+def _spec(name: str, kind: CheckKind, severity: Severity, columns: tuple[str, ...] = (), **args: object) -> CheckSpec:
+    return CheckSpec(name=name, kind=kind, severity=severity, columns=columns, args=args)
+
+
+def _bounds(bounds: Bounds) -> dict[str, float | None]:
+    return {"min": bounds.min, "max": bounds.max}
+
+
+def _schema(contract: Contract) -> Iterator[CheckSpec]:
+    for column, rule in contract.columns.items():
+        yield _spec(f"{column}.exists", CheckKind.column_exists, rule.severity, (column,))
+        if rule.type is not None:
+            yield _spec(f"{column}.type", CheckKind.column_type, rule.severity, (column,), type=rule.type)
+    if contract.extra_columns == "forbid":
+        yield _spec(
+            "schema.no_extra_columns", CheckKind.no_extra_columns, Severity.error, allowed=tuple(contract.columns)
+        )
+
+
+def _not_null(column: str, rule: ColumnRule) -> Iterator[CheckSpec]:
+    if not rule.nullable:
+        yield _spec(f"{column}.not_null", CheckKind.not_null, rule.severity, (column,))
+
+
+def _unique(column: str, rule: ColumnRule) -> Iterator[CheckSpec]:
+    if rule.unique:
+        yield _spec(f"{column}.unique", CheckKind.unique, rule.severity, (column,))
+
+
+def _range(column: str, rule: ColumnRule) -> Iterator[CheckSpec]:
+    if rule.min is not None or rule.max is not None:
+        yield _spec(f"{column}.range", CheckKind.between, rule.severity, (column,), min=rule.min, max=rule.max)
+
+
+def _accepted_values(column: str, rule: ColumnRule) -> Iterator[CheckSpec]:
+    if rule.accepted_values is not None:
+        values = tuple(rule.accepted_values)
+        yield _spec(f"{column}.accepted_values", CheckKind.accepted_values, rule.severity, (column,), values=values)
+
+
+def _pattern(column: str, rule: ColumnRule) -> Iterator[CheckSpec]:
+    if rule.pattern is not None:
+        yield _spec(f"{column}.pattern", CheckKind.pattern, rule.severity, (column,), regex=rule.pattern)
+
+
+def _references(column: str, rule: ColumnRule) -> Iterator[CheckSpec]:
+    ref = rule.references
+    if ref is not None:
+        yield _spec(
+            f"{column}.references",
+            CheckKind.references,
+            rule.severity,
+            (column,),
+            model=ref.model,
+            table=ref.table,
+            ref_column=ref.column,
+            dataset=ref.model or ref.table,
+        )
+
+
+def _bounded(key: str, kind: CheckKind) -> ColumnCompiler:
+    """Compiler for a per-column `{min, max, severity}` block such as `mean:` or `length:`."""
+
+    def compile_bounds(column: str, rule: ColumnRule) -> Iterator[CheckSpec]:
+        bounds = getattr(rule, key)
+        if bounds is not None:
+            yield _spec(f"{column}.{key}", kind, bounds.severity or rule.severity, (column,), **_bounds(bounds))
+
+    return compile_bounds
+
+
+def _null_fraction(column: str, rule: ColumnRule) -> Iterator[CheckSpec]:
+    if rule.max_null_fraction is not None:
+        yield _spec(
+            f"{column}.null_fraction", CheckKind.null_fraction, rule.severity, (column,), max=rule.max_null_fraction
+        )
+
+
+def _quantiles(column: str, rule: ColumnRule) -> Iterator[CheckSpec]:
+    for q, bounds in sorted((rule.quantiles or {}).items()):
+        yield _spec(
+            f"{column}.quantile_{q:g}", CheckKind.quantile, bounds.severity or rule.severity, (column,),
+            q=q, **_bounds(bounds),
+        )
+
+
+COLUMN_COMPILERS: tuple[ColumnCompiler, ...] = (
+    _not_null,
+    _unique,
+    _range,
+    _accepted_values,
+    _pattern,
+    _bounded("length", CheckKind.length),
+    _references,
+    _null_fraction,
+    _bounded("distinct_count", CheckKind.distinct_count),
+    _bounded("mean", CheckKind.mean),
+    _bounded("stddev", CheckKind.stddev),
+    _quantiles,
+)
+
+
+def _primary_key(contract: Contract) -> Iterator[CheckSpec]:
+    key = tuple(contract.primary_key)
+    if not key:
+        return
+    for column in key:
+        yield _spec(f"{column}.not_null", CheckKind.not_null, Severity.error, (column,))
+    yield _spec("primary_key.unique", CheckKind.unique, Severity.error, key)
+
+
+def _row_count(contract: Contract) -> Iterator[CheckSpec]:
+    if contract.row_count is not None:
+        bounds = contract.row_count
+        yield _spec("row_count", CheckKind.row_count, bounds.severity or Severity.error, **_bounds(bounds))
+
+
+def _freshness(contract: Contract) -> Iterator[CheckSpec]:
+    fresh = contract.freshness
+    if fresh is not None:
+        yield _spec(
+            f"{fresh.column}.freshness", CheckKind.freshness, fresh.severity or Severity.error, (fresh.column,),
+            max_age_seconds=fresh.max_age.total_seconds(),
+        )
+
+
+def _custom_sql(contract: Contract) -> Iterator[CheckSpec]:
+    for check in contract.checks:
+        yield _spec(f"checks.{check.name}", CheckKind.custom_sql, check.severity or Severity.error, sql=check.sql)
+
+
+def _dedupe(specs: list[CheckSpec]) -> Iterator[CheckSpec]:
+    """Keep one spec per name (the strictest severity): a primary key column declared
+    `nullable: false` and `unique: true` is checked once, not twice."""
+    by_name: dict[str, CheckSpec] = {}
+    for spec in specs:
+        seen = by_name.get(spec.name)
+        if seen is None or (seen.severity is Severity.warn and spec.severity is Severity.error):
+            by_name[spec.name] = spec
+    single_key_unique = {s.columns for s in specs if s.name == "primary_key.unique" and len(s.columns) == 1}
+    for spec in by_name.values():
+        if spec.kind is CheckKind.unique and spec.name != "primary_key.unique" and spec.columns in single_key_unique:
+            continue
+        yield spec

@@ -1,0 +1,310 @@
+"""What a contract file *is*: a pydantic model of `contracts/*.yml` and its loader.
+
+The loader is strict on purpose. An unknown key, a wrong type, an impossible value (min > max,
+a regex that does not compile, a duration that does not parse) or a duplicated YAML key is a
+`ContractError` naming the file, the key path and what is allowed: a contract that silently
+drops a rule would let bad data through the gate.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from dq.errors import ContractError
+from dq.types import canonical_type
+
+Scalar = Union[bool, int, float, str]  # noqa: UP007 - pydantic needs the ordered union
+_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+class Severity(StrEnum):
+    """`error` blocks the gate; `warn` is reported and lets it pass."""
+
+    error = "error"
+    warn = "warn"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Bounds(_Strict):
+    """An inclusive [min, max] interval; either end may be open."""
+
+    min: float | None = None
+    max: float | None = None
+    severity: Severity | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bounds:
+        if self.min is None and self.max is None:
+            raise ValueError("give at least one of min or max")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is greater than max ({self.max:g})")
+        return self
+
+
+class CountBounds(Bounds):
+    """Bounds on a count: whole, non-negative numbers."""
+
+    @model_validator(mode="after")
+    def _whole(self) -> CountBounds:
+        for end in (self.min, self.max):
+            if end is not None and (end < 0 or end != int(end)):
+                raise ValueError(f"counts are whole numbers >= 0, got {end:g}")
+        return self
+
+
+class Dataset(_Strict):
+    """Where the data lives: a dbt model (resolved via the manifest) or a table in the DuckDB file."""
+
+    model: str | None = None
+    table: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Dataset:
+        if (self.model is None) == (self.table is None):
+            raise ValueError("give exactly one of `model` (a dbt model) or `table` (schema.table)")
+        return self
+
+    def describe(self) -> str:
+        return f"model {self.model}" if self.model else f"table {self.table}"
+
+
+class Reference(Dataset):
+    """Referential integrity: every non-null value must exist in another dataset's column."""
+
+    column: str
+
+
+class Freshness(_Strict):
+    """The newest value of a timestamp column must be at most `max_age` old (e.g. 36h, 2d, 90m)."""
+
+    column: str
+    max_age: timedelta
+    severity: Severity | None = None
+
+    @field_validator("max_age", mode="before")
+    @classmethod
+    def _parse_duration(cls, value: Any) -> timedelta:
+        return parse_duration(value)
+
+
+class SqlCheck(_Strict):
+    """Escape hatch: a query whose rows are violations. `{dataset}` names the contract's relation."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+    sql: Annotated[str, Field(min_length=1)]
+    description: str | None = None
+    severity: Severity | None = None
+
+
+class ColumnRule(_Strict):
+    """Everything a contract says about one column; each key compiles to one check."""
+
+    type: str | None = None
+    description: str | None = None
+    nullable: bool = True
+    unique: bool = False
+    min: float | None = None
+    max: float | None = None
+    accepted_values: list[Scalar] | None = None
+    pattern: str | None = None
+    length: CountBounds | None = None
+    distinct_count: CountBounds | None = None
+    mean: Bounds | None = None
+    stddev: Bounds | None = None
+    quantiles: dict[float, Bounds] | None = None
+    max_null_fraction: Annotated[float, Field(ge=0, le=1)] | None = None
+    references: Reference | None = None
+    severity: Severity = Severity.error
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str | None) -> str | None:
+        return None if value is None else canonical_type(value)
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"regex does not compile: {exc}") from None
+        return value
+
+    @field_validator("accepted_values")
+    @classmethod
+    def _not_empty(cls, value: list[Scalar] | None) -> list[Scalar] | None:
+        if value is not None and not value:
+            raise ValueError("accepted_values must list at least one value")
+        return value
+
+    @field_validator("quantiles")
+    @classmethod
+    def _quantile_keys(cls, value: dict[float, Bounds] | None) -> dict[float, Bounds] | None:
+        for q in value or {}:
+            if not 0 <= q <= 1:
+                raise ValueError(f"quantile {q:g} is outside [0, 1]")
+        return value
+
+    @model_validator(mode="after")
+    def _range_ordered(self) -> ColumnRule:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is greater than max ({self.max:g})")
+        return self
+
+
+class Contract(_Strict):
+    """One dataset's contract, agreed by its producer and its consumer."""
+
+    contract: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")]
+    version: str
+    owner: str | None = None
+    description: str | None = None
+    dataset: Dataset
+    primary_key: list[str] = Field(default_factory=list)
+    row_count: CountBounds | None = None
+    freshness: Freshness | None = None
+    extra_columns: Literal["allow", "forbid"] = "allow"
+    columns: dict[str, ColumnRule] = Field(default_factory=dict)
+    checks: list[SqlCheck] = Field(default_factory=list)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _semver(cls, value: Any) -> str:
+        if not _SEMVER.match(str(value)):
+            raise ValueError(f"version {value!r} is not semver (MAJOR.MINOR.PATCH, e.g. 1.0.0)")
+        return str(value)
+
+    @model_validator(mode="after")
+    def _declared_columns(self) -> Contract:
+        declared = set(self.columns)
+        for key in self.primary_key:
+            if key not in declared:
+                raise ValueError(f"primary_key column {key!r} is not declared under `columns`")
+        if len(set(self.primary_key)) != len(self.primary_key):
+            raise ValueError("primary_key lists a column twice")
+        if self.freshness and self.freshness.column not in declared:
+            raise ValueError(f"freshness.column {self.freshness.column!r} is not declared under `columns`")
+        names = [check.name for check in self.checks]
+        if len(set(names)) != len(names):
+            raise ValueError("two entries under `checks` share a name")
+        return self
+
+
+def parse_duration(value: Any) -> timedelta:
+    """'36h' -> timedelta(hours=36). Units: s, m, h, d, w."""
+    if isinstance(value, timedelta):
+        return value
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"duration {value!r} does not parse; use a number and a unit s|m|h|d|w, e.g. 36h")
+    amount, unit = float(match.group(1)), match.group(2)
+    if amount <= 0:
+        raise ValueError(f"duration {value!r} must be positive")
+    return timedelta(**{_DURATION_UNITS[unit]: amount})
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses duplicated keys: PyYAML would silently keep the last one."""
+
+
+def _mapping_without_duplicates(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise ContractError(f"line {key_node.start_mark.line + 1}: key {key!r} appears twice")
+        seen[key] = loader.construct_object(value_node, deep=True)  # type: ignore[no-untyped-call]
+    return seen
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+
+def load_contract(path: str | Path) -> Contract:
+    """Read and validate one contract file. Raises `ContractError` naming file, key and fix."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ContractError(f"{path}: contract file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContractError(f"{path}: cannot read contract file: {exc}") from None
+    try:
+        document = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+    except ContractError as exc:
+        raise ContractError(f"{path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ContractError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(document, dict):
+        raise ContractError(f"{path}: a contract is a YAML mapping with at least `contract`, `version`, `dataset`")
+    try:
+        return Contract.model_validate(document)
+    except ValidationError as exc:
+        raise ContractError(format_validation_error(path, exc)) from None
+
+
+def format_validation_error(path: Path, exc: ValidationError) -> str:
+    """One line per problem: `file: key.path: what is wrong (allowed: ...)`."""
+    lines = []
+    for error in exc.errors():
+        loc = tuple(part for part in error["loc"] if not _is_union_tag(part))
+        where = ".".join(str(part) for part in loc) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            allowed = _allowed_keys(loc[:-1])
+            message = f"unknown key {loc[-1]!r}" + (f"; allowed keys: {', '.join(allowed)}" if allowed else "")
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        elif error["type"] == "enum" or error["type"] == "literal_error":
+            message = f"{message} (got {error.get('input')!r})"
+        lines.append(f"{path}: {where}: {message}")
+    return "\n".join(dict.fromkeys(lines))
+
+
+def _is_union_tag(part: Any) -> bool:
+    # pydantic adds the member type name of a union (e.g. 'float', 'function-after[...]') to loc.
+    return isinstance(part, str) and (part in {"bool", "int", "float", "str"} or "[" in part)
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the model found at `loc`, walking Contract's annotations."""
+    current: Any = Contract
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel) and isinstance(part, str):
+            field = current.model_fields.get(part)
+            if field is None:
+                return []
+            current = field.annotation
+        elif get_origin(current) in (dict, list):
+            current = get_args(current)[-1]
+        else:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Optional[X] -> X; Annotated[X, ...] -> X."""
+    while True:
+        args = [arg for arg in get_args(annotation) if arg is not type(None)]
+        origin = get_origin(annotation)
+        if origin is Annotated or (origin is Union or str(origin) == "<class 'types.UnionType'>") and len(args) == 1:
+            annotation = args[0]
+        else:
+            return annotation

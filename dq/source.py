@@ -1,0 +1,122 @@
+"""DuckDB access: the only module that opens the database.
+
+The database is opened read-only. That is a safety property (a custom SQL check cannot write)
+and the reason a database locked by a running writer, such as `dbt build`, is reported as
+"could not validate" instead of being waited on or read half-built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from dq.errors import SourceError
+from dq.sql import quote_relation
+
+
+@dataclass(frozen=True)
+class Table:
+    """A resolved relation: the connection it lives on, its quoted name and its columns."""
+
+    connection: duckdb.DuckDBPyConnection
+    db_path: Path
+    schema: str
+    name: str
+    columns: dict[str, str]  # column name -> type as DuckDB's DESCRIBE prints it
+
+    @property
+    def relation(self) -> str:
+        return quote_relation(self.schema, self.name)
+
+    @property
+    def label(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+def open_database(path: str | Path) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file read-only, turning every failure into a SourceError with a fix."""
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError(
+            f"database {path} does not exist. Fix: build it (`make demo` or `dbt build`), "
+            "or point --db / DQ_DB / [tool.dq] db at an existing DuckDB file"
+        )
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise SourceError(
+                f"database {path} is locked by another process (a running dbt build?): {text}. "
+                "Fix: wait for the writer to finish, then validate"
+            ) from None
+        raise SourceError(f"cannot open {path} as a DuckDB database: {text}") from None
+
+
+def split_table_name(name: str) -> tuple[str, str]:
+    """'main.training_set' -> ('main', 'training_set'); a bare name is in schema `main`.
+
+    Double quotes protect dots and spaces inside a part: '"my schema"."a.b"'.
+    """
+    parts: list[str] = []
+    current, quoted = "", False
+    for char in name.strip():
+        if char == '"':
+            quoted = not quoted
+        elif char == "." and not quoted:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    if quoted or any(not part for part in parts) or len(parts) > 3:
+        raise SourceError(f"table name {name!r} is not `table`, `schema.table` or `database.schema.table`")
+    if len(parts) == 3:
+        parts = parts[1:]  # the catalog is whichever file we opened
+    return ("main", parts[0]) if len(parts) == 1 else (parts[0], parts[1])
+
+
+def resolve_table(connection: duckdb.DuckDBPyConnection, db_path: Path, schema: str, name: str) -> Table:
+    """Look a relation up; a missing one is a SourceError that lists what is there."""
+    try:
+        rows = connection.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [schema, name],
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise SourceError(f"cannot read the catalog of {db_path}: {exc}") from None
+    if not rows:
+        known = connection.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+            "WHERE table_schema NOT IN ('information_schema', 'pg_catalog') ORDER BY 1 LIMIT 20"
+        ).fetchall()
+        listing = ", ".join(row[0] for row in known) or "none"
+        raise SourceError(f"table {schema}.{name} not found in {db_path} (tables there: {listing})")
+    return Table(connection, db_path, schema, name, {column: str(kind) for column, kind in rows})
+
+
+def fetch_one(connection: duckdb.DuckDBPyConnection, query: str, params: list[Any] | None = None) -> Any:
+    row = connection.execute(query, params or []).fetchone()
+    return None if row is None else row[0]
+
+
+def fetch_samples(connection: duckdb.DuckDBPyConnection, query: str, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` rows of a query as JSON-safe dicts; the LIMIT is pushed to DuckDB."""
+    cursor = connection.execute(f"SELECT * FROM ({query}) LIMIT {int(limit)}")
+    names = [d[0] for d in cursor.description or []]
+    return [
+        {name: _json_safe(value) for name, value in zip(names, row, strict=True) if not name.startswith("__dq")}
+        for row in cursor.fetchall()
+    ]
+
+
+def _json_safe(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else str(value)
+    return str(value)

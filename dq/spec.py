@@ -1,0 +1,136 @@
+"""Engine-neutral check specs: *what* a check asserts, never *how* an engine runs it.
+
+A contract compiles to a flat tuple of `CheckSpec`; Pandera, GX and dq's own SQL read the same
+specs, so the engines can be compared check by check and a check no engine claims is visible
+instead of silently dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from dq.contract import Severity
+
+
+class CheckKind(StrEnum):
+    """Every kind of check a contract can ask for."""
+
+    # schema: answered from the table's column list
+    column_exists = "column_exists"
+    column_type = "column_type"
+    no_extra_columns = "no_extra_columns"
+    # row-level: some rows violate; a failing-row count and samples exist
+    not_null = "not_null"
+    unique = "unique"
+    between = "between"
+    accepted_values = "accepted_values"
+    pattern = "pattern"
+    length = "length"
+    references = "references"
+    custom_sql = "custom_sql"
+    # aggregate: one observed metric compared to bounds
+    row_count = "row_count"
+    null_fraction = "null_fraction"
+    distinct_count = "distinct_count"
+    mean = "mean"
+    stddev = "stddev"
+    quantile = "quantile"
+    freshness = "freshness"
+
+
+SCHEMA_KINDS = frozenset({CheckKind.column_exists, CheckKind.column_type, CheckKind.no_extra_columns})
+ROW_KINDS = frozenset(
+    {
+        CheckKind.not_null,
+        CheckKind.unique,
+        CheckKind.between,
+        CheckKind.accepted_values,
+        CheckKind.pattern,
+        CheckKind.length,
+        CheckKind.references,
+        CheckKind.custom_sql,
+    }
+)
+AGGREGATE_KINDS = frozenset(
+    {
+        CheckKind.row_count,
+        CheckKind.null_fraction,
+        CheckKind.distinct_count,
+        CheckKind.mean,
+        CheckKind.stddev,
+        CheckKind.quantile,
+        CheckKind.freshness,
+    }
+)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One check.
+
+    `args` by kind (all optional bounds are inclusive, `None` = open):
+      column_type: type (canonical DuckDB name) | no_extra_columns: allowed (tuple of names)
+      between, length, row_count, distinct_count, mean, stddev, null_fraction: min, max
+      quantile: q, min, max | accepted_values: values (tuple) | pattern: regex (search semantics)
+      references: relation (resolved SQL relation, set by the runner), ref_column, dataset (label)
+      custom_sql: sql (with `{dataset}` placeholder) | freshness: max_age_seconds
+    """
+
+    name: str
+    kind: CheckKind
+    severity: Severity
+    columns: tuple[str, ...] = ()
+    args: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    @property
+    def column(self) -> str | None:
+        return self.columns[0] if len(self.columns) == 1 else None
+
+    @property
+    def is_row_level(self) -> bool:
+        return self.kind in ROW_KINDS
+
+    def expectation(self) -> str:
+        """The threshold in words, for reports: 'between 18 and 120', 'no nulls'."""
+        a = self.args
+        match self.kind:
+            case CheckKind.column_exists:
+                return "column present"
+            case CheckKind.column_type:
+                return f"type {a['type']}"
+            case CheckKind.no_extra_columns:
+                return "no undeclared columns"
+            case CheckKind.not_null:
+                return "no nulls"
+            case CheckKind.unique:
+                return f"unique ({', '.join(self.columns)})"
+            case CheckKind.accepted_values:
+                return "in {" + ", ".join(str(v) for v in a["values"]) + "}"
+            case CheckKind.pattern:
+                return f"matches /{a['regex']}/"
+            case CheckKind.references:
+                return f"exists in {a.get('dataset')}.{a['ref_column']}"
+            case CheckKind.custom_sql:
+                return "query returns no rows"
+            case CheckKind.freshness:
+                return f"newest value at most {_hours(a['max_age_seconds'])} old"
+            case CheckKind.quantile:
+                return f"p{a['q'] * 100:g} {_bounds(a)}"
+            case _:
+                return _bounds(a)
+
+
+def _bounds(args: Mapping[str, Any]) -> str:
+    low, high = args.get("min"), args.get("max")
+    if low is not None and high is not None:
+        return f"between {low:g} and {high:g}"
+    if low is not None:
+        return f">= {low:g}"
+    return f"<= {high:g}"
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:g}h"
