@@ -184,7 +184,7 @@ class Contract(_Strict):
     @classmethod
     def _semver(cls, value: Any) -> str:
         if not _SEMVER.match(str(value)):
-            raise ValueError(f"version {value!r} is not semver (MAJOR.MINOR.PATCH, e.g. 1.0.0)")
+            raise ValueError(f"version {str(value)!r} is not semver (MAJOR.MINOR.PATCH, e.g. 1.0.0)")
         return str(value)
 
     @model_validator(mode="after")

@@ -1,0 +1,44 @@
+# Two set-up commands on a fresh machine with Python 3.11: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+DB := dbt_project/warehouse.duckdb
+BROKEN_DB := dbt_project/warehouse_broken.duckdb
+DBT := $(BIN)/dbt build --project-dir dbt_project --profiles-dir dbt_project --quiet
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+
+.PHONY: install data demo test lint bench clean
+
+$(BIN)/dq: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/dq
+
+# Raw data generated into DuckDB, then dbt builds staging -> features -> training_set.
+data: install
+	$(BIN)/python dbt_project/generate_data.py --db $(DB)
+	DQ_DB=$(DB) $(DBT)
+
+demo: data
+	@echo "== 1. clean data: the gate passes and training runs =="
+	$(BIN)/dq gate contracts/ --db $(DB) -- $(BIN)/python examples/train.py --db $(DB)
+	@echo "== 2. broken data (fan-out, null explosion, out-of-range, orphan FK, stale): the gate blocks =="
+	$(BIN)/python dbt_project/generate_data.py --db $(BROKEN_DB) --variant broken
+	DQ_DB=$(BROKEN_DB) $(DBT)
+	@status=0; $(BIN)/dq gate contracts/ --db $(BROKEN_DB) -- $(BIN)/python examples/train.py --db $(BROKEN_DB) || status=$$?; \
+	if [ $$status -eq 1 ]; then echo "== blocked as expected (exit 1): training never started =="; \
+	else echo "== expected the gate to block with exit 1, got $$status =="; exit 1; fi
+
+test: install
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check dq tests bench examples dbt_project
+	$(BIN)/mypy dq
+
+clean:
+	rm -rf .dq dbt_project/target dbt_project/logs $(DB) $(BROKEN_DB) reports

@@ -1,0 +1,23 @@
+"""dq: data contracts that gate ML training.
+
+The package root stays light (`dq --help` must be instant): the Python API is loaded on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+__all__ = ["GateError", "gated", "require_valid"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("require_valid", "gated"):
+        from dq import api
+
+        return getattr(api, name)
+    if name == "GateError":
+        from dq.errors import GateError
+
+        return GateError
+    raise AttributeError(name)

@@ -1,0 +1,69 @@
+"""The Python pre-check: training code refuses to start on data that fails its contract.
+
+    result = dq.require_valid("contracts/training_set.yml", db="warehouse.duckdb")
+
+    @dq.gated("contracts/training_set.yml")
+    def train(): ...
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+from dq.config import EngineChoice, load_settings
+from dq.errors import GateError
+from dq.result import RunResult, Status
+from dq.runner import validate
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def require_valid(
+    *contracts: str | Path,
+    db: str | Path | None = None,
+    dbt_project: str | Path | None = None,
+    engine: EngineChoice | str = EngineChoice.auto,
+    results_dir: str | Path | None = None,
+) -> RunResult:
+    """Validate; return the result if the data may be used, else raise `GateError` carrying it."""
+    if not contracts:
+        raise ValueError("require_valid needs at least one contract path")
+    settings = load_settings(
+        db=Path(db) if db is not None else None,
+        dbt_project=Path(dbt_project) if dbt_project is not None else None,
+        results_dir=Path(results_dir) if results_dir is not None else None,
+        engine=engine,
+    )
+    result = validate(contracts, settings)
+    if result.status.blocks:
+        raise GateError(_explain(result), result)
+    return result
+
+
+def gated(*contracts: str | Path, **options: str | Path | None) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorator: validate before every call of the wrapped training function."""
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(function)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            require_valid(*contracts, **options)  # type: ignore[arg-type]
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _explain(result: RunResult) -> str:
+    lines = [f"dq gate: {result.status.value}; training must not start"]
+    for contract in result.contracts:
+        if contract.error:
+            lines.append(f"  {contract.path}: {contract.error}")
+        for check in contract.checks:
+            if check.status in (Status.failed, Status.error):
+                lines.append(f"  {contract.contract}: {check.name} {check.status.value}: {check.message}".rstrip(": "))
+    return "\n".join(lines)

@@ -1,0 +1,61 @@
+"""dbt artifacts as a versioned input: resolving `{model: ...}` through `target/manifest.json`.
+
+dq reads dbt's manifest instead of guessing table names, so a model with a custom schema or alias
+is validated where dbt really wrote it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dq.errors import SourceError
+
+SUPPORTED_MANIFEST_PREFIX = "https://schemas.getdbt.com/dbt/manifest/v"
+
+
+@dataclass(frozen=True)
+class ModelNode:
+    unique_id: str
+    name: str
+    schema: str
+    alias: str
+
+
+def read_manifest(project_dir: Path) -> dict[str, Any]:
+    path = project_dir / "target" / "manifest.json"
+    if not path.is_file():
+        raise SourceError(
+            f"dbt manifest {path} not found. Fix: run `dbt parse --project-dir {project_dir} "
+            f"--profiles-dir {project_dir}` (or `make demo`), or use `dataset: {{table: schema.table}}`"
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SourceError(f"cannot read dbt manifest {path}: {exc}") from None
+    version = str(manifest.get("metadata", {}).get("dbt_schema_version", ""))
+    if not version.startswith(SUPPORTED_MANIFEST_PREFIX):
+        raise SourceError(f"{path} is not a dbt manifest (dbt_schema_version {version!r})")
+    return manifest
+
+
+def resolve_model(project_dir: Path | None, model: str) -> ModelNode:
+    """The schema and alias dbt materialises `model` as; a SourceError if it is unknown."""
+    if project_dir is None:
+        raise SourceError(
+            f"dataset model {model!r} needs a dbt project. Fix: pass --dbt-project DIR "
+            "(or DQ_DBT_PROJECT, or [tool.dq] dbt_project), or use `{table: schema.table}`"
+        )
+    manifest = read_manifest(project_dir)
+    nodes = [
+        node
+        for node in manifest.get("nodes", {}).values()
+        if node.get("resource_type") in ("model", "seed", "snapshot") and node.get("name") == model
+    ]
+    if not nodes:
+        known = sorted(n["name"] for n in manifest.get("nodes", {}).values() if n.get("resource_type") == "model")
+        raise SourceError(f"model {model!r} not found in {project_dir}'s manifest (models: {', '.join(known)})")
+    node = nodes[0]
+    return ModelNode(node["unique_id"], node["name"], node["schema"], node.get("alias") or node["name"])

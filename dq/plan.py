@@ -1,0 +1,54 @@
+"""Which engine runs which check.
+
+`--engine pandera|gx` prefers that engine; a check it cannot run correctly is routed to the other
+engine rather than dropped, and a check no engine supports becomes an `error` result. `auto`
+prefers Pandera: its Ibis backend runs inside DuckDB and imports in under a second, where GX
+costs ~3 s of import before its first query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from functools import cache
+
+from dq.config import EngineChoice
+from dq.engines import Engine
+from dq.spec import CheckSpec
+
+PREFERENCE: dict[EngineChoice, tuple[str, ...]] = {
+    EngineChoice.auto: ("pandera", "gx"),
+    EngineChoice.pandera: ("pandera", "gx"),
+    EngineChoice.gx: ("gx", "pandera"),
+}
+
+
+@cache
+def engine_named(name: str) -> Engine:
+    """Engines are imported on first use: GX and Pandera are heavy, `dq --help` must not pay."""
+    if name == "pandera":
+        from dq.engines.pandera import PanderaEngine
+
+        return PanderaEngine()
+    if name == "gx":
+        from dq.engines.gx import GxEngine
+
+        return GxEngine()
+    raise ValueError(f"unknown engine {name!r}")
+
+
+def assign(specs: Sequence[CheckSpec], choice: EngineChoice) -> Iterator[tuple[Engine | str, list[CheckSpec]]]:
+    """Group specs by the engine that will run them, in preference order.
+
+    A group whose "engine" is a string holds specs nobody can run; the string says why.
+    """
+    remaining = list(specs)
+    for name in PREFERENCE[choice]:
+        if not remaining:
+            return
+        engine = engine_named(name)
+        mine = [spec for spec in remaining if engine.supports(spec)]
+        remaining = [spec for spec in remaining if not engine.supports(spec)]
+        if mine:
+            yield engine, mine
+    if remaining:
+        yield "no engine supports this check kind", remaining

@@ -1,0 +1,151 @@
+"""load -> compile -> run engines -> one RunResult, written to disk before it is returned.
+
+The runner is where "fail closed" is enforced: any exception on the way to a verdict becomes an
+`error` result (exit 3), and a result that cannot be persisted is an error too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from dq import plan
+from dq.compile import compile_contract
+from dq.config import Settings
+from dq.contract import Contract, Dataset, load_contract
+from dq.dbt import resolve_model
+from dq.errors import DqError
+from dq.result import SAMPLE_LIMIT, CheckResult, ContractResult, RunResult, Status
+from dq.source import Table, fetch_samples, open_database, resolve_table, split_table_name
+from dq.spec import CheckKind, CheckSpec
+from dq.sql import failing_rows_query, quote_relation
+
+
+def validate(contract_paths: Sequence[str | Path], settings: Settings) -> RunResult:
+    """Validate every contract; persist the run; return it. Never raises for bad input."""
+    run = RunResult(run_id=_new_run_id(), started_at=_now())
+    connection: duckdb.DuckDBPyConnection | None = None
+    try:
+        for path in contract_paths:
+            result = ContractResult(contract=Path(path).stem, path=str(path), started_at=_now())
+            started = time.perf_counter()
+            try:
+                if connection is None:
+                    connection = open_database(settings.db)
+                validate_contract(load_contract(path), connection, settings, result)
+            except DqError as exc:
+                result.error = str(exc)
+            except Exception as exc:  # noqa: BLE001 - an unexpected crash must block, not pass
+                result.error = f"internal error while validating {path}: {type(exc).__name__}: {exc}"
+            result.duration_s = round(time.perf_counter() - started, 3)
+            run.contracts.append(result)
+    finally:
+        if connection is not None:
+            connection.close()
+    run.finished_at = _now()
+    persist(run, settings.results_dir)
+    return run
+
+
+def validate_contract(
+    contract: Contract, connection: duckdb.DuckDBPyConnection, settings: Settings, result: ContractResult
+) -> None:
+    """Fill `result` with one CheckResult per compiled spec."""
+    result.contract, result.version = contract.contract, contract.version
+    result.dataset, result.engine = contract.dataset.describe(), settings.engine.value
+    table = resolve_dataset(contract.dataset, connection, settings)
+    result.relation = table.label
+    specs = compile_contract(contract)
+    by_name: dict[str, CheckResult] = {}
+    runnable: list[CheckSpec] = []
+    for spec in specs:
+        blocked = _why_not_runnable(spec, table, connection, settings)
+        if isinstance(blocked, str):
+            by_name[spec.name] = CheckResult.errored(spec, "dq", blocked)
+        else:
+            runnable.append(blocked)
+    for engine, assigned in plan.assign(runnable, settings.engine):
+        if isinstance(engine, str):
+            by_name.update({s.name: CheckResult.errored(s, "dq", engine) for s in assigned})
+            continue
+        try:
+            found = engine.run(assigned, table)
+        except Exception as exc:  # noqa: BLE001 - an engine crash blocks every check it owned
+            found = [CheckResult.errored(s, engine.name, f"{engine.name} crashed: {exc}") for s in assigned]
+        if len(found) != len(assigned):
+            found = [CheckResult.errored(s, engine.name, "engine returned no result") for s in assigned]
+        by_name.update({r.name: r for r in found})
+    for spec in runnable:
+        _add_samples(by_name[spec.name], spec, table)
+    result.checks = [by_name[spec.name] for spec in specs]
+
+
+def resolve_dataset(dataset: Dataset, connection: duckdb.DuckDBPyConnection, settings: Settings) -> Table:
+    if dataset.model is not None:
+        node = resolve_model(settings.dbt_project, dataset.model)
+        return resolve_table(connection, settings.db, node.schema, node.alias)
+    schema, name = split_table_name(dataset.table or "")
+    return resolve_table(connection, settings.db, schema, name)
+
+
+def _why_not_runnable(
+    spec: CheckSpec, table: Table, connection: duckdb.DuckDBPyConnection, settings: Settings
+) -> CheckSpec | str:
+    """The spec ready to run (references bound to a relation), or why it cannot run."""
+    if spec.kind is not CheckKind.column_exists:
+        missing = [c for c in spec.columns if c not in table.columns]
+        if missing:
+            return f"not run: column {', '.join(missing)} is missing from {table.label}"
+    if spec.kind is CheckKind.references:
+        target = Dataset(model=spec.args["model"], table=spec.args["table"])
+        try:
+            ref = resolve_dataset(target, connection, settings)
+        except DqError as exc:
+            return f"referenced dataset: {exc}"
+        if spec.args["ref_column"] not in ref.columns:
+            return f"referenced column {spec.args['ref_column']!r} is missing from {ref.label}"
+        return replace(spec, args={**spec.args, "relation": quote_relation(ref.schema, ref.name)})
+    return spec
+
+
+def _add_samples(check: CheckResult, spec: CheckSpec, table: Table) -> None:
+    """Up to SAMPLE_LIMIT violating rows for a failed row-level check, fetched with a LIMIT."""
+    if check.status not in (Status.failed, Status.warned) or not spec.is_row_level or check.samples:
+        return
+    try:
+        check.samples = fetch_samples(table.connection, failing_rows_query(spec, table.relation), SAMPLE_LIMIT)
+    except duckdb.Error as exc:
+        check.message = f"{check.message} (samples unavailable: {exc})".strip()
+
+
+def persist(run: RunResult, results_dir: Path) -> Path:
+    """Write the run as JSON atomically (temp file + rename), so no reader sees half a result."""
+    try:
+        results_dir.mkdir(parents=True, exist_ok=True)
+        path = results_dir / f"{run.run_id}.json"
+        run.result_path = str(path)
+        with tempfile.NamedTemporaryFile("w", dir=results_dir, suffix=".tmp", delete=False, encoding="utf-8") as f:
+            json.dump(run.to_dict(), f, indent=2, default=str)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(f.name, path)
+    except OSError as exc:
+        raise DqError(f"cannot write the validation result to {results_dir}: {exc}") from None
+    return path
+
+
+def _new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,68 @@
+"""Shared fixtures: a tiny DuckDB table builder and, once per session, a real dbt build."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+MakeDb = Callable[..., Path]
+
+
+@pytest.fixture
+def make_db(tmp_path: Path) -> MakeDb:
+    """make_db("CREATE TABLE t AS SELECT ...", ...) -> path of a fresh DuckDB file."""
+
+    def build(*statements: str, name: str = "test.duckdb") -> Path:
+        path = tmp_path / name
+        with duckdb.connect(str(path)) as con:
+            for statement in statements:
+                con.execute(statement)
+        return path
+
+    return build
+
+
+@pytest.fixture
+def write_contract(tmp_path: Path) -> Callable[[str], Path]:
+    counter = iter(range(10_000))
+
+    def write(text: str) -> Path:
+        path = tmp_path / f"contract_{next(counter)}.yml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+def _build_warehouse(db: Path, variant: str) -> None:
+    env = {**os.environ, "DQ_DB": str(db)}
+    subprocess.run(
+        [sys.executable, "dbt_project/generate_data.py", "--db", str(db), "--variant", variant],
+        cwd=ROOT, check=True, env=env,
+    )
+    dbt = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
+    subprocess.run(
+        [dbt, "build", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--quiet"],
+        cwd=ROOT, check=True, env=env,
+    )
+
+
+@pytest.fixture(scope="session")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One real `dbt build` of dbt_project/ per variant per session: {'clean': db, 'broken': db}."""
+    base = tmp_path_factory.mktemp("warehouse")
+    dbs = {variant: base / f"{variant}.duckdb" for variant in ("broken", "clean")}
+    for variant, db in dbs.items():
+        _build_warehouse(db, variant)
+    return dbs
