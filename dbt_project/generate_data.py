@@ -50,8 +50,9 @@ def build_sql(n: int, as_of: datetime, broken: bool) -> list[str]:
         f"CREATE TABLE raw.snapshot_meta AS SELECT {ts} AS as_of",
         # broken: 'pro' appears twice -> joining customers to plans duplicates customers.
         f"""CREATE TABLE raw.plans AS
-        SELECT plan_id::VARCHAR AS plan_id, monthly_price::DOUBLE AS monthly_price FROM (VALUES ('basic', 9.0), ('plus', 19.0), ('pro', 29.0), ('team', 79.0),
-                              ('enterprise', 249.0)) v(plan_id, monthly_price)
+        SELECT plan_id::VARCHAR AS plan_id, monthly_price::DOUBLE AS monthly_price
+        FROM (VALUES ('basic', 9.0), ('plus', 19.0), ('pro', 29.0), ('team', 79.0),
+                     ('enterprise', 249.0)) v(plan_id, monthly_price)
         {pro_dup}""",
         f"""CREATE TABLE raw.customers AS
         WITH base AS (

@@ -21,7 +21,15 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-FEATURES = ["age", "income", "monthly_price", "n_orders", "total_spend", "n_events_30d", "n_support_events_90d"]
+FEATURES = [
+    "age",
+    "income",
+    "monthly_price",
+    "n_orders",
+    "total_spend",
+    "n_events_30d",
+    "n_support_events_90d",
+]
 LABEL = "churned"
 
 
@@ -55,9 +63,14 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.model_out)
     out.parent.mkdir(parents=True, exist_ok=True)
     payload = {
-        "features": FEATURES, "mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
-        "coef": np.ravel(clf.coef_).tolist(), "intercept": float(clf.intercept_[0]),
-        "accuracy": accuracy, "source": source, "validated_by": os.environ.get("DQ_RESULT"),
+        "features": FEATURES,
+        "mean": scaler.mean_.tolist(),
+        "scale": scaler.scale_.tolist(),
+        "coef": np.ravel(clf.coef_).tolist(),
+        "intercept": float(clf.intercept_[0]),
+        "accuracy": accuracy,
+        "source": source,
+        "validated_by": os.environ.get("DQ_RESULT"),
     }
     out.write_text(json.dumps(payload, indent=2))
     print(f"model written to {out}")
