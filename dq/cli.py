@@ -116,8 +116,6 @@ def _validate_and_report(
     results_dir: Path | None,
 ) -> tuple[ExitCode, str | None]:
     """Run the validation and every reporter; the verdict's exit code and the result path."""
-    from rich.console import Console
-
     from dq import report
     from dq.runner import validate as run_validation
 
@@ -131,7 +129,7 @@ def _validate_and_report(
     if output_format is OutputFormat.json:
         typer.echo(report.to_json(run))
     else:
-        report.render_console(run, Console(highlight=False))
+        report.render_console(run, _console())
     for target in output or []:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -140,6 +138,15 @@ def _validate_and_report(
             _err(f"dq: cannot write {target}: {exc}")
             return ExitCode.NOT_VALIDATED, run.result_path
     return exit_code_for(run.status), run.result_path
+
+
+def _console() -> Any:
+    """Rich on a terminal; a wide, colourless, line-oriented console when piped (CI logs)."""
+    from rich.console import Console
+
+    if sys.stdout.isatty():
+        return Console(highlight=False)
+    return Console(highlight=False, width=160, no_color=True, soft_wrap=False)
 
 
 def _expand(contracts: list[Path]) -> list[Path]:

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from dq.contract import Severity
-from dq.spec import CheckSpec
+from dq.spec import CheckKind, CheckSpec
 
 RESULT_SCHEMA_VERSION = "1"
 SAMPLE_LIMIT = 5
@@ -140,3 +140,42 @@ class RunResult:
                 {**asdict(c), "status": c.status.value, "counts": dict(c.counts())} for c in self.contracts
             ],
         }
+
+
+def failure_message(spec: CheckSpec, failing_rows: int | None, observed: Any) -> str:
+    """The one-line reason a check did not hold, worded the same whichever engine ran it."""
+    if spec.is_row_level and failing_rows is not None:
+        rows = f"{failing_rows:,} row{'' if failing_rows == 1 else 's'}"
+        match spec.kind:
+            case CheckKind.not_null:
+                return f"{rows} with NULL"
+            case CheckKind.unique:
+                return f"{rows} share a duplicated key ({', '.join(spec.columns)})"
+            case CheckKind.accepted_values:
+                return f"{rows} with a value not {spec.expectation()}"
+            case CheckKind.pattern:
+                return f"{rows} not matching /{spec.args['regex']}/"
+            case CheckKind.references:
+                return f"{rows} with no match in {spec.args.get('dataset')}.{spec.args['ref_column']}"
+            case CheckKind.custom_sql:
+                return f"the query returned {rows}"
+            case CheckKind.length:
+                return f"{rows} where length({spec.columns[0]}) is not {spec.expectation()}"
+            case _:
+                return f"{rows} where {spec.columns[0]} is not {spec.expectation()}"
+    match spec.kind:
+        case CheckKind.column_exists:
+            return f"column {spec.columns[0]!r} is missing"
+        case CheckKind.column_type:
+            return f"column {spec.columns[0]!r} is {observed}, the contract says {spec.args['type']}"
+        case CheckKind.no_extra_columns:
+            extra = ", ".join(observed) if isinstance(observed, list | tuple) else observed
+            return f"undeclared columns: {extra}"
+        case CheckKind.freshness:
+            return f"the newest value is {observed} h old, expected {spec.expectation()}"
+    shown = "nothing (no non-NULL values)" if observed is None else _short(observed)
+    return f"observed {shown}, expected {spec.expectation()}"
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

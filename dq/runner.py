@@ -24,10 +24,10 @@ from dq.config import Settings
 from dq.contract import Contract, Dataset, load_contract
 from dq.dbt import resolve_model
 from dq.errors import DqError
-from dq.result import SAMPLE_LIMIT, CheckResult, ContractResult, RunResult, Status
+from dq.result import SAMPLE_LIMIT, CheckResult, ContractResult, RunResult, Status, failure_message
 from dq.source import Table, fetch_samples, open_database, resolve_table, split_table_name
 from dq.spec import CheckKind, CheckSpec
-from dq.sql import failing_rows_query, quote_relation
+from dq.sql import failing_rows_query, quote_ident, quote_relation
 
 
 def validate(contract_paths: Sequence[str | Path], settings: Settings) -> RunResult:
@@ -85,7 +85,10 @@ def validate_contract(
             found = [CheckResult.errored(s, engine.name, "engine returned no result") for s in assigned]
         by_name.update({r.name: r for r in found})
     for spec in runnable:
-        _add_samples(by_name[spec.name], spec, table)
+        check = by_name[spec.name]
+        if check.status in (Status.failed, Status.warned):
+            check.message = failure_message(spec, check.failing_rows, check.observed)
+        _add_samples(check, spec, table, contract.primary_key)
     result.checks = [by_name[spec.name] for spec in specs]
 
 
@@ -117,12 +120,20 @@ def _why_not_runnable(
     return spec
 
 
-def _add_samples(check: CheckResult, spec: CheckSpec, table: Table) -> None:
-    """Up to SAMPLE_LIMIT violating rows for a failed row-level check, fetched with a LIMIT."""
+def _add_samples(check: CheckResult, spec: CheckSpec, table: Table, key: Sequence[str]) -> None:
+    """Up to SAMPLE_LIMIT violating rows for a failed row-level check, fetched with a LIMIT.
+
+    A sample shows the row's key and the checked columns (a custom query's rows whole), which is
+    what a reader needs to find the row, without dumping a wide feature table into the report.
+    """
     if check.status not in (Status.failed, Status.warned) or not spec.is_row_level or check.samples:
         return
+    query = failing_rows_query(spec, table.relation)
+    shown = [c for c in dict.fromkeys([*key, *spec.columns]) if c in table.columns]
+    if spec.columns and shown:
+        query = f"SELECT {', '.join(quote_ident(c) for c in shown)} FROM ({query})"
     try:
-        check.samples = fetch_samples(table.connection, failing_rows_query(spec, table.relation), SAMPLE_LIMIT)
+        check.samples = fetch_samples(table.connection, query, SAMPLE_LIMIT)
     except duckdb.Error as exc:
         check.message = f"{check.message} (samples unavailable: {exc})".strip()
 

@@ -100,8 +100,10 @@ def resolve_table(connection: duckdb.DuckDBPyConnection, db_path: Path, schema: 
 
 
 def fetch_one(connection: duckdb.DuckDBPyConnection, query: str, params: list[Any] | None = None) -> Any:
-    row = connection.execute(query, params or []).fetchone()
-    return None if row is None else row[0]
+    # fetchall, not fetchone: DuckDB keeps a half-read result open on the connection, and the
+    # next query through Ibis on it then fails with "unfinished result".
+    rows = connection.execute(query, params or []).fetchall()
+    return rows[0][0] if rows else None
 
 
 def fetch_samples(connection: duckdb.DuckDBPyConnection, query: str, limit: int) -> list[dict[str, Any]]:

@@ -126,10 +126,15 @@ class CheckSpec:
 def _bounds(args: Mapping[str, Any]) -> str:
     low, high = args.get("min"), args.get("max")
     if low is not None and high is not None:
-        return f"between {low:g} and {high:g}"
+        return f"between {_num(low)} and {_num(high)}"
     if low is not None:
-        return f">= {low:g}"
-    return f"<= {high:g}"
+        return f">= {_num(low)}"
+    return f"<= {_num(high)}"
+
+
+def _num(value: float) -> str:
+    """1000000.0 -> '1000000', 0.05 -> '0.05': no exponents in what people read."""
+    return str(int(value)) if float(value).is_integer() else f"{value:.10g}"
 
 
 def _hours(seconds: float) -> str:

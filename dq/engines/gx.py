@@ -1,0 +1,572 @@
+"""Great Expectations engine: specs compiled to a real GX expectation suite, run on DuckDB.
+
+Every spec becomes one or more GX 1.x expectations (`meta={"dq_spec": name, "dq_index": i}`), the
+suite is validated against one whole-table batch of a SQL datasource that reaches the DuckDB file
+through duckdb-engine/SQLAlchemy, and each expectation result is mapped back to its spec.
+
+This is the only module in dq that imports great_expectations, and it does so lazily: the import
+takes seconds and `dq --help` must stay instant.
+
+GX does not work on DuckDB out of the box; three adaptations live here, each narrowly scoped:
+
+* Result buffering (`_install_result_buffering`): without it every expectation errors with an
+  `IndexError` (GX issues #10738, #11579).
+* Column reflection (`_fix_reflection`): SQLAlchemy 2.1's PostgreSQL reflection, which
+  duckdb-engine inherits, queries `pg_collation`, which DuckDB lacks; GX then falls back to a
+  `SELECT * FROM <table> LIMIT 1` that drops the schema and all column types.
+* Queries GX cannot compile for DuckDB (regex, BOOLEAN means, foreign keys, custom SQL) run as
+  `UnexpectedRowsExpectation`s or on a cast query asset; none is skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from dq.result import CheckResult, outcome
+from dq.source import Table
+from dq.spec import CheckKind, CheckSpec
+from dq.sql import custom_sql, failing_rows_query, literal, quote_ident
+from dq.types import base_type, canonical_type
+
+if TYPE_CHECKING:
+    from great_expectations.core import ExpectationSuite
+    from great_expectations.expectations import Expectation
+
+ENGINE = "gx"
+SUPPORTED_KINDS = frozenset(CheckKind)
+# Row-level kinds whose failing-row count is GX's `unexpected_count`; the query-based kinds take it
+# from the UnexpectedRowsExpectation's `observed_value` (the number of rows the query returned).
+_NUMERIC_AGGREGATES = frozenset({CheckKind.mean, CheckKind.stddev, CheckKind.quantile})
+_BATCH = "__dq_gx_batch_placeholder__"
+_RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
+
+
+@dataclass
+class _Plan:
+    """The expectations one spec compiles to, and which batch they run on ("table" or "cast")."""
+
+    spec: CheckSpec
+    expectations: list[Expectation] = field(default_factory=list)
+    batch: str = "table"
+    error: str | None = None
+
+
+class GxEngine:
+    """Runs check specs as a Great Expectations suite against a DuckDB table."""
+
+    name = ENGINE
+
+    def supports(self, spec: CheckSpec) -> bool:
+        return spec.kind in SUPPORTED_KINDS
+
+    def run(self, specs: Sequence[CheckSpec], table: Table) -> list[CheckResult]:
+        if not specs:
+            return []
+        try:
+            return _run(specs, table)
+        except Exception as exc:  # GX crashed outside an expectation: nothing was validated
+            message = f"great_expectations could not validate {table.label}: {_one_line(exc)}"
+            return [CheckResult.errored(spec, ENGINE, message) for spec in specs]
+
+
+def build_suite(specs: Sequence[CheckSpec], table: Table | None = None, name: str = "dq") -> ExpectationSuite:
+    """The GX suite for `specs`, for Data Docs and golden-file tests.
+
+    Without `table` the column types are unknown, so a mean/stddev/quantile is compiled as for a
+    numeric column; `run` compiles against the real table (BOOLEANs go to a cast batch).
+    """
+    gx = _import_gx()
+    suite = gx.ExpectationSuite(name=name)
+    for plan in _plan(specs, table.columns if table else {}):
+        for expectation in plan.expectations:
+            suite.add_expectation(expectation)
+    return suite
+
+
+# --- compiling specs to expectations ----------------------------------------------------------
+
+
+def _plan(specs: Sequence[CheckSpec], columns: Mapping[str, str]) -> list[_Plan]:
+    gx = _import_gx()
+    plans = []
+    for index, spec in enumerate(specs):
+        plan = _Plan(spec)
+        missing = [c for c in spec.columns if columns and c not in columns]
+        if missing and spec.kind not in (CheckKind.column_exists, CheckKind.column_type):
+            # a query on a missing column fails to bind, and GX then re-runs every metric that
+            # was resolved alongside it; the column_exists check reports the missing column
+            plan.error = f"column {', '.join(missing)} not in the table: cannot check {spec.kind.value}"
+            plans.append(plan)
+            continue
+        try:
+            with _quiet():  # an UnexpectedRowsExpectation without {batch} prints a warning
+                plan.expectations = list(_compile(gx.expectations, spec, columns))
+        except Exception as exc:
+            plan.error = f"cannot compile {spec.kind.value} to a GX expectation: {_one_line(exc)}"
+        if spec.kind in _NUMERIC_AGGREGATES and _column_type(spec, columns) == "BOOLEAN":
+            plan.batch = "cast"
+        for expectation in plan.expectations:
+            expectation.meta = {"dq_spec": spec.name, "dq_index": index}
+        plans.append(plan)
+    return plans
+
+
+def _compile(x: Any, spec: CheckSpec, columns: Mapping[str, str]) -> Iterator[Expectation]:
+    a, col = spec.args, spec.column
+    low, high = a.get("min"), a.get("max")
+    match spec.kind:
+        case CheckKind.column_exists:
+            yield x.ExpectColumnToExist(column=col)
+        case CheckKind.column_type:
+            yield x.ExpectColumnToExist(column=col)
+            if not columns or col in columns:
+                yield x.UnexpectedRowsExpectation(unexpected_rows_query=_type_query(spec))
+        case CheckKind.no_extra_columns:
+            # exact_match=False would only require the allowed columns to be present (the wrong
+            # direction); exact_match=True also reports missing ones, which `_verdict` ignores:
+            # a missing column is the column_exists check's finding.
+            yield x.ExpectTableColumnsToMatchSet(column_set=list(a["allowed"]), exact_match=True)
+        case CheckKind.not_null:
+            yield x.ExpectColumnValuesToNotBeNull(column=col)
+        case CheckKind.unique if col is not None:
+            yield x.ExpectColumnValuesToBeUnique(column=col)
+        case CheckKind.unique:
+            # GX counts a compound key with a NULL part as a duplicate; dq's rule (SQL UNIQUE)
+            # exempts such keys, so a compound key runs as dq's own duplicate-row query.
+            yield x.UnexpectedRowsExpectation(unexpected_rows_query=_rows_query(spec))
+        case CheckKind.between:
+            yield x.ExpectColumnValuesToBeBetween(column=col, min_value=low, max_value=high)
+        case CheckKind.accepted_values:
+            yield x.ExpectColumnValuesToBeInSet(column=col, value_set=list(a["values"]))
+        case CheckKind.length:
+            yield x.ExpectColumnValueLengthsToBeBetween(column=col, min_value=low, max_value=high)
+        case CheckKind.pattern | CheckKind.references | CheckKind.custom_sql:
+            yield x.UnexpectedRowsExpectation(unexpected_rows_query=_rows_query(spec))
+        case CheckKind.row_count:
+            yield x.ExpectTableRowCountToBeBetween(min_value=_int(low), max_value=_int(high))
+        case CheckKind.null_fraction:
+            yield x.ExpectColumnValuesToNotBeNull(column=col, mostly=_mostly(high))
+        case CheckKind.distinct_count:
+            yield x.ExpectColumnUniqueValueCountToBeBetween(
+                column=col, min_value=_int(low), max_value=_int(high)
+            )
+        case CheckKind.mean:
+            yield x.ExpectColumnMeanToBeBetween(column=col, min_value=low, max_value=high)
+        case CheckKind.stddev:
+            yield x.ExpectColumnStdevToBeBetween(column=col, min_value=low, max_value=high)
+        case CheckKind.quantile:
+            ranges = {"quantiles": [float(a["q"])], "value_ranges": [[low, high]]}
+            yield x.ExpectColumnQuantileValuesToBeBetween(column=col, quantile_ranges=ranges)
+        case CheckKind.freshness:
+            yield x.ExpectColumnMaxToBeBetween(column=col, min_value=_oldest_fresh(spec, columns))
+        case _:
+            raise ValueError(f"unknown kind {spec.kind}")
+
+
+def _gx_query(sql_with_batch: str) -> str:
+    """Escape literal braces (regex quantifiers, JSON) for GX's str.format, then bind {batch}.
+
+    `{batch}` renders as a bare table, an aliased subquery or an unaliased one depending on the
+    query; wrapping it in our own derived table makes every form valid where a relation is.
+    """
+    escaped = sql_with_batch.replace("{", "{{").replace("}", "}}")
+    return escaped.replace(_BATCH, "(SELECT * FROM {batch})")
+
+
+def _rows_query(spec: CheckSpec) -> str:
+    if spec.kind is CheckKind.custom_sql:
+        return _gx_query(custom_sql(spec, _BATCH))
+    return _gx_query(failing_rows_query(spec, _BATCH))
+
+
+def _type_query(spec: CheckSpec) -> str:
+    """One row, holding the column's actual type, if that type does not satisfy the contract.
+
+    GX's own ExpectColumnValuesToBeOfType is an isinstance() check on reflected SQLAlchemy types:
+    it cannot see DECIMAL precision or TIMESTAMP vs TIMESTAMP WITH TIME ZONE. DuckDB's typeof()
+    is resolved at bind time, so it answers on an empty table too.
+    """
+    declared = canonical_type(str(spec.args["type"]))
+    actual = f"typeof(any_value({quote_ident(spec.columns[0])}))"
+    match = "__dq_type LIKE 'DECIMAL(%'" if declared == "DECIMAL" else f"__dq_type = {literal(declared)}"
+    return _gx_query(
+        f"SELECT __dq_type FROM (SELECT {actual} AS __dq_type FROM {_BATCH}) WHERE NOT ({match})"
+    )
+
+
+def _int(bound: Any) -> int | None:
+    return None if bound is None else int(bound)
+
+
+def _mostly(max_fraction: Any) -> float:
+    """The non-null share GX's `mostly` must reach: 1 - max, rounded DOWN to a float.
+
+    GX compares `(n - nulls) / n >= mostly`. Plain `1 - 0.7` is 0.30000000000000004, which would
+    fail a column whose null fraction is exactly the allowed 0.7. The bound is taken as the
+    decimal it was written as (its shortest repr) and 1 - bound is rounded down, so a null
+    fraction exactly at the bound passes, as `nulls / n <= max` does in DuckDB.
+    """
+    if max_fraction is None:
+        return 0.0
+    exact = Fraction(1) - Fraction(repr(float(max_fraction)))  # 0.7 as written, not 0.69999...
+    mostly = float(exact)
+    if Fraction(mostly) > exact:
+        mostly = math.nextafter(mostly, -math.inf)
+    return min(max(mostly, 0.0), 1.0)
+
+
+def _column_type(spec: CheckSpec, columns: Mapping[str, str]) -> str | None:
+    if spec.column is None or spec.column not in columns:
+        return None
+    try:
+        return base_type(canonical_type(columns[spec.column]))
+    except ValueError:
+        return columns[spec.column].upper()
+
+
+def _oldest_fresh(spec: CheckSpec, columns: Mapping[str, str]) -> Any:
+    """The oldest newest-value that still counts as fresh, typed like the column's values.
+
+    DuckDB hands TIMESTAMP back naive (taken as UTC), TIMESTAMPTZ aware and DATE as a date; GX
+    compares the observed max to this bound in Python, so the types must agree.
+    """
+    bound = datetime.now(UTC) - timedelta(seconds=float(spec.args["max_age_seconds"]))
+    kind = _column_type(spec, columns)
+    if kind == "DATE":
+        return bound.date()
+    if kind == "TIMESTAMP WITH TIME ZONE":
+        return bound
+    return bound.replace(tzinfo=None)
+
+
+# --- running ----------------------------------------------------------------------------------
+
+
+def _run(specs: Sequence[CheckSpec], table: Table) -> list[CheckResult]:
+    gx = _import_gx()
+    _install_result_buffering()
+    plans = _plan(specs, table.columns)
+    results: dict[int, Any] = {}
+    with _quiet():
+        context = gx.get_context(mode="ephemeral")
+        _disable_progress_bars(context)
+        datasource = context.data_sources.add_sql(
+            name="dq", connection_string=f"duckdb:///{table.db_path}", kwargs={"creator": _creator(table)}
+        )
+        _fix_reflection(datasource.get_execution_engine().engine)
+        try:
+            batches = {"table": _table_asset(datasource, table)}
+            cast = _cast_query(plans, table)
+            if cast is not None:
+                batches["cast"] = datasource.add_query_asset("cast", query=cast)
+            for key, asset in batches.items():
+                # GX keeps one copy of equal expectations (meta is not compared), so two specs
+                # that compile to the same expectation share its result
+                suite = gx.ExpectationSuite(name=f"dq_{key}")
+                kept: dict[str, tuple[int, str]] = {}
+                owners: dict[tuple[int, str], list[int]] = {}
+                for index, plan in enumerate(plans):
+                    if plan.batch != key or plan.error is not None:
+                        continue
+                    for expectation in plan.expectations:
+                        identity = _identity(expectation.configuration)
+                        if identity not in kept:
+                            kept[identity] = (index, expectation.configuration.type)
+                            suite.add_expectation(expectation)
+                        owners.setdefault(kept[identity], []).append(index)
+                if not suite.expectations:
+                    continue
+                batch = asset.add_batch_definition_whole_table("all").get_batch()
+                validation = batch.validate(suite, result_format=_RESULT_FORMAT)
+                for result in validation.results:
+                    config = result.expectation_config
+                    for index in owners.get((int(config.meta["dq_index"]), config.type), []):
+                        results.setdefault(index, []).append(result)
+        finally:
+            datasource.get_execution_engine().close()
+    return [_result(plan, results.get(index, []), table) for index, plan in enumerate(plans)]
+
+
+def _table_asset(datasource: Any, table: Table) -> Any:
+    """A table asset whose names reach SQL exactly as DuckDB spells them.
+
+    GX lower-cases a plain schema name and quotes an already quoted one a second time; an
+    SQLAlchemy `quoted_name(quote=True)` survives both and is quoted once when compiled.
+    """
+    import sqlalchemy as sa
+
+    return datasource.add_table_asset(
+        "table",
+        table_name=sa.sql.quoted_name(table.name, quote=True),
+        schema_name=sa.sql.quoted_name(table.schema, quote=True),
+    )
+
+
+def _identity(configuration: Any) -> str:
+    return json.dumps([configuration.type, configuration.kwargs], sort_keys=True, default=str)
+
+
+def _creator(table: Table) -> Callable[[], Any]:
+    """SQLAlchemy connections as cursors of dq's own read-only DuckDB connection.
+
+    A second `duckdb.connect()` to the same file in the same process must use the same
+    configuration, and duckdb-engine always adds a `custom_user_agent`, so even
+    `connect_args={"read_only": True}` fails with "different configuration". A cursor shares the
+    database instance, so GX reads exactly the read-only database dq opened.
+    """
+    from duckdb_engine import ConnectionWrapper
+
+    return lambda: ConnectionWrapper(table.connection.cursor())
+
+
+def _cast_query(plans: Sequence[_Plan], table: Table) -> str | None:
+    """A query asset with BOOLEAN columns as DOUBLE, for mean/stddev/quantile (their true-rate).
+
+    GX compiles avg()/stddev over a BOOLEAN column, which DuckDB rejects.
+    """
+    columns = sorted({plan.spec.columns[0] for plan in plans if plan.batch == "cast"})
+    if not columns:
+        return None
+    select = ", ".join(f"CAST({quote_ident(c)} AS DOUBLE) AS {quote_ident(c)}" for c in columns)
+    return f"SELECT {select} FROM {table.relation}"
+
+
+def _result(plan: _Plan, found: list[Any], table: Table) -> CheckResult:
+    spec = plan.spec
+    if plan.error is not None:
+        return CheckResult.errored(spec, ENGINE, plan.error)
+    if len(found) != len(plan.expectations):
+        return CheckResult.errored(spec, ENGINE, "great_expectations returned no result for this check")
+    try:
+        return _verdict(spec, found, table)
+    except Exception as exc:
+        return CheckResult.errored(spec, ENGINE, f"cannot read the GX result: {_one_line(exc)}")
+
+
+def _verdict(spec: CheckSpec, found: list[Any], table: Table) -> CheckResult:
+    kind = spec.kind
+    if kind is CheckKind.column_type:
+        # GX may return results in any order; the existence result decides "missing"
+        found = sorted(found, key=lambda r: r.expectation_config.type != "expect_column_to_exist")
+        if not found[0].success and not _raised(found[0]):
+            return _done(spec, False, observed="missing", message=f"column {spec.column} is missing")
+    for result in found:
+        if _raised(result):
+            return CheckResult.errored(spec, ENGINE, _error_message(result, spec, table))
+    first = found[-1]
+    ok = all(result.success for result in found)
+    info = first.result or {}
+    match kind:
+        case CheckKind.column_exists:
+            return _done(spec, ok, observed="present" if ok else "missing")
+        case CheckKind.column_type:
+            return _done(spec, ok, observed=table.columns.get(spec.columns[0]))
+        case CheckKind.no_extra_columns:
+            extra = sorted(info.get("details", {}).get("mismatched", {}).get("unexpected", []))
+            return _done(spec, not extra, observed=extra)
+        case CheckKind.pattern | CheckKind.references | CheckKind.custom_sql:
+            return _done(spec, ok, failing_rows=int(info.get("observed_value") or 0))
+        case CheckKind.unique if spec.column is None:
+            return _done(spec, ok, failing_rows=int(info.get("observed_value") or 0))
+        case (
+            CheckKind.not_null
+            | CheckKind.unique
+            | CheckKind.between
+            | CheckKind.accepted_values
+            | CheckKind.length
+        ):
+            return _done(spec, ok, failing_rows=int(info.get("unexpected_count") or 0))
+        case CheckKind.null_fraction:
+            total, nulls = int(info.get("element_count") or 0), int(info.get("unexpected_count") or 0)
+            return _done(spec, ok, observed=round(nulls / total, 6) if total else 0.0)
+        case CheckKind.quantile:
+            values = (info.get("observed_value") or {}).get("values") or [None]
+            return _aggregate(spec, ok, values[0])
+        case CheckKind.freshness:
+            return _freshness(spec, ok, info.get("observed_value"))
+        case _:
+            return _aggregate(spec, ok, info.get("observed_value"))
+
+
+def _aggregate(spec: CheckSpec, ok: bool, observed: Any) -> CheckResult:
+    """Fail closed: a mean/stddev/quantile of no values is a failure, whatever GX says."""
+    if spec.kind in _NUMERIC_AGGREGATES and (observed is None or (_is_nan(observed) and ok)):
+        return _done(spec, False, observed=None, message="no non-null values to aggregate")
+    counts = (CheckKind.row_count, CheckKind.distinct_count)
+    if isinstance(observed, float) and observed.is_integer() and spec.kind in counts:
+        observed = int(observed)
+    return _done(spec, ok, observed=observed)
+
+
+def _freshness(spec: CheckSpec, ok: bool, newest: Any) -> CheckResult:
+    if newest is None:
+        return _done(spec, False, observed=None, message="no values: nothing is fresh")
+    if isinstance(newest, str):
+        newest = datetime.fromisoformat(newest)
+    if isinstance(newest, date) and not isinstance(newest, datetime):
+        newest = datetime(newest.year, newest.month, newest.day)
+    if newest.tzinfo is None:
+        newest = newest.replace(tzinfo=UTC)
+    age_hours = round((datetime.now(UTC) - newest).total_seconds() / 3600, 2)
+    return _done(spec, ok, observed=age_hours, message=f"newest value {newest.isoformat()}")
+
+
+def _done(spec: CheckSpec, ok: bool, **found: Any) -> CheckResult:
+    if spec.is_row_level and "failing_rows" in found and ok:
+        found["failing_rows"] = 0
+    return CheckResult.from_spec(spec, ENGINE, outcome(ok, spec.severity), **found)
+
+
+def _raised(result: Any) -> bool:
+    info = result.exception_info or {}
+    if info.get("raised_exception"):
+        return True
+    # a failed metric is reported per metric id: {"MetricConfigurationID(...)": {...}}
+    return any(isinstance(v, Mapping) and v.get("raised_exception") for v in info.values())
+
+
+def _error_message(result: Any, spec: CheckSpec, table: Table) -> str:
+    info = result.exception_info or {}
+    messages = [info.get("exception_message")] + [
+        v.get("exception_message") for v in info.values() if isinstance(v, Mapping)
+    ]
+    text = next((m for m in messages if m), "unknown error")
+    missing = [c for c in spec.columns if c not in table.columns]
+    if missing:
+        return f"column {', '.join(missing)} not in {table.label}; great_expectations: {_one_line(text)}"
+    return f"great_expectations could not evaluate {result.expectation_config.type}: {_one_line(text)}"
+
+
+def _one_line(error: Any) -> str:
+    text = str(error).strip().splitlines()
+    first = text[0] if text else type(error).__name__
+    return first[:300]
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+# --- adapting GX to DuckDB --------------------------------------------------------------------
+
+
+def _import_gx() -> Any:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    with _quiet():
+        import great_expectations as gx
+    return gx
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Keep GX's prints, progress bars and warnings off dq's stdout/stderr."""
+    sink = io.StringIO()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _disable_progress_bars(context: Any) -> None:
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+
+
+def _install_result_buffering() -> None:
+    """Make `SqlAlchemyExecutionEngine.execute_query` buffer DuckDB results before returning.
+
+    GX 1.x runs `with self.get_connection() as connection: result = connection.execute(query)`
+    and returns `result` after the `with` block has closed the connection. Most drivers keep the
+    cursor's rows; duckdb-engine shares one DuckDB connection between all cursors, so the rollback
+    on close discards the pending result and `resolve_metric_bundle` reads `[]`, failing every
+    expectation with `IndexError: list index out of range` (GX issues #10738 and #11579).
+
+    The fix freezes the result inside the `with` block and returns a fresh `Result` over the
+    buffered rows (it still has fetchall/fetchone/fetchmany/scalar/iteration). It only touches
+    engines whose dialect is duckdb, and installing it twice is a no-op. The original method stays
+    reachable as `__wrapped__`.
+    """
+    from great_expectations.execution_engine.sqlalchemy_execution_engine import SqlAlchemyExecutionEngine
+
+    current = SqlAlchemyExecutionEngine.execute_query
+    if getattr(current, "_dq_duckdb_buffering", False):
+        return
+
+    def execute_query(self: Any, query: Any) -> Any:
+        if self.dialect_name != "duckdb":
+            return current(self, query)
+        with self.get_connection() as connection:
+            result = self._execute_query_with_recovery(connection, query)
+            if result.returns_rows:
+                return result.freeze()()
+        return result
+
+    execute_query._dq_duckdb_buffering = True  # type: ignore[attr-defined]
+    execute_query.__wrapped__ = current  # type: ignore[attr-defined]
+    execute_query.__doc__ = current.__doc__
+    SqlAlchemyExecutionEngine.execute_query = execute_query  # type: ignore[method-assign]
+
+
+def _fix_reflection(engine: Any) -> None:
+    """Column reflection for this one engine from DuckDB's information_schema.
+
+    On SQLAlchemy 2.1 the PostgreSQL reflection duckdb-engine inherits joins `pg_collation` (and
+    its primary-key query casts to REGCLASS); DuckDB has neither, so `inspector.get_columns`
+    raises, and GX silently falls back to `SELECT * FROM <table> LIMIT 1`, which drops the
+    schema (a table outside `main` is "not found") and every column type. The dialect *instance*
+    of GX's own engine is patched, not the dialect class: no other engine in the process changes.
+    """
+    import sqlalchemy as sa
+
+    dialect = engine.dialect
+    if getattr(dialect, "_dq_reflection", False):
+        return
+    names = dialect.ischema_names
+
+    def sa_type(data_type: str) -> Any:
+        text = data_type.strip().lower()
+        if text.startswith(("decimal", "numeric")):
+            return sa.Numeric()
+        kind = (
+            names.get(text)
+            or names.get(text.split("(")[0])
+            or {
+                "double": sa.Double,
+                "float": sa.Float,
+                "blob": sa.LargeBinary,
+            }.get(text)
+        )
+        return kind() if kind is not None else sa.types.NullType()
+
+    def get_columns(connection: Any, table_name: str, schema: str | None = None, **_: Any) -> list[dict]:
+        rows = connection.execute(
+            sa.text(
+                "SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns "
+                "WHERE table_schema = coalesce(:schema, current_schema()) AND table_name = :table "
+                "ORDER BY ordinal_position"
+            ),
+            {"schema": schema, "table": str(table_name)},
+        ).fetchall()
+        if not rows:
+            raise sa.exc.NoSuchTableError(table_name)
+        return [
+            {"name": name, "type": sa_type(kind), "nullable": nullable == "YES", "default": default}
+            for name, kind, nullable, default in rows
+        ]
+
+    def get_pk_constraint(connection: Any, table_name: str, schema: str | None = None, **_: Any) -> dict:
+        return {"constrained_columns": [], "name": None}
+
+    dialect.get_columns = get_columns
+    dialect.get_pk_constraint = get_pk_constraint
+    dialect._dq_reflection = True
