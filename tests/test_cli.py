@@ -70,7 +70,7 @@ def test_failed_error_check_exits_1_with_samples(invoke, write_contract, db: Pat
         (lambda p, db: p.parent / "missing.duckdb", "does not exist"),
         (lambda p, db: (p.write_text(p.read_text().replace("main.customers", "main.nope")), db)[1], "main.nope not found"),
         (lambda p, db: (p.write_text(p.read_text() + "  height: {min: 1}\n"), db)[1], "column height is missing"),
-        (lambda p, db: (p.write_text(p.read_text().replace("main.customers", "{model: x}").replace("{table: {model: x}}", "{model: x}")), db)[1], "needs a dbt project"),
+        (lambda p, db: (p.write_text(p.read_text().replace("main.customers", "{model: x}").replace("{table: {model: x}}", "{model: x}")), db)[1], "manifest.json not found"),
     ],
     ids=["bad-contract", "missing-db", "missing-table", "missing-column", "model-without-dbt"],
 )

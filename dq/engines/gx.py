@@ -141,9 +141,10 @@ def _compile(x: Any, spec: CheckSpec, columns: Mapping[str, str]) -> Iterator[Ex
         case CheckKind.unique if col is not None:
             yield x.ExpectColumnValuesToBeUnique(column=col)
         case CheckKind.unique:
-            # GX counts a compound key with a NULL part as a duplicate; dq's rule (SQL UNIQUE)
-            # exempts such keys, so a compound key runs as dq's own duplicate-row query.
-            yield x.UnexpectedRowsExpectation(unexpected_rows_query=_rows_query(spec))
+            # as in SQL UNIQUE (and dq's own query), a key with a NULL part is never a duplicate
+            yield x.ExpectCompoundColumnsToBeUnique(
+                column_list=list(spec.columns), ignore_row_if="any_value_is_missing"
+            )
         case CheckKind.between:
             yield x.ExpectColumnValuesToBeBetween(column=col, min_value=low, max_value=high)
         case CheckKind.accepted_values:
@@ -375,8 +376,6 @@ def _verdict(spec: CheckSpec, found: list[Any], table: Table) -> CheckResult:
             extra = sorted(info.get("details", {}).get("mismatched", {}).get("unexpected", []))
             return _done(spec, not extra, observed=extra)
         case CheckKind.pattern | CheckKind.references | CheckKind.custom_sql:
-            return _done(spec, ok, failing_rows=int(info.get("observed_value") or 0))
-        case CheckKind.unique if spec.column is None:
             return _done(spec, ok, failing_rows=int(info.get("observed_value") or 0))
         case (
             CheckKind.not_null
