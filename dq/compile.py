@@ -31,7 +31,7 @@ def _spec(name: str, kind: CheckKind, severity: Severity, columns: tuple[str, ..
     return CheckSpec(name=name, kind=kind, severity=severity, columns=columns, args=args)
 
 
-def _bounds(bounds: Bounds) -> dict[str, float | None]:
+def _bounds(bounds: Bounds) -> dict[str, object]:
     return {"min": bounds.min, "max": bounds.max}
 
 
@@ -109,7 +109,7 @@ def _quantiles(column: str, rule: ColumnRule) -> Iterator[CheckSpec]:
     for q, bounds in sorted((rule.quantiles or {}).items()):
         yield _spec(
             f"{column}.quantile_{q:g}", CheckKind.quantile, bounds.severity or rule.severity, (column,),
-            q=q, **_bounds(bounds),
+            q=q, min=bounds.min, max=bounds.max,
         )
 
 
@@ -141,7 +141,7 @@ def _primary_key(contract: Contract) -> Iterator[CheckSpec]:
 def _row_count(contract: Contract) -> Iterator[CheckSpec]:
     if contract.row_count is not None:
         bounds = contract.row_count
-        yield _spec("row_count", CheckKind.row_count, bounds.severity or Severity.error, **_bounds(bounds))
+        yield _spec("row_count", CheckKind.row_count, bounds.severity or Severity.error, (), **_bounds(bounds))
 
 
 def _freshness(contract: Contract) -> Iterator[CheckSpec]:

@@ -223,10 +223,10 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _mapping_without_duplicates(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: dict[Any, Any] = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node)
         if key in seen:
             raise ContractError(f"line {key_node.start_mark.line + 1}: key {key!r} appears twice")
-        seen[key] = loader.construct_object(value_node, deep=True)  # type: ignore[no-untyped-call]
+        seen[key] = loader.construct_object(value_node, deep=True)
     return seen
 
 
@@ -243,7 +243,7 @@ def load_contract(path: str | Path) -> Contract:
     except (OSError, UnicodeDecodeError) as exc:
         raise ContractError(f"{path}: cannot read contract file: {exc}") from None
     try:
-        document = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+        document = yaml.load(text, Loader=_UniqueKeyLoader)
     except ContractError as exc:
         raise ContractError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
@@ -304,7 +304,7 @@ def _unwrap(annotation: Any) -> Any:
     while True:
         args = [arg for arg in get_args(annotation) if arg is not type(None)]
         origin = get_origin(annotation)
-        if origin is Annotated or (origin is Union or str(origin) == "<class 'types.UnionType'>") and len(args) == 1:
+        if origin is Annotated or ((origin is Union or str(origin) == "<class 'types.UnionType'>") and len(args) == 1):
             annotation = args[0]
         else:
             return annotation

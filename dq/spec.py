@@ -129,7 +129,7 @@ def _bounds(args: Mapping[str, Any]) -> str:
         return f"between {_num(low)} and {_num(high)}"
     if low is not None:
         return f">= {_num(low)}"
-    return f"<= {_num(high)}"
+    return f"<= {_num(high)}" if high is not None else "no bound"
 
 
 def _num(value: float) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import click
 import typer
 from typer.core import TyperCommand
 
@@ -26,7 +25,7 @@ class GateCommand(TyperCommand):
     """Splits `dq gate CONTRACT... -- CMD ARGS...` at the first `--` before click parses it:
     click would otherwise drop the `--` and we could not tell contracts from the command."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
         if "--" in args:
             cut = args.index("--")
             ctx.meta["dq_command"] = args[cut + 1 :]
