@@ -118,7 +118,7 @@ def metric_expression(spec: CheckSpec) -> str:
         case CheckKind.stddev:
             return f"stddev_samp({_numeric(col)})"
         case CheckKind.quantile:
-            return f"quantile_cont({_numeric(col)}, {literal(float(spec.args['q']))})"
+            return f"quantile_disc({_numeric(col)}, {literal(float(spec.args['q']))})"
         case CheckKind.freshness:
             return f"max({col})"
     raise ValueError(f"{spec.kind} has no metric expression")

@@ -31,6 +31,8 @@ session settings such as `TimeZone=UTC` stay on that cursor), dq's own SQL on an
 
 from __future__ import annotations
 
+import functools
+
 import math
 import re
 import warnings
@@ -426,8 +428,25 @@ def _metric(spec: CheckSpec) -> Callable[[Any], Any]:
             return lambda t: numeric(t).std(how="sample")
         case CheckKind.quantile:
             q = float(spec.args["q"])
-            return lambda t: numeric(t).quantile(q)
+            return lambda t: _quantile_disc()(numeric(t), q)
     raise ValueError(f"{spec.kind} has no metric")
+
+
+@functools.cache
+def _quantile_disc() -> Any:
+    """DuckDB's quantile_disc as an Ibis aggregate.
+
+    A contract's quantile is the discrete (nearest-rank) one, a value that occurs in the column,
+    as GX's percentile_disc computes it; Ibis' own `.quantile()` interpolates (quantile_cont),
+    and the two engines would disagree near a bound.
+    """
+    import ibis
+
+    @ibis.udf.agg.builtin(name="quantile_disc")
+    def quantile_disc(arg: float, q: float) -> float:  # type: ignore[empty-body]
+        ...
+
+    return quantile_disc
 
 
 def _bounded(spec: CheckSpec, backend: Any, table: Table, now: datetime) -> Passes:
