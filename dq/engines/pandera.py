@@ -32,7 +32,6 @@ session settings such as `TimeZone=UTC` stay on that cursor), dq's own SQL on an
 from __future__ import annotations
 
 import functools
-
 import math
 import re
 import warnings
