@@ -58,9 +58,8 @@ def test_broken_data_is_blocked_naming_each_defect(
 
 
 def test_engines_agree_check_by_check_on_the_broken_data(warehouse: dict[str, Path], tmp_path: Path) -> None:
-    pandera = _verdicts(_run(warehouse["broken"], EngineChoice.pandera, tmp_path))
-    gx = _verdicts(_run(warehouse["broken"], EngineChoice.gx, tmp_path))
-    assert pandera == gx
+    auto, pandera, gx = (_verdicts(_run(warehouse["broken"], engine, tmp_path)) for engine in EngineChoice)
+    assert auto == pandera == gx
 
 
 def test_gate_trains_on_clean_data_and_refuses_broken(warehouse: dict[str, Path], tmp_path: Path) -> None:

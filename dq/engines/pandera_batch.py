@@ -1,0 +1,268 @@
+"""Pandera on measurements taken in one pass: the default (`--engine auto`) engine.
+
+Running one query per check (what Pandera's Ibis backend and GX both do) scans a wide table once
+per check. Like Deequ and Soda, this engine measures everything a contract needs in **one**
+aggregate statement over the table (failing-row counts as `count(*) FILTER (WHERE ...)`, metrics
+as aggregates, key uniqueness as `count(DISTINCT key)`), plus one query per cross-table or
+custom-SQL check. The verdicts still come from a real Pandera schema: the measurements form a
+one-row frame, and each spec becomes a named `pandera.Check` on its measurement column.
+
+Only when a key turns out to be duplicated is a second, grouped query run to count every row
+whose key repeats. Row samples for failed checks are fetched by the runner with a LIMIT.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import duckdb
+
+from dq.result import CheckResult, outcome
+from dq.source import Table
+from dq.spec import AGGREGATE_KINDS, ROW_KINDS, SCHEMA_KINDS, CheckKind, CheckSpec
+from dq.sql import custom_sql, failing_count_query, metric_expression, quote_ident, violation_predicate
+from dq.types import base_type, canonical_type
+
+ENGINE = "pandera-batch"
+_IN_PASS_ROW_KINDS = frozenset(
+    {CheckKind.not_null, CheckKind.between, CheckKind.accepted_values, CheckKind.pattern, CheckKind.length}
+)
+_OWN_QUERY_KINDS = frozenset({CheckKind.references, CheckKind.custom_sql})
+
+
+@dataclass
+class _Measure:
+    """What was measured for one spec: the value Pandera judges, or why it could not be measured."""
+
+    value: Any = None
+    failing_rows: int | None = None
+    error: str | None = None
+    shown: Any = None  # what the report shows, when it differs from the judged value
+
+
+class PanderaBatchEngine:
+    name = ENGINE
+
+    def supports(self, spec: CheckSpec) -> bool:
+        return spec.kind in SCHEMA_KINDS | ROW_KINDS | AGGREGATE_KINDS
+
+    def run(self, specs: Sequence[CheckSpec], table: Table) -> list[CheckResult]:
+        measures = measure(specs, table)
+        verdicts = judge(specs, measures)
+        return [_result(spec, measures[i], verdicts.get(i)) for i, spec in enumerate(specs)]
+
+
+# --- measuring: SQL inside DuckDB ---------------------------------------------------------------
+
+
+def measure(specs: Sequence[CheckSpec], table: Table) -> list[_Measure]:
+    """One measurement per spec; one table scan for everything that fits in it."""
+    measures = [_Measure() for _ in specs]
+    in_pass: dict[int, str] = {}
+    for index, spec in enumerate(specs):
+        if spec.kind in SCHEMA_KINDS:
+            measures[index] = _schema_measure(spec, table)
+        elif spec.kind in _OWN_QUERY_KINDS:
+            measures[index] = _own_query(spec, table)
+        else:
+            in_pass[index] = _pass_expression(spec)
+    if in_pass:
+        _single_pass(specs, in_pass, measures, table)
+    for index, spec in enumerate(specs):
+        if spec.kind is CheckKind.unique and measures[index].error is None:
+            _count_duplicated_rows(spec, measures[index], table)
+    return measures
+
+
+def _pass_expression(spec: CheckSpec) -> str:
+    if spec.kind in _IN_PASS_ROW_KINDS:
+        return f"count(*) FILTER (WHERE {violation_predicate(spec).replace('__t.', '')})"
+    if spec.kind is CheckKind.unique:
+        key = ", ".join(quote_ident(c) for c in spec.columns)
+        not_null = " AND ".join(f"{quote_ident(c)} IS NOT NULL" for c in spec.columns)
+        distinct = f"count(DISTINCT ({key}))" if len(spec.columns) > 1 else f"count(DISTINCT {key})"
+        # surplus copies: 0 exactly when every non-null key is unique
+        return f"count(*) FILTER (WHERE {not_null}) - {distinct}"
+    return metric_expression(spec)
+
+
+def _single_pass(specs: Sequence[CheckSpec], in_pass: dict[int, str], measures: list[_Measure], table: Table) -> None:
+    select = ", ".join(f"{expr} AS m{index}" for index, expr in in_pass.items())
+    try:
+        row = _fetch_row(table, f"SELECT {select} FROM {table.relation}")
+    except duckdb.Error:
+        # one bad expression (a regex RE2 rejects, a mean over text) must not take the others
+        # down: measure each on its own so the error lands on the spec that caused it
+        for index, expr in in_pass.items():
+            try:
+                measures[index] = _measured(specs[index], _fetch_row(table, f"SELECT {expr} FROM {table.relation}")[0])
+            except duckdb.Error as exc:
+                measures[index] = _Measure(error=f"DuckDB could not measure {specs[index].name}: {_first_line(exc)}")
+        return
+    for position, index in enumerate(in_pass):
+        measures[index] = _measured(specs[index], row[position])
+
+
+def _measured(spec: CheckSpec, value: Any) -> _Measure:
+    try:
+        return _as_measure(spec, value)
+    except (TypeError, ValueError) as exc:
+        return _Measure(error=f"cannot judge {spec.name}: {exc}")
+
+
+def _as_measure(spec: CheckSpec, value: Any) -> _Measure:
+    if spec.kind in ROW_KINDS:
+        return _Measure(value=int(value), failing_rows=int(value))
+    if spec.kind is CheckKind.freshness:
+        return _Measure(value=_age_hours(value))
+    if isinstance(value, int | float) or value is None:
+        return _Measure(value=value)
+    return _Measure(value=float(value))  # DECIMAL from quantiles, hugeint counts
+
+
+def _own_query(spec: CheckSpec, table: Table) -> _Measure:
+    query = (
+        f"SELECT count(*) FROM ({custom_sql(spec, table.relation)})"
+        if spec.kind is CheckKind.custom_sql
+        else failing_count_query(spec, table.relation)
+    )
+    try:
+        count = int(_fetch_row(table, query)[0])
+    except duckdb.Error as exc:
+        return _Measure(error=f"query of {spec.name} failed: {_first_line(exc)}")
+    return _Measure(value=count, failing_rows=count)
+
+
+def _count_duplicated_rows(spec: CheckSpec, measured: _Measure, table: Table) -> None:
+    """The cheap pass says *whether* keys repeat; only then count every row sharing a key."""
+    if measured.value:
+        measured.failing_rows = int(_fetch_row(table, failing_count_query(spec, table.relation))[0])
+        measured.value = measured.failing_rows
+    else:
+        measured.value = measured.failing_rows = 0
+
+
+def _schema_measure(spec: CheckSpec, table: Table) -> _Measure:
+    columns = table.columns
+    match spec.kind:
+        case CheckKind.column_exists:
+            return _Measure(value=spec.columns[0] in columns)
+        case CheckKind.column_type:
+            actual = columns.get(spec.columns[0])
+            if actual is None:
+                return _Measure(value="missing")
+            return _Measure(value=_normalised_type(actual, spec.args["type"]), shown=actual)
+        case _:
+            extra = [c for c in columns if c not in set(spec.args["allowed"])]
+            return _Measure(value=extra)
+
+
+def _normalised_type(actual: str, declared: str) -> str:
+    try:
+        canonical = canonical_type(actual)
+    except ValueError:
+        return actual.upper()
+    return base_type(canonical) if declared == "DECIMAL" else canonical
+
+
+def _fetch_row(table: Table, query: str) -> tuple[Any, ...]:
+    rows = table.connection.execute(query).fetchall()
+    return rows[0]
+
+
+def _age_hours(newest: Any) -> float | None:
+    if newest is None:
+        return None
+    if isinstance(newest, datetime):
+        moment = newest if newest.tzinfo else newest.replace(tzinfo=UTC)
+    elif isinstance(newest, date):
+        moment = datetime(newest.year, newest.month, newest.day, tzinfo=UTC)
+    else:
+        raise TypeError(f"freshness needs a date or timestamp column, got {type(newest).__name__}")
+    return round((datetime.now(UTC) - moment).total_seconds() / 3600, 2)
+
+
+# --- judging: a real Pandera schema on the measurements --------------------------------------
+
+
+def judge(specs: Sequence[CheckSpec], measures: Sequence[_Measure]) -> dict[int, bool]:
+    """Pandera's verdict per measured spec index: True = the check holds."""
+    import pandas as pd
+    import pandera.pandas as pa
+    from pandera.errors import SchemaErrors
+
+    columns: dict[str, Any] = {}
+    row: dict[str, Any] = {}
+    for index, (spec, measured) in enumerate(zip(specs, measures, strict=True)):
+        if measured.error is not None:
+            continue
+        name = f"m{index}"
+        row[name] = _frame_value(measured.value)
+        columns[name] = pa.Column(checks=[_check(pa, spec)], nullable=False, coerce=False, name=name)
+    if not columns:
+        return {}
+    frame = pd.DataFrame([row], dtype=object)
+    schema = pa.DataFrameSchema(columns, strict=True)
+    failed: set[str] = set()
+    try:
+        schema.validate(frame, lazy=True)
+    except SchemaErrors as errors:
+        cases = errors.failure_cases
+        failed = {str(column) for column in cases["column"].dropna()}
+        unattributed = cases["column"].isna().any()
+        if unattributed:
+            raise RuntimeError(f"Pandera reported failures dq cannot attribute: {cases.to_dict('records')}") from None
+    return {int(name[1:]): name not in failed for name in columns}
+
+
+def _frame_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return ", ".join(value)
+    if isinstance(value, float) and math.isnan(value):
+        return None  # a NaN mean is no evidence the bound holds: nullable=False fails it
+    return value
+
+
+def _check(pa: Any, spec: CheckSpec) -> Any:
+    """The Pandera check that judges one measurement, named after the spec."""
+    a = spec.args
+    match spec.kind:
+        case CheckKind.column_exists:
+            return pa.Check.eq(True, name=spec.name)
+        case CheckKind.column_type:
+            declared = "DECIMAL" if a["type"] == "DECIMAL" else a["type"]
+            return pa.Check.eq(declared, name=spec.name)
+        case CheckKind.no_extra_columns:
+            return pa.Check.eq("", name=spec.name)
+        case CheckKind.freshness:
+            return pa.Check.le(a["max_age_seconds"] / 3600, name=spec.name)
+        case kind if kind in ROW_KINDS:
+            return pa.Check.eq(0, name=spec.name)
+    low, high = a.get("min"), a.get("max")
+    if low is not None and high is not None:
+        return pa.Check.in_range(low, high, name=spec.name)
+    if low is not None:
+        return pa.Check.ge(low, name=spec.name)
+    return pa.Check.le(high, name=spec.name)
+
+
+def _result(spec: CheckSpec, measured: _Measure, holds: bool | None) -> CheckResult:
+    if measured.error is not None:
+        return CheckResult.errored(spec, ENGINE, measured.error)
+    if holds is None:
+        return CheckResult.errored(spec, ENGINE, "Pandera returned no verdict for this check")
+    observed = None if spec.kind in ROW_KINDS else measured.value if measured.shown is None else measured.shown
+    if spec.kind is CheckKind.column_exists:
+        observed = "present" if measured.value else "missing"
+    return CheckResult.from_spec(
+        spec, ENGINE, outcome(holds, spec.severity), observed=observed, failing_rows=measured.failing_rows
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
