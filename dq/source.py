@@ -7,6 +7,8 @@ and the reason a database locked by a running writer, such as `dbt build`, is re
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,7 +47,7 @@ def open_database(path: str | Path) -> duckdb.DuckDBPyConnection:
             "or point --db / DQ_DB / [tool.dq] db at an existing DuckDB file"
         )
     try:
-        return duckdb.connect(str(path), read_only=True)
+        return duckdb.connect(str(path), read_only=True, config=_duckdb_config())
     except duckdb.Error as exc:
         text = str(exc)
         if "lock" in text.lower():
@@ -54,6 +56,18 @@ def open_database(path: str | Path) -> duckdb.DuckDBPyConnection:
                 "Fix: wait for the writer to finish, then validate"
             ) from None
         raise SourceError(f"cannot open {path} as a DuckDB database: {text}") from None
+
+
+def _duckdb_config() -> dict[str, str]:
+    """Let big validations spill instead of failing: a temp directory outside the (read-only)
+    database's folder, and an optional memory cap (DQ_MEMORY_LIMIT, e.g. '8GB')."""
+    config = {
+        "temp_directory": os.environ.get("DQ_TEMP_DIR") or str(Path(tempfile.gettempdir()) / "dq-duckdb-spill"),
+        "preserve_insertion_order": "false",
+    }
+    if os.environ.get("DQ_MEMORY_LIMIT"):
+        config["memory_limit"] = os.environ["DQ_MEMORY_LIMIT"]
+    return config
 
 
 def split_table_name(name: str) -> tuple[str, str]:
