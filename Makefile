@@ -36,6 +36,10 @@ demo: data
 test: install
 	$(BIN)/pytest -q
 
+# Benchmarks (README "Benchmarks"): 1M and 10M rows, 5 timed runs each after a warm-up.
+bench: install
+	$(BIN)/python bench/run.py --rows 1000000 10000000 --repeat 5
+
 lint: install
 	$(BIN)/ruff check dq tests bench examples dbt_project
 	$(BIN)/mypy dq
