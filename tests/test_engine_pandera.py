@@ -498,7 +498,7 @@ def test_case(tmp_path: Path, case: Case) -> None:
 def test_failure_messages_are_short_and_human(tmp_path: Path) -> None:
     table = build(tmp_path, values("age", "(5)", "(200)", "(17)", "(30)"))
     [result] = ENGINE.run([spec(K.between, "age", min=18, max=120)], table)
-    assert result.message == "3 rows outside [18, 120]"
+    assert result.message == "3 rows where age is not between 18 and 120"
 
 
 def test_freshness_observes_age_in_hours(tmp_path: Path) -> None:

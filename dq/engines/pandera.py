@@ -41,9 +41,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from dq.result import CheckResult, outcome
+from dq.errors import DqError
+from dq.result import CheckResult, failure_message, outcome
 from dq.source import Table, fetch_one
-from dq.spec import AGGREGATE_KINDS, CheckKind, CheckSpec
+from dq.spec import AGGREGATE_KINDS, STATISTIC_KINDS, CheckKind, CheckSpec
 from dq.sql import custom_sql, failing_count_query, metric_expression, quote_ident
 
 ENGINE = "pandera"
@@ -89,6 +90,7 @@ class _Run:
         self.verdicts = {key: _Verdict() for key in self.keys}
         self.errors: dict[str, str] = {}  # key -> message for specs that could not be compiled
         self.now = datetime.now(UTC)  # freshness: verdict and observed age use the same instant
+        self.statistics: dict[str, Any] = {}  # key -> observed value of a training-data statistic
 
     def results(self) -> list[CheckResult]:
         import ibis  # noqa: F401 - heavy imports happen here, not at module import
@@ -140,7 +142,7 @@ class _Run:
                 else:
                     checks.append(self._check(pa, spec, key, backend))
             except Exception as exc:
-                self.errors[key] = f"cannot express this check in Pandera: {_describe(exc)}"
+                self.errors.setdefault(key, f"cannot express this check in Pandera: {_describe(exc)}")
 
         with config_context(validation_enabled=True, validation_depth=ValidationDepth.SCHEMA_AND_DATA):
             if columns or checks:
@@ -209,7 +211,10 @@ class _Run:
 
     def _check(self, pa: Any, spec: CheckSpec, key: str, backend: Any) -> Any:
         """A DataFrame-level `pa.Check` named after the spec, returning one boolean scalar."""
-        passes = _CHECK_BUILDERS[spec.kind](spec, backend, self.table, self.now)
+        if spec.kind in STATISTIC_KINDS:
+            passes = self._statistic(spec, key)
+        else:
+            passes = _CHECK_BUILDERS[spec.kind](spec, backend, self.table, self.now)
         verdict = self.verdicts[key]
 
         def check_fn(data: Any) -> Any:
@@ -217,6 +222,20 @@ class _Run:
             return passes(data.table)
 
         return pa.Check(check_fn, name=key, error=f"{spec.name}: {spec.expectation()}")
+
+    def _statistic(self, spec: CheckSpec, key: str) -> Passes:
+        """Label, leakage and drift statistics are measured in DuckDB by dq.training_stats (no
+        Ibis expression states a PSI); the Pandera check judges the measured numbers."""
+        from dq.training_stats import measure
+
+        try:
+            measured = measure(spec, self.table)
+        except Exception as exc:
+            why = str(exc) if isinstance(exc, DqError) else _describe(exc)
+            self.errors[key] = f"cannot compute {spec.kind.value}: {why}"
+            raise
+        self.statistics[key] = measured.observed
+        return _within_bounds(measured.values, spec.args.get("min"), spec.args.get("max"))
 
     # -- turning verdicts into results ---------------------------------------------------
 
@@ -261,15 +280,19 @@ class _Run:
                 return CheckResult.errored(
                     spec, ENGINE, "Pandera failed this check but its SQL failing-row count is 0"
                 )
-            message = "" if ok else _row_message(spec, failing)
+            message = "" if ok else failure_message(spec, failing, None)
             return CheckResult.from_spec(spec, ENGINE, status, failing_rows=failing, message=message)
+        if kind in STATISTIC_KINDS:
+            shown = self.statistics.get(key)
+            message = "" if ok else failure_message(spec, None, shown)
+            return CheckResult.from_spec(spec, ENGINE, status, observed=shown, message=message)
         value = observed.get(key)
         if isinstance(value, _Unavailable):
             return CheckResult.errored(spec, ENGINE, f"cannot compute the observed value: {value.reason}")
         if kind is CheckKind.freshness:
             value = _age_hours(value, self.now)
         value = _plain(value)
-        message = "" if ok else f"observed {_show(value)}, expected {spec.expectation()}"
+        message = "" if ok else failure_message(spec, None, value)
         return CheckResult.from_spec(spec, ENGINE, status, observed=value, message=message)
 
     def _schema_result(self, spec: CheckSpec, status: Any, ok: bool) -> CheckResult:
@@ -282,16 +305,16 @@ class _Run:
                 return CheckResult.errored(
                     spec, ENGINE, f"Pandera and the catalog disagree on extra columns {extra}"
                 )
-            message = "" if ok else f"undeclared columns: {', '.join(extra)}"
+            message = "" if ok else failure_message(spec, None, extra)
             return CheckResult.from_spec(spec, ENGINE, status, observed=extra, message=message)
         if spec.kind is CheckKind.column_exists and ok != (column in actual):
             return CheckResult.errored(spec, ENGINE, f"Pandera and the catalog disagree on column {column!r}")
         if column not in actual:
-            message = "" if ok else f"column {column!r} is missing"
+            message = "" if ok else failure_message(spec, None, "missing")
             return CheckResult.from_spec(spec, ENGINE, status, observed="missing", message=message)
         if spec.kind is CheckKind.column_type:
             found = actual[column]
-            message = "" if ok else f"column {column!r} is {found}, expected {spec.args['type']}"
+            message = "" if ok else failure_message(spec, None, found)
             return CheckResult.from_spec(spec, ENGINE, status, observed=found, message=message)
         return CheckResult.from_spec(spec, ENGINE, status, observed="present")
 
@@ -492,6 +515,49 @@ def _freshness(spec: CheckSpec, backend: Any, table: Table, now: datetime) -> Pa
     return passes
 
 
+def _within_bounds(values: tuple[float | None, ...], low: float | None, high: float | None) -> Passes:
+    """Every measured value within [low, high]; a value that could not be measured fails."""
+
+    def passes(t: Any) -> Any:
+        import ibis
+
+        # anchored on the validated table so Pandera runs it on the same DuckDB backend
+        held = t.limit(1).count() >= 0
+        for value in values:
+            measured = ibis.literal(value, type="float64")
+            if low is not None:
+                held = held & (measured >= low)
+            if high is not None:
+                held = held & (measured <= high)
+        return held.fill_null(False)
+
+    return passes
+
+
+def _feature_before_label(spec: CheckSpec, backend: Any, table: Table, now: datetime) -> Passes:
+    feature, label_time = spec.columns
+    return lambda t: (t[feature] <= t[label_time]).fill_null(True).all().fill_null(True)
+
+
+def _disjoint_keys(spec: CheckSpec, backend: Any, table: Table, now: datetime) -> Passes:
+    keys = list(spec.columns)
+    parts = _split_relation(str(spec.args["relation"]))
+    database: tuple[str, str] | str | None = (parts[0], parts[1]) if len(parts) == 3 else (
+        parts[0] if len(parts) == 2 else None
+    )
+    other = backend.table(parts[-1], database=database)
+    missing = [k for k in keys if k not in other.columns]
+    if missing:
+        raise ValueError(f"{spec.args['relation']} has no column {', '.join(missing)}")
+    theirs = other.select(**{f"__dq_key{i}": other[k] for i, k in enumerate(keys)}).distinct()
+
+    def passes(t: Any) -> Any:
+        shared = t.semi_join(theirs, [t[k] == theirs[f"__dq_key{i}"] for i, k in enumerate(keys)])
+        return shared.count() == 0
+
+    return passes
+
+
 _CHECK_BUILDERS: dict[CheckKind, Callable[[CheckSpec, Any, Table, datetime], Passes]] = {
     CheckKind.not_null: _not_null,
     CheckKind.unique: _unique,
@@ -508,6 +574,8 @@ _CHECK_BUILDERS: dict[CheckKind, Callable[[CheckSpec, Any, Table, datetime], Pas
     CheckKind.stddev: _bounded,
     CheckKind.quantile: _bounded,
     CheckKind.freshness: _freshness,
+    CheckKind.feature_before_label: _feature_before_label,
+    CheckKind.disjoint_keys: _disjoint_keys,
 }
 
 
@@ -591,32 +659,6 @@ def _plain(value: Any) -> Any:
     if math.isnan(number) or math.isinf(number):
         return str(number)
     return int(number) if number.is_integer() and not isinstance(value, float) else number
-
-
-def _show(value: Any) -> str:
-    return "nothing (NULL)" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _row_message(spec: CheckSpec, failing: int) -> str:
-    rows = f"{failing} row{'s' if failing != 1 else ''}"
-    a = spec.args
-    match spec.kind:
-        case CheckKind.not_null:
-            return f"{rows} with NULL"
-        case CheckKind.unique:
-            return f"{rows} share a duplicated ({', '.join(spec.columns)})"
-        case CheckKind.between:
-            return f"{rows} outside {_interval(a)}"
-        case CheckKind.length:
-            return f"{rows} with length outside {_interval(a)}"
-        case CheckKind.custom_sql:
-            return f"query returned {rows}"
-    return f"{rows} not {spec.expectation()}"
-
-
-def _interval(args: Any) -> str:
-    low, high = args.get("min"), args.get("max")
-    return f"[{'-inf' if low is None else f'{low:g}'}, {'inf' if high is None else f'{high:g}'}]"
 
 
 def _describe(exc: BaseException) -> str:
