@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["GateError", "gated", "require_valid"]
+__all__ = ["GateError", "SnapshotError", "gated", "load_validated", "require_valid"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("require_valid", "gated"):
+    if name in ("require_valid", "gated", "load_validated"):
         from dq import api
 
         return getattr(api, name)
@@ -20,4 +20,8 @@ def __getattr__(name: str) -> Any:
         from dq.errors import GateError
 
         return GateError
+    if name == "SnapshotError":
+        from dq.errors import SnapshotError
+
+        return SnapshotError
     raise AttributeError(name)

@@ -4,17 +4,20 @@
 
     @dq.gated("contracts/training_set.yml")
     def train(): ...
+
+    df = dq.load_validated()   # behind `dq gate`: the verified snapshot of the validated rows
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from dq.config import EngineChoice, load_settings
-from dq.errors import GateError
+from dq.errors import GateError, SnapshotError
 from dq.result import RunResult, Status
 from dq.runner import validate
 
@@ -56,6 +59,32 @@ def gated(*contracts: str | Path, **options: str | Path | None) -> Callable[[Cal
         return wrapper
 
     return decorate
+
+
+def load_validated(
+    path: str | Path | None = None, *, as_: Literal["pandas", "polars", "arrow"] = "pandas", contract: str | None = None
+) -> Any:
+    """The rows `dq gate` validated, from its snapshot, after checking the fingerprint.
+
+    `path` defaults to DQ_SNAPSHOT (set by `dq gate` for CMD); a directory holding several
+    contracts' snapshots needs `contract`. `as_` is "pandas", "polars" or "arrow". Raises
+    `SnapshotError` if the manifest is missing or the bytes do not match the fingerprint, so a
+    training script never reads rows other than the validated ones.
+    """
+    from dq.snapshot import load
+
+    env_path = os.environ.get("DQ_SNAPSHOT")
+    if path is None:
+        if not env_path:
+            raise SnapshotError(
+                "DQ_SNAPSHOT is not set: run this under `dq gate CONTRACT -- CMD`, or pass the snapshot's path"
+            )
+        path = env_path
+    # DQ_FINGERPRINT comes from the gate's process, not from the snapshot directory, so it also
+    # catches a snapshot whose Parquet file and manifest were both replaced.
+    same = env_path is not None and Path(path).resolve() == Path(env_path).resolve()
+    expected = os.environ.get("DQ_FINGERPRINT") if same else None
+    return load(path, as_=as_, contract=contract, expected=expected)
 
 
 def _explain(result: RunResult) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from dq.commands import gate, validate
+from dq.commands import dbt, diff, docs, gate, history, init, lint, profile, validate
 
 app = typer.Typer(
     help="Data contracts that gate ML training: validate dbt models in DuckDB with Pandera and GX.",
@@ -23,6 +23,13 @@ app = typer.Typer(
 )
 app.command()(validate.validate)
 app.command(cls=gate.GateCommand)(gate.gate)
+app.command()(docs.docs)
+app.command(name="history")(history.history)
+app.command(name="diff")(diff.diff)
+app.command(name="lint")(lint.lint)
+app.command()(profile.profile)
+app.add_typer(dbt.app, name="dbt")
+app.command(name="init")(init.init)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from dq.contract import Bounds, ColumnRule, Contract, Severity
+from dq.contract import Bounds, ColumnRule, Contract, DriftColumn, Severity
 from dq.spec import CheckKind, CheckSpec
 
 ColumnCompiler = Callable[[str, ColumnRule], Iterator[CheckSpec]]
@@ -24,6 +24,8 @@ def compile_contract(contract: Contract) -> tuple[CheckSpec, ...]:
     specs.extend(_row_count(contract))
     specs.extend(_freshness(contract))
     specs.extend(_custom_sql(contract))
+    for training_rule in TRAINING_COMPILERS:
+        specs.extend(training_rule(contract))
     return tuple(_dedupe(specs))
 
 
@@ -156,6 +158,115 @@ def _freshness(contract: Contract) -> Iterator[CheckSpec]:
 def _custom_sql(contract: Contract) -> Iterator[CheckSpec]:
     for check in contract.checks:
         yield _spec(f"checks.{check.name}", CheckKind.custom_sql, check.severity or Severity.error, sql=check.sql)
+
+
+def _label_class_fraction(contract: Contract) -> Iterator[CheckSpec]:
+    label = contract.label
+    if label is None or label.class_fraction is None:
+        return
+    severity = label.severity or Severity.error
+    if isinstance(label.class_fraction, Bounds):
+        bounds = label.class_fraction
+        declared = tuple(contract.columns[label.column].accepted_values or ())
+        yield _spec(
+            "label.class_fraction", CheckKind.label_class_fraction, bounds.severity or severity, (label.column,),
+            **_bounds(bounds), classes=declared,
+        )
+        return
+    for value, bounds in label.class_fraction.items():
+        yield _spec(
+            f"label.class_fraction.{class_name(value)}", CheckKind.label_class_fraction,
+            bounds.severity or severity, (label.column,), **_bounds(bounds), classes=(value,), only=class_name(value),
+        )
+
+
+def class_name(value: object) -> str:
+    """A class as DuckDB prints it with ::VARCHAR (True -> 'true'), which is how it is counted."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _label_null_fraction(contract: Contract) -> Iterator[CheckSpec]:
+    label = contract.label
+    if label is not None and label.max_null_fraction is not None:
+        yield _spec(
+            "label.null_fraction", CheckKind.null_fraction, label.severity or Severity.error, (label.column,),
+            max=label.max_null_fraction,
+        )
+
+
+def _leakage_association(contract: Contract) -> Iterator[CheckSpec]:
+    """Numeric features by correlation, categorical ones by how well a value predicts the label.
+
+    Which columns are features is decided at run time (every column but the label and the
+    primary key), so an undeclared column that leaks is caught too.
+    """
+    leak, label = contract.leakage, contract.label
+    if leak is None or leak.max_abs_correlation_with_label is None or label is None:
+        return
+    severity = leak.severity or Severity.error
+    limit, exclude = leak.max_abs_correlation_with_label, tuple(contract.primary_key)
+    yield _spec(
+        "leakage.correlation_with_label", CheckKind.correlation_with_label, severity, (label.column,),
+        max=limit, exclude=exclude,
+    )
+    yield _spec(
+        "leakage.categorical_determines_label", CheckKind.categorical_determines_label, severity, (label.column,),
+        max=limit, exclude=exclude, min_category_rows=leak.min_category_rows,
+    )
+
+
+def _leakage_disjoint(contract: Contract) -> Iterator[CheckSpec]:
+    leak = contract.leakage
+    if leak is not None and leak.disjoint_from is not None:
+        other = leak.disjoint_from
+        yield _spec(
+            "leakage.disjoint_from", CheckKind.disjoint_keys, other.severity or leak.severity or Severity.error,
+            tuple(other.key), model=other.model, table=other.table, dataset=other.model or other.table,
+        )
+
+
+def _leakage_before(contract: Contract) -> Iterator[CheckSpec]:
+    leak = contract.leakage
+    if leak is not None and leak.before is not None:
+        before = leak.before
+        yield _spec(
+            "leakage.before", CheckKind.feature_before_label, before.severity or leak.severity or Severity.error,
+            (before.column, before.label_time),
+        )
+
+
+_DRIFT_STATISTICS: tuple[tuple[str, CheckKind, str], ...] = (
+    ("psi_max", CheckKind.drift_psi, "max"),
+    ("ks_max", CheckKind.drift_ks, "max"),
+    ("chi2_p_min", CheckKind.drift_chi2, "min"),
+    ("linf_max", CheckKind.drift_linf, "max"),
+)
+
+
+def _drift(contract: Contract) -> Iterator[CheckSpec]:
+    drift = contract.drift
+    if drift is None:
+        return
+    for column, rule in drift.columns.items():
+        yield from _drift_column(column, rule, drift.reference, rule.severity or drift.severity or Severity.error)
+
+
+def _drift_column(column: str, rule: DriftColumn, reference: str, severity: Severity) -> Iterator[CheckSpec]:
+    for key, kind, side in _DRIFT_STATISTICS:
+        bound = getattr(rule, key)
+        if bound is not None:
+            name = f"drift.{column}.{kind.value.removeprefix('drift_')}"
+            yield _spec(name, kind, severity, (column,), reference=reference, **{side: bound})
+
+
+TRAINING_COMPILERS: tuple[Callable[[Contract], Iterator[CheckSpec]], ...] = (
+    _label_class_fraction,
+    _label_null_fraction,
+    _leakage_association,
+    _leakage_disjoint,
+    _leakage_before,
+    _drift,
+)
 
 
 def _dedupe(specs: list[CheckSpec]) -> Iterator[CheckSpec]:

@@ -1,7 +1,7 @@
 """Where dq finds things: the DuckDB file, the dbt project, the results directory.
 
 Precedence, strongest first: command-line option, environment variable (DQ_DB, DQ_DBT_PROJECT,
-DQ_RESULTS_DIR), `[tool.dq]` in the nearest pyproject.toml (paths relative to that file), default.
+DQ_RESULTS_DIR, DQ_HISTORY), `[tool.dq]` in the nearest pyproject.toml (paths relative to that file), default.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dq.errors import DqError
 
 DEFAULT_DB = Path("dbt_project/warehouse.duckdb")
 DEFAULT_RESULTS_DIR = Path(".dq/results")
+DEFAULT_HISTORY = Path(".dq/history.duckdb")
 
 
 class EngineChoice(StrEnum):
@@ -33,6 +34,7 @@ class Settings:
     dbt_project: Path | None
     results_dir: Path
     engine: EngineChoice = EngineChoice.auto
+    history: Path = DEFAULT_HISTORY  # the results history (dq/history.py)
 
 
 def load_settings(
@@ -41,6 +43,7 @@ def load_settings(
     results_dir: Path | None = None,
     engine: EngineChoice | str = EngineChoice.auto,
     start: Path | None = None,
+    history: Path | None = None,
 ) -> Settings:
     """Resolve settings from arguments, environment and pyproject.toml."""
     table, base = _pyproject_table(start or Path.cwd())
@@ -60,6 +63,7 @@ def load_settings(
         dbt_project=pick(dbt_project, "DQ_DBT_PROJECT", "dbt_project", dbt_default),
         results_dir=pick(results_dir, "DQ_RESULTS_DIR", "results_dir", DEFAULT_RESULTS_DIR) or DEFAULT_RESULTS_DIR,
         engine=EngineChoice(engine),
+        history=pick(history, "DQ_HISTORY", "history", DEFAULT_HISTORY) or DEFAULT_HISTORY,
     )
 
 
@@ -76,11 +80,11 @@ def _pyproject_table(start: Path) -> tuple[dict[str, Any], Path]:
             if tool is not None:
                 if not isinstance(tool, dict):
                     raise DqError(f"{candidate}: [tool.dq] must be a table")
-                unknown = set(tool) - {"db", "dbt_project", "results_dir"}
+                unknown = set(tool) - {"db", "dbt_project", "results_dir", "history"}
                 if unknown:
                     raise DqError(
                         f"{candidate}: [tool.dq] has unknown keys {sorted(unknown)}; "
-                        "allowed: db, dbt_project, results_dir"
+                        "allowed: db, dbt_project, results_dir, history"
                     )
                 return tool, directory
             return {}, directory

@@ -9,13 +9,23 @@ drops a rule would let bad data through the gate.
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from dq.errors import ContractError
 from dq.types import canonical_type
@@ -34,7 +44,9 @@ class Severity(StrEnum):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: `min: .nan` would make every comparison false (or true), and `1e400`
+    # is inf; a bound must be a finite number (leave a side out to leave it open).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Bounds(_Strict):
@@ -105,6 +117,116 @@ class SqlCheck(_Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
     sql: Annotated[str, Field(min_length=1)]
     description: str | None = None
+    severity: Severity | None = None
+
+    @field_validator("sql")
+    @classmethod
+    def _one_select(cls, value: str) -> str:
+        """One SELECT, nothing else. The database is opened read-only, but DuckDB still runs
+        `COPY ... TO`, `EXPORT DATABASE`, `SET`, `ATTACH` or `INSTALL` on a read-only connection,
+        and GX executes the query as written: a check must not be able to write anywhere."""
+        import duckdb  # lazy: `dq --help` does not load DuckDB
+
+        try:
+            statements = duckdb.extract_statements(value.replace("{dataset}", '"__dq_dataset"'))
+        except duckdb.Error:
+            return value  # cannot run either: the run reports DuckDB's own message (exit 3)
+        kinds = [statement.type.name for statement in statements]
+        if kinds != ["SELECT"]:
+            raise ValueError(
+                f"must be exactly one SELECT query (whose rows are the violations), got {', '.join(kinds) or 'none'}"
+            )
+        return value
+
+
+class Fraction(Bounds):
+    """Bounds on a share of rows: both ends within [0, 1]."""
+
+    @model_validator(mode="after")
+    def _in_unit_interval(self) -> Fraction:
+        for end in (self.min, self.max):
+            if end is not None and not 0 <= end <= 1:
+                raise ValueError(f"fractions are within [0, 1], got {end:g}")
+        return self
+
+
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+def _class_fraction_form(value: Any) -> str:
+    """`{min, max}` bounds every class; any other mapping names classes. Deciding up front keeps
+    pydantic from reporting both readings of a mistake. (Tags in brackets are dropped from key paths.)"""
+    if isinstance(value, Fraction) or (isinstance(value, dict) and set(value) & {"min", "max", "severity"}):
+        return "[every class]"
+    return "[per class]"
+
+
+ClassFraction = Annotated[
+    Annotated[Fraction, Tag("[every class]")] | Annotated[dict[Scalar, Fraction], Tag("[per class]")],
+    Discriminator(_class_fraction_form),
+]
+
+
+class Label(_Strict):
+    """The training label: its class balance and how many rows lack it.
+
+    `class_fraction` bounds every class's share ({min, max}) or named classes' shares
+    ({true: {min, max}}): a flipped binary label has the same set of shares, so only bounds on a
+    named class can tell 20% churn from 80%.
+    """
+
+    column: str
+    class_fraction: ClassFraction | None = None
+    max_null_fraction: Share | None = None
+    severity: Severity | None = None
+
+
+class Disjoint(Dataset):
+    """No key of this dataset may also occur in another one (an evaluation or test split)."""
+
+    key: Annotated[list[str], Field(min_length=1)]
+    severity: Severity | None = None
+
+
+class Before(_Strict):
+    """Every row's feature time is at or before its label time: no feature from the future."""
+
+    column: str
+    label_time: str
+    severity: Severity | None = None
+
+
+class Leakage(_Strict):
+    """Signs that a feature already knows the label, or that evaluation rows leaked into training."""
+
+    max_abs_correlation_with_label: Share | None = None
+    min_category_rows: Annotated[int, Field(ge=1)] = 30
+    disjoint_from: Disjoint | None = None
+    before: Before | None = None
+    severity: Severity | None = None
+
+
+class DriftColumn(_Strict):
+    """Drift bounds for one column against the reference profile (at least one statistic)."""
+
+    psi_max: Annotated[float, Field(ge=0)] | None = None
+    ks_max: Share | None = None
+    chi2_p_min: Share | None = None
+    linf_max: Share | None = None
+    severity: Severity | None = None
+
+    @model_validator(mode="after")
+    def _some_statistic(self) -> DriftColumn:
+        if all(v is None for v in (self.psi_max, self.ks_max, self.chi2_p_min, self.linf_max)):
+            raise ValueError("give at least one of psi_max, ks_max (numeric), chi2_p_min, linf_max (categorical)")
+        return self
+
+
+class Drift(_Strict):
+    """Distribution shift against a reference profile written by `dq profile`."""
+
+    reference: Annotated[str, Field(min_length=1)]
+    columns: Annotated[dict[str, DriftColumn], Field(min_length=1)]
     severity: Severity | None = None
 
 
@@ -179,6 +301,9 @@ class Contract(_Strict):
     extra_columns: Literal["allow", "forbid"] = "allow"
     columns: dict[str, ColumnRule] = Field(default_factory=dict)
     checks: list[SqlCheck] = Field(default_factory=list)
+    label: Label | None = None
+    leakage: Leakage | None = None
+    drift: Drift | None = None
 
     @field_validator("version", mode="before")
     @classmethod
@@ -197,10 +322,27 @@ class Contract(_Strict):
             raise ValueError("primary_key lists a column twice")
         if self.freshness and self.freshness.column not in declared:
             raise ValueError(f"freshness.column {self.freshness.column!r} is not declared under `columns`")
+        for key, column in self._training_columns():
+            if column not in declared:
+                raise ValueError(f"{key} {column!r} is not declared under `columns`")
+        if self.leakage and self.leakage.max_abs_correlation_with_label is not None and self.label is None:
+            raise ValueError("leakage.max_abs_correlation_with_label needs `label: {column: ...}`")
         names = [check.name for check in self.checks]
         if len(set(names)) != len(names):
             raise ValueError("two entries under `checks` share a name")
         return self
+
+    def _training_columns(self) -> list[tuple[str, str]]:
+        """(key path, column) for every column the label, leakage and drift rules name."""
+        found = [("label.column", self.label.column)] if self.label else []
+        if self.leakage and self.leakage.disjoint_from:
+            found += [("leakage.disjoint_from.key column", c) for c in self.leakage.disjoint_from.key]
+        if self.leakage and self.leakage.before:
+            found += [("leakage.before.column", self.leakage.before.column)]
+            found += [("leakage.before.label_time", self.leakage.before.label_time)]
+        if self.drift:
+            found += [("drift.columns key", c) for c in self.drift.columns]
+        return found
 
 
 def parse_duration(value: Any) -> timedelta:
@@ -224,6 +366,9 @@ def _mapping_without_duplicates(loader: _UniqueKeyLoader, node: yaml.MappingNode
     seen: dict[Any, Any] = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node)
+        if not isinstance(key, Hashable):  # `? [a, b]: c` is valid YAML, but no contract key
+            line = key_node.start_mark.line + 1
+            raise ContractError(f"line {line}: a key must be a plain value, not a {type(key).__name__}")
         if key in seen:
             raise ContractError(f"line {key_node.start_mark.line + 1}: key {key!r} appears twice")
         seen[key] = loader.construct_object(value_node, deep=True)
@@ -248,22 +393,26 @@ def load_contract(path: str | Path) -> Contract:
         raise ContractError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ContractError(f"{path}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise ContractError(f"{path}: not valid YAML: nested too deeply") from None
     if not isinstance(document, dict):
         raise ContractError(f"{path}: a contract is a YAML mapping with at least `contract`, `version`, `dataset`")
     try:
         return Contract.model_validate(document)
     except ValidationError as exc:
-        raise ContractError(format_validation_error(path, exc)) from None
+        raise ContractError(format_validation_error(path, exc, document)) from None
+    except RecursionError:
+        raise ContractError(f"{path}: (top level): nested too deeply to be a contract") from None
 
 
-def format_validation_error(path: Path, exc: ValidationError) -> str:
+def format_validation_error(path: Path, exc: ValidationError, document: Any = None) -> str:
     """One line per problem: `file: key.path: what is wrong (allowed: ...)`."""
     lines = []
     for error in exc.errors():
-        loc = tuple(part for part in error["loc"] if not _is_union_tag(part))
-        where = ".".join(str(part) for part in loc) or "(top level)"
+        loc = _key_path(error["loc"], document)
+        where = ".".join(_show_key(part) for part in loc) or "(top level)"
         message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
+        if error["type"] == "extra_forbidden" and loc:
             allowed = _allowed_keys(loc[:-1])
             message = f"unknown key {loc[-1]!r}" + (f"; allowed keys: {', '.join(allowed)}" if allowed else "")
         elif error["type"] == "missing":
@@ -272,6 +421,28 @@ def format_validation_error(path: Path, exc: ValidationError) -> str:
             message = f"{message} (got {error.get('input')!r})"
         lines.append(f"{path}: {where}: {message}")
     return "\n".join(dict.fromkeys(lines))
+
+
+def _key_path(loc: tuple[Any, ...], document: Any) -> tuple[Any, ...]:
+    """pydantic's error location without the union tags it inserts; a part that is a key (or
+    index) of the document is kept even if it looks like a tag (a column named `int` or `a[1]`)."""
+    kept: list[Any] = []
+    node = document
+    for part in loc:
+        in_dict = isinstance(node, dict) and part in node
+        if in_dict or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
+            kept.append(part)
+            node = node[part]
+        elif not _is_union_tag(part):
+            kept.append(part)
+            node = None
+    return tuple(kept)
+
+
+def _show_key(part: Any) -> str:
+    """A key as it reads in a key path; quoted when it is blank or would read as several keys."""
+    text = str(part)
+    return text if re.fullmatch(r"[^\s.'\"]+", text) else repr(part)
 
 
 def _is_union_tag(part: Any) -> bool:

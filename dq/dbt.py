@@ -7,6 +7,7 @@ is validated where dbt really wrote it.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,20 @@ class ModelNode:
     alias: str
 
 
+def target_dir(project_dir: Path) -> Path:
+    """Where dbt writes its artifacts: env DBT_TARGET_PATH (as dbt itself reads it, relative to the
+    project) or `target/`. `dq dbt build` gives every invocation its own target path this way."""
+    configured = os.environ.get("DBT_TARGET_PATH")
+    return project_dir / configured if configured else project_dir / "target"
+
+
 def read_manifest(project_dir: Path) -> dict[str, Any]:
-    path = project_dir / "target" / "manifest.json"
+    return read_manifest_file(target_dir(project_dir) / "manifest.json", project_dir)
+
+
+def read_manifest_file(path: Path, project_dir: Path | None = None) -> dict[str, Any]:
+    """A manifest.json anywhere (a dbt target, a `--state` directory), its schema version checked."""
+    project_dir = project_dir or path.parent
     if not path.is_file():
         raise SourceError(
             f"dbt manifest {path} not found. Fix: run `dbt parse --project-dir {project_dir} "
@@ -59,3 +72,22 @@ def resolve_model(project_dir: Path | None, model: str) -> ModelNode:
         raise SourceError(f"model {model!r} not found in {project_dir}'s manifest (models: {', '.join(known)})")
     node = nodes[0]
     return ModelNode(node["unique_id"], node["name"], node["schema"], node.get("alias") or node["name"])
+
+
+def model_node(manifest: dict[str, Any], model: str) -> dict[str, Any] | None:
+    """The manifest node of model `model` (columns, constraints, config), or None."""
+    for node in manifest.get("nodes", {}).values():
+        if node.get("resource_type") == "model" and node.get("name") == model:
+            return dict(node)
+    return None
+
+
+def model_tests(manifest: dict[str, Any], unique_id: str) -> list[dict[str, Any]]:
+    """The generic data tests attached to a model: [{name, column, kwargs}], e.g. not_null on `id`."""
+    tests = []
+    for node in manifest.get("nodes", {}).values():
+        meta = node.get("test_metadata") or {}
+        if node.get("resource_type") == "test" and node.get("attached_node") == unique_id and meta:
+            column, kwargs = node.get("column_name"), meta.get("kwargs", {})
+            tests.append({"name": meta.get("name"), "column": column, "kwargs": kwargs})
+    return tests

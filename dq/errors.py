@@ -23,6 +23,10 @@ class EngineError(DqError):
     """A validation engine (Pandera, GX) crashed or could not run a check."""
 
 
+class SnapshotError(DqError):
+    """A trusted snapshot could not be written, or does not match its fingerprint: never train on it."""
+
+
 class GateError(DqError):
     """Raised by the Python pre-check when input data does not pass its contract."""
 

@@ -1,14 +1,26 @@
-"""The training gate: run the training command only on data that passed its contracts."""
+"""The training gate: run the training command only on data that passed its contracts, and hand
+it a trusted snapshot of exactly the rows that passed."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from dq.config import Settings
+    from dq.result import RunResult
+    from dq.runner import Validated
+    from dq.snapshot import Snapshot
 
 COMMAND_NOT_FOUND = 127
 COMMAND_NOT_EXECUTABLE = 126
+DEFAULT_SNAPSHOT_ROOT = Path(".dq/snapshots")
 
 
 @dataclass(frozen=True)
@@ -17,12 +29,17 @@ class CommandOutcome:
     message: str = ""
 
 
-def run_command(command: Sequence[str], result_path: str | None) -> CommandOutcome:
-    """Run `command` with DQ_RESULT in its environment; return its exit code (shell conventions:
-    127 not found, 126 not executable, 128+N killed by signal N)."""
-    env = dict(os.environ)
+def run_command(
+    command: Sequence[str], result_path: str | None, extra_env: Mapping[str, str] | None = None
+) -> CommandOutcome:
+    """Run `command` with DQ_RESULT (and `extra_env`, e.g. the snapshot's DQ_SNAPSHOT and
+    DQ_FINGERPRINT) in its environment; return its exit code (shell conventions: 127 not found,
+    126 not executable, 128+N killed by signal N)."""
+    # A DQ_SNAPSHOT inherited from an outer gate names other data: only this gate's may reach CMD.
+    env = {k: v for k, v in os.environ.items() if k not in ("DQ_SNAPSHOT", "DQ_FINGERPRINT")}
     if result_path:
         env["DQ_RESULT"] = result_path
+    env.update(extra_env or {})
     try:
         completed = subprocess.run(list(command), env=env, check=False)
     except FileNotFoundError:
@@ -33,3 +50,59 @@ def run_command(command: Sequence[str], result_path: str | None) -> CommandOutco
     if code < 0:
         return CommandOutcome(128 - code, f"training command killed by signal {-code}")
     return CommandOutcome(code, "" if code == 0 else f"training command exited with {code}")
+
+
+@dataclass
+class SnapshotWriter:
+    """The runner's `on_validated` hook: one Parquet snapshot + manifest per contract.
+
+    It runs on the validation's own read-only connection, so the snapshot is the validated view.
+    `directory` None means `.dq/snapshots/<run_id>/`, so runs never overwrite each other.
+    """
+
+    directory: Path | None = None
+    written: list[Snapshot] = field(default_factory=list)
+    location: Path | None = None
+
+    def __call__(
+        self, connection: duckdb.DuckDBPyConnection, settings: Settings, run: RunResult, validated: Sequence[Validated]
+    ) -> None:
+        from dq.dbt import resolve_model
+        from dq.errors import SnapshotError
+        from dq.snapshot import write_snapshot
+
+        names = [item.contract.contract for item in validated]
+        if duplicated := sorted({n for n in names if names.count(n) > 1}):
+            raise SnapshotError(
+                f"cannot snapshot two datasets under one contract name ({', '.join(duplicated)}). "
+                "Fix: give each contract its own `contract:` name, or gate them separately"
+            )
+        self.location = self.directory or DEFAULT_SNAPSHOT_ROOT / run.run_id
+        # The path runner.persist() is about to write the result to (it runs after this hook, so
+        # that a snapshot failure is part of the persisted result).
+        result_path = str(settings.results_dir / f"{run.run_id}.json")
+        for contract, table, result in validated:
+            node = resolve_model(settings.dbt_project, contract.dataset.model) if contract.dataset.model else None
+            self.written.append(
+                write_snapshot(
+                    connection, table, contract, self.location, run_id=run.run_id, result_path=result_path,
+                    contract_path=result.path, dbt_node=node.unique_id if node else None,
+                )
+            )
+
+    def environment(self) -> dict[str, str]:
+        """DQ_SNAPSHOT (the Parquet file, or the directory for several contracts) and DQ_FINGERPRINT
+        ('sha256:<hex>', or 'name=sha256:<hex>,...' for several)."""
+        if len(self.written) == 1:
+            only = self.written[0]
+            return {"DQ_SNAPSHOT": str(only.path.resolve()), "DQ_FINGERPRINT": only.fingerprint}
+        assert self.location is not None, "environment() before any snapshot was written"
+        pairs = ",".join(f"{s.contract}={s.fingerprint}" for s in sorted(self.written, key=lambda s: s.contract))
+        return {"DQ_SNAPSHOT": str(self.location.resolve()), "DQ_FINGERPRINT": pairs}
+
+    def discard(self) -> None:
+        """Remove what this run wrote: a blocked gate leaves no snapshot behind to be trained on."""
+        for snapshot in self.written:
+            snapshot.manifest_path.unlink(missing_ok=True)
+            snapshot.path.unlink(missing_ok=True)
+        self.written.clear()

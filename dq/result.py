@@ -161,6 +161,10 @@ def failure_message(spec: CheckSpec, failing_rows: int | None, observed: Any) ->
                 return f"the query returned {rows}"
             case CheckKind.length:
                 return f"{rows} where length({spec.columns[0]}) is not {spec.expectation()}"
+            case CheckKind.disjoint_keys:
+                return f"{rows} share a ({', '.join(spec.columns)}) with {spec.args.get('dataset')}"
+            case CheckKind.feature_before_label:
+                return f"{rows} where {spec.columns[0]} is after {spec.columns[1]}"
             case _:
                 return f"{rows} where {spec.columns[0]} is not {spec.expectation()}"
     match spec.kind:

@@ -11,14 +11,15 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple, Protocol
 
 import duckdb
 
-from dq import plan
+from dq import history, plan
 from dq.compile import compile_contract
 from dq.config import Settings
 from dq.contract import Contract, Dataset, load_contract
@@ -30,36 +31,74 @@ from dq.spec import CheckKind, CheckSpec
 from dq.sql import failing_rows_query, quote_ident, quote_relation
 
 
-def validate(contract_paths: Sequence[str | Path], settings: Settings) -> RunResult:
+class Validated(NamedTuple):
+    """A contract that reached a verdict, the relation it checked and what it found."""
+
+    contract: Contract
+    table: Table
+    result: ContractResult
+
+
+# Runs once, after every contract was checked and only if the run passed, while the read-only
+# connection (and with it DuckDB's file lock, which keeps every writer out) is still open: what
+# it reads is exactly what was validated. The gate writes its trusted snapshot here.
+OnValidated = Callable[[duckdb.DuckDBPyConnection, Settings, RunResult, Sequence[Validated]], None]
+
+
+class Progress(Protocol):
+    """Told when each contract starts and ends (dq/reports/progress.py); the runner never prints."""
+
+    def started(self, path: str) -> None: ...
+
+    def finished(self, result: ContractResult) -> None: ...
+
+
+def validate(
+    contract_paths: Sequence[str | Path],
+    settings: Settings,
+    on_validated: OnValidated | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
     """Validate every contract; persist the run; return it. Never raises for bad input."""
     run = RunResult(run_id=_new_run_id(), started_at=_now())
     connection: duckdb.DuckDBPyConnection | None = None
+    validated: list[Validated] = []
+    fingerprints: dict[str, tuple[str, int] | None] = {}
     try:
         for path in contract_paths:
             result = ContractResult(contract=Path(path).stem, path=str(path), started_at=_now())
             started = time.perf_counter()
+            if progress is not None:
+                progress.started(str(path))
             try:
                 if connection is None:
                     connection = open_database(settings.db)
-                validate_contract(load_contract(path), connection, settings, result)
+                contract = load_contract(path)
+                validated.append(Validated(contract, validate_contract(contract, connection, settings, result), result))
             except DqError as exc:
                 result.error = str(exc)
             except Exception as exc:
                 result.error = f"internal error while validating {path}: {type(exc).__name__}: {exc}"
             result.duration_s = round(time.perf_counter() - started, 3)
             run.contracts.append(result)
+            if progress is not None:
+                progress.finished(result)
+        # Fingerprinted on the connection that validated, so the history names the data checked.
+        fingerprints = {v.result.path: history.dataset_fingerprint(v.table) for v in validated}
+        if on_validated is not None and connection is not None and not run.status.blocks:
+            _after_validation(on_validated, connection, settings, run, validated)
     finally:
         if connection is not None:
             connection.close()
     run.finished_at = _now()
-    persist(run, settings.results_dir)
+    persist(run, settings.results_dir, settings.history, fingerprints)
     return run
 
 
 def validate_contract(
     contract: Contract, connection: duckdb.DuckDBPyConnection, settings: Settings, result: ContractResult
-) -> None:
-    """Fill `result` with one CheckResult per compiled spec."""
+) -> Table:
+    """Fill `result` with one CheckResult per compiled spec; return the relation checked."""
     result.contract, result.version = contract.contract, contract.version
     result.dataset, result.engine = contract.dataset.describe(), settings.engine.value
     table = resolve_dataset(contract.dataset, connection, settings)
@@ -90,6 +129,23 @@ def validate_contract(
             check.message = failure_message(spec, check.failing_rows, check.observed)
         _add_samples(check, spec, table, contract.primary_key)
     result.checks = [by_name[spec.name] for spec in specs]
+    return table
+
+
+def _after_validation(
+    hook: OnValidated,
+    connection: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run: RunResult,
+    validated: Sequence[Validated],
+) -> None:
+    """Run the hook; if it fails, the run is an error (recorded in the result), never a pass."""
+    try:
+        hook(connection, settings, run, validated)
+    except Exception as exc:
+        why = str(exc) if isinstance(exc, DqError) else f"internal error: {type(exc).__name__}: {exc}"
+        for result in run.contracts:
+            result.error = f"the checks passed, but {why}"
 
 
 def resolve_dataset(dataset: Dataset, connection: duckdb.DuckDBPyConnection, settings: Settings) -> Table:
@@ -117,6 +173,16 @@ def _why_not_runnable(
         if spec.args["ref_column"] not in ref.columns:
             return f"referenced column {spec.args['ref_column']!r} is missing from {ref.label}"
         return replace(spec, args={**spec.args, "relation": quote_relation(ref.schema, ref.name)})
+    if spec.kind is CheckKind.disjoint_keys:  # leakage.disjoint_from: bind the other split
+        target = Dataset(model=spec.args["model"], table=spec.args["table"])
+        try:
+            other = resolve_dataset(target, connection, settings)
+        except DqError as exc:
+            return f"leakage.disjoint_from dataset: {exc}"
+        missing = [c for c in spec.columns if c not in other.columns]
+        if missing:
+            return f"leakage.disjoint_from: key column {', '.join(missing)} is missing from {other.label}"
+        return replace(spec, args={**spec.args, "relation": quote_relation(other.schema, other.name)})
     return spec
 
 
@@ -138,8 +204,15 @@ def _add_samples(check: CheckResult, spec: CheckSpec, table: Table, key: Sequenc
         check.message = f"{check.message} (samples unavailable: {exc})".strip()
 
 
-def persist(run: RunResult, results_dir: Path) -> Path:
-    """Write the run as JSON atomically (temp file + rename), so no reader sees half a result."""
+def persist(
+    run: RunResult,
+    results_dir: Path,
+    history_path: Path | None = None,
+    fingerprints: Mapping[str, tuple[str, int] | None] | None = None,
+) -> Path:
+    """Write the run as JSON atomically (temp file + rename), so no reader sees half a result;
+    then append it to the results history in one transaction. Either failing raises DqError, so
+    a run that could not be made durable is never a verdict."""
     try:
         results_dir.mkdir(parents=True, exist_ok=True)
         path = results_dir / f"{run.run_id}.json"
@@ -151,6 +224,8 @@ def persist(run: RunResult, results_dir: Path) -> Path:
         os.replace(f.name, path)
     except OSError as exc:
         raise DqError(f"cannot write the validation result to {results_dir}: {exc}") from None
+    if history_path is not None:
+        history.append_run(history_path, run, fingerprints)
     return path
 
 

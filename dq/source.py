@@ -58,10 +58,10 @@ def open_database(path: str | Path) -> duckdb.DuckDBPyConnection:
         raise SourceError(f"cannot open {path} as a DuckDB database: {text}") from None
 
 
-def _duckdb_config() -> dict[str, str]:
+def _duckdb_config() -> dict[str, str | bool | int | float | list[str]]:
     """Let big validations spill instead of failing: a temp directory outside the (read-only)
     database's folder, and an optional memory cap (DQ_MEMORY_LIMIT, e.g. '8GB')."""
-    config = {
+    config: dict[str, str | bool | int | float | list[str]] = {
         "temp_directory": os.environ.get("DQ_TEMP_DIR") or str(Path(tempfile.gettempdir()) / "dq-duckdb-spill"),
         "preserve_insertion_order": "false",
     }
@@ -73,12 +73,19 @@ def _duckdb_config() -> dict[str, str]:
 def split_table_name(name: str) -> tuple[str, str]:
     """'main.training_set' -> ('main', 'training_set'); a bare name is in schema `main`.
 
-    Double quotes protect dots and spaces inside a part: '"my schema"."a.b"'.
+    Double quotes protect dots and spaces inside a part: '"my schema"."a.b"'; inside quotes, `""`
+    is one double quote, as in SQL: '"a""b"' is the table a"b.
     """
     parts: list[str] = []
-    current, quoted = "", False
-    for char in name.strip():
-        if char == '"':
+    current, quoted, text = "", False, name.strip()
+    i = 0
+    while i < len(text):
+        char = text[i]
+        i += 1
+        if char == '"' and quoted and text[i : i + 1] == '"':
+            current += '"'
+            i += 1
+        elif char == '"':
             quoted = not quoted
         elif char == "." and not quoted:
             parts.append(current)

@@ -39,6 +39,17 @@ class CheckKind(StrEnum):
     stddev = "stddev"
     quantile = "quantile"
     freshness = "freshness"
+    # training data (label, leakage, drift): a statistic computed in DuckDB by dq.training_stats
+    label_class_fraction = "label_class_fraction"
+    correlation_with_label = "correlation_with_label"
+    categorical_determines_label = "categorical_determines_label"
+    drift_psi = "drift_psi"
+    drift_ks = "drift_ks"
+    drift_chi2 = "drift_chi2"
+    drift_linf = "drift_linf"
+    # training data, row-level: the violating rows are counted and sampled like any row check
+    disjoint_keys = "disjoint_keys"
+    feature_before_label = "feature_before_label"
 
 
 SCHEMA_KINDS = frozenset({CheckKind.column_exists, CheckKind.column_type, CheckKind.no_extra_columns})
@@ -66,6 +77,22 @@ AGGREGATE_KINDS = frozenset(
     }
 )
 
+# Rules for training data. No SQL-expectation engine can state these (GX has no PSI or KS), so
+# only the Pandera engine claims them; the statistics come from dq.training_stats.
+STATISTIC_KINDS = frozenset(
+    {
+        CheckKind.label_class_fraction,
+        CheckKind.correlation_with_label,
+        CheckKind.categorical_determines_label,
+        CheckKind.drift_psi,
+        CheckKind.drift_ks,
+        CheckKind.drift_chi2,
+        CheckKind.drift_linf,
+    }
+)
+TRAINING_ROW_KINDS = frozenset({CheckKind.disjoint_keys, CheckKind.feature_before_label})
+TRAINING_KINDS = STATISTIC_KINDS | TRAINING_ROW_KINDS
+
 
 @dataclass(frozen=True)
 class CheckSpec:
@@ -77,6 +104,11 @@ class CheckSpec:
       quantile: q, min, max | accepted_values: values (tuple) | pattern: regex (search semantics)
       references: relation (resolved SQL relation, set by the runner), ref_column, dataset (label)
       custom_sql: sql (with `{dataset}` placeholder) | freshness: max_age_seconds
+      label_class_fraction: min, max, classes (declared/named classes), only (one class's share, else every class)
+      correlation_with_label, categorical_determines_label: max, exclude (keys), min_category_rows
+      drift_psi, drift_ks, drift_linf: reference (profile path), max | drift_chi2: reference, min
+      disjoint_keys: model, table, dataset (label), relation (set by the runner)
+      feature_before_label: columns = (feature time, label time)
     """
 
     name: str
@@ -91,7 +123,7 @@ class CheckSpec:
 
     @property
     def is_row_level(self) -> bool:
-        return self.kind in ROW_KINDS
+        return self.kind in ROW_KINDS or self.kind in TRAINING_ROW_KINDS
 
     def expectation(self) -> str:
         """The threshold in words, for reports: 'between 18 and 120', 'no nulls'."""
@@ -119,6 +151,20 @@ class CheckSpec:
                 return f"newest value at most {_hours(a['max_age_seconds'])} old"
             case CheckKind.quantile:
                 return f"p{a['q'] * 100:g} {_bounds(a)}"
+            case CheckKind.label_class_fraction:
+                who = f"share of class {a['only']}" if a.get("only") else "every class's share"
+                return f"{who} {_bounds(a)}"
+            case CheckKind.correlation_with_label:
+                return f"|corr(numeric feature, label)| {_bounds(a)}"
+            case CheckKind.categorical_determines_label:
+                return f"Goodman-Kruskal lambda(label | categorical feature) {_bounds(a)}"
+            case CheckKind.drift_psi | CheckKind.drift_ks | CheckKind.drift_chi2 | CheckKind.drift_linf:
+                statistic = {"drift_psi": "PSI", "drift_ks": "KS", "drift_chi2": "chi2 p-value", "drift_linf": "L-inf"}
+                return f"{statistic[self.kind.value]} vs {a['reference']} {_bounds(a)}"
+            case CheckKind.disjoint_keys:
+                return f"no ({', '.join(self.columns)}) shared with {a.get('dataset')}"
+            case CheckKind.feature_before_label:
+                return f"{self.columns[0]} <= {self.columns[1]}"
             case _:
                 return _bounds(a)
 

@@ -49,7 +49,9 @@ def violation_predicate(spec: CheckSpec) -> str:
         case CheckKind.not_null:
             return f"{col} IS NULL"
         case CheckKind.between:
-            return _outside(col, a)
+            # NaN is in no range, but DuckDB sorts it above every number: `NaN < min` is false, so a
+            # min-only bound would let it through. An upper bound of +inf fails NaN (and only NaN).
+            return _outside(col, {**a, "max": math.inf if a.get("max") is None else a["max"]})
         case CheckKind.length:
             return _outside(f"length({col})", a)
         case CheckKind.accepted_values:
@@ -59,6 +61,11 @@ def violation_predicate(spec: CheckSpec) -> str:
         case CheckKind.references:
             ref = f"{a['relation']} AS __ref WHERE __ref.{quote_ident(a['ref_column'])} = __t.{col}"
             return f"__t.{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {ref})"
+        case CheckKind.feature_before_label:
+            return f"{col} > {quote_ident(spec.columns[1])}"
+        case CheckKind.disjoint_keys:
+            same = " AND ".join(f"__other.{quote_ident(c)} = __t.{quote_ident(c)}" for c in spec.columns)
+            return f"EXISTS (SELECT 1 FROM {a['relation']} AS __other WHERE {same})"
     raise ValueError(f"{spec.kind} has no row predicate")
 
 

@@ -1,7 +1,9 @@
 """Train a tiny churn model on the dq-validated training set.
 
-Reads the Parquet snapshot named by ``DQ_SNAPSHOT`` (set by ``dq run``), else the DuckDB
-table ``main.training_set`` (read-only) from ``--db``. Fits a logistic regression on the
+Behind ``dq gate`` it reads the trusted snapshot named by ``DQ_SNAPSHOT`` through
+``dq.load_validated()``, which refuses (``dq.SnapshotError``) a snapshot that does not match the
+gate's fingerprint; run without the gate, it reads the DuckDB table ``main.training_set``
+(read-only) from ``--db``. Fits a logistic regression on the
 numeric features, prints accuracy and writes the coefficients as JSON to ``--model-out``.
 If ``DQ_TRAIN_MARKER`` is set, writes "trained" to that path.
 """
@@ -21,6 +23,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+import dq
+
 FEATURES = [
     "age",
     "income",
@@ -31,16 +35,17 @@ FEATURES = [
     "n_support_events_90d",
 ]
 LABEL = "churned"
+CONTRACT = "churn_training_set"  # the contract whose snapshot is read when the gate checked several
 
 
 def load(db: str) -> tuple[pd.DataFrame, str]:
     """Return the training set and a description of where it came from."""
-    snapshot = os.environ.get("DQ_SNAPSHOT")
-    query = f"select {', '.join(FEATURES)}, {LABEL} from {{}}"
-    if snapshot:
-        return duckdb.connect().execute(query.format("read_parquet(?)"), [snapshot]).df(), snapshot
+    if snapshot := os.environ.get("DQ_SNAPSHOT"):
+        df = dq.load_validated(contract=CONTRACT)
+        return df[[*FEATURES, LABEL]], f"{snapshot} (verified)"
     with duckdb.connect(db, read_only=True) as con:
-        return con.execute(query.format("main.training_set")).df(), f"{db}:main.training_set"
+        query = f"select {', '.join(FEATURES)}, {LABEL} from main.training_set"
+        return con.execute(query).df(), f"{db}:main.training_set"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -51,7 +56,10 @@ def main(argv: list[str] | None = None) -> None:
 
     if result := os.environ.get("DQ_RESULT"):
         print(f"validated by dq: {result}")
-    df, source = load(args.db)
+    try:
+        df, source = load(args.db)
+    except dq.SnapshotError as exc:
+        raise SystemExit(f"refusing to train: {exc}") from None
     x = df[FEATURES].astype(float).fillna(df[FEATURES].median(numeric_only=True)).fillna(0.0).to_numpy()
     y = df[LABEL].astype(bool).to_numpy()
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.25, random_state=0)

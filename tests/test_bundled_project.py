@@ -67,7 +67,7 @@ def test_gate_trains_on_clean_data_and_refuses_broken(warehouse: dict[str, Path]
         marker = tmp_path / f"trained-{variant}"
         done = subprocess.run(
             [str(Path(sys.executable).parent / "dq"), "gate", "contracts/", "--db", str(warehouse[variant]),
-             "--results-dir", str(tmp_path / "results"), "--",
+             "--results-dir", str(tmp_path / "results"), "--snapshot-dir", str(tmp_path / "snapshots"), "--",
              sys.executable, "examples/train.py", "--db", str(warehouse[variant]), "--model-out", str(tmp_path / "m")],
             cwd=ROOT, env={**os.environ, "DQ_TRAIN_MARKER": str(marker)}, capture_output=True, text=True, check=False,
         )

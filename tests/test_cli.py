@@ -40,8 +40,11 @@ def db(make_db: MakeDb) -> Path:
 @pytest.fixture
 def invoke(tmp_path: Path) -> Callable[..., tuple[int, str]]:
     def run(*args: str) -> tuple[int, str]:
-        result = runner.invoke(app, [*args[:1], "--results-dir", str(tmp_path / "results"), *args[1:]])
-        return result.exit_code, result.output
+        where = ["--results-dir", str(tmp_path / "results")]
+        if args[0] == "gate":
+            where += ["--snapshot-dir", str(tmp_path / "snapshots")]
+        result = runner.invoke(app, [*args[:1], *where, *args[1:]])
+        return result.exit_code, result.output  # stdout and stderr, as a user sees them
 
     return run
 
@@ -100,7 +103,7 @@ def test_json_format_and_output_file(invoke, write_contract, db: Path, tmp_path:
     out_file = tmp_path / "out" / "result.json"
     code, out = invoke("validate", str(contract(write_contract)), "--db", str(db), "--format", "json", "-o", str(out_file))
     assert code == 0
-    printed, written = json.loads(out), json.loads(out_file.read_text())
+    printed, written = json.loads(runner_stdout(out)), json.loads(out_file.read_text())
     assert printed == written
     assert written["status"] == "warned" and written["schema_version"] == "1"
     (only,) = written["contracts"]
@@ -162,3 +165,8 @@ def test_real_subprocess_exit_codes(write_contract, db: Path, tmp_path: Path, ag
     )
     assert done.returncode == expected, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
+
+
+def runner_stdout(output: str) -> str:
+    """The JSON document in mixed stdout+stderr output (progress lines go to stderr)."""
+    return output[output.index("{") : output.rindex("}") + 1]

@@ -38,10 +38,12 @@ def test_compiled_specs_match_golden(contract: Path) -> None:
 
 
 def test_every_rule_yields_a_spec_and_names_are_unique() -> None:
-    specs = compile_contract(load_contract(FIXTURES / "training_set.yml"))
-    names = [s.name for s in specs]
-    assert len(names) == len(set(names))
-    kinds = {s.kind for s in specs}
+    kinds = set()
+    for fixture in sorted(FIXTURES.glob("*.yml")):
+        specs = compile_contract(load_contract(fixture))
+        names = [s.name for s in specs]
+        assert len(names) == len(set(names)), fixture.name
+        kinds |= {s.kind for s in specs}
     assert kinds == set(CheckKind), f"kinds never compiled: {set(CheckKind) - kinds}"
 
 

@@ -20,7 +20,7 @@ from dq.engines import gx as gx_engine
 from dq.engines.gx import GxEngine, build_suite
 from dq.result import CheckResult, Status
 from dq.source import Table, open_database, resolve_table
-from dq.spec import CheckKind, CheckSpec
+from dq.spec import TRAINING_KINDS, CheckKind, CheckSpec
 
 K = CheckKind
 NOW = datetime.now(UTC).replace(tzinfo=None)
@@ -107,7 +107,7 @@ CASES: list[tuple[CheckSpec, Status, Any, Any]] = [
     (spec("unique_compound_fail", K.unique, ("k1", "k2")), Status.failed, None, 2),
     (spec("between_pass", K.between, ("ok_score",), min=0, max=1), Status.passed, None, 0),
     (spec("between_nan_inf", K.between, ("score",), min=0, max=2), Status.failed, None, 3),  # NaN, inf, -inf
-    (spec("between_min_only", K.between, ("score",), min=0, max=None), Status.failed, None, 1),  # -inf
+    (spec("between_min_only", K.between, ("score",), min=0, max=None), Status.failed, None, 2),  # NaN, -inf
     (
         spec("between_max_only", K.between, ("score",), min=None, max=1),
         Status.failed,
@@ -188,13 +188,13 @@ CASES: list[tuple[CheckSpec, Status, Any, Any]] = [
     (
         spec("fresh_pass", K.freshness, ("ts",), max_age_seconds=2 * 3600),
         Status.passed,
-        pytest.approx(1, abs=0.02),
+        pytest.approx(1, abs=0.1)  # hours; slack for a loaded CI machine,
         None,
     ),
     (
         spec("fresh_stale", K.freshness, ("ts",), max_age_seconds=1800),
         Status.failed,
-        pytest.approx(1, abs=0.02),
+        pytest.approx(1, abs=0.1)  # hours; slack for a loaded CI machine,
         None,
     ),
 ]
@@ -292,11 +292,13 @@ def test_every_kind_is_covered_and_results_keep_order(main_run: Any) -> None:
     _, _, results = main_run
     assert [r.name for r in results] == [c[0].name for c in CASES]
     covered = {c[0].kind for c in CASES}
-    assert covered == set(CheckKind)
-    for kind in CheckKind:
+    gx_kinds = set(CheckKind) - TRAINING_KINDS  # label/leakage/drift: no GX expectation, Pandera runs them
+    assert covered == gx_kinds
+    for kind in gx_kinds:
         statuses = {c[1] for c in CASES if c[0].kind is kind}
         assert Status.passed in statuses and (statuses & {Status.failed, Status.warned}), kind
     assert all(GxEngine().supports(c[0]) for c in CASES)
+    assert not any(GxEngine().supports(CheckSpec("x", kind, Severity.error, ("c",))) for kind in TRAINING_KINDS)
 
 
 def test_missing_column_message(main_run: Any) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 from typer.core import TyperCommand
 
@@ -11,6 +14,7 @@ from dq.commands.options import (
     DbtOpt,
     EngineOpt,
     FormatOpt,
+    HistoryOpt,
     OutputFormat,
     OutputOpt,
     ResultsOpt,
@@ -19,6 +23,23 @@ from dq.commands.options import (
 )
 from dq.config import EngineChoice
 from dq.exit_codes import ExitCode
+
+SnapshotDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--snapshot-dir",
+        help="Where the validated rows are snapshotted (one Parquet + manifest per contract). "
+        "Default .dq/snapshots/<run_id>/.",
+    ),
+]
+NoSnapshotOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-snapshot",
+        help="Do not snapshot the validated rows. Gives up the race protection: CMD then reads "
+        "tables that may have changed since they were validated.",
+    ),
+]
 
 
 class GateCommand(TyperCommand):
@@ -42,21 +63,56 @@ def gate(
     output_format: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     results_dir: ResultsOpt = None,
+    snapshot_dir: SnapshotDirOpt = None,
+    no_snapshot: NoSnapshotOpt = False,
+    history: HistoryOpt = None,
 ) -> None:
     """Validate, then run `-- CMD ARGS...` only if the data passes; exit with CMD's code.
+
+    On a pass, the validated rows are first snapshotted to Parquet; CMD gets DQ_SNAPSHOT and DQ_FINGERPRINT.
 
     On a block, CMD never starts and the validation's exit code is returned.
     """
     command: list[str] = ctx.meta.get("dq_command") or []
     if not command:
         raise typer.BadParameter("give the training command after `--`, e.g. dq gate c.yml -- python train.py")
-    code, result_path = validate_and_report(contracts, db, dbt_project, engine, output_format, output, results_dir)
+    from dq.gate import SnapshotWriter, run_command
+
+    writer = None if no_snapshot else SnapshotWriter(snapshot_dir)
+    code, result_path = validate_and_report(
+        contracts, db, dbt_project, engine, output_format, output, results_dir, on_validated=writer, history=history
+    )
+    if code is ExitCode.OK and writer is not None and not writer.written:
+        err("dq gate: the data passed but no snapshot was written; refusing to run CMD on unverified data")
+        code = ExitCode.NOT_VALIDATED
     if code is not ExitCode.OK:
+        if writer is not None:
+            writer.discard()
         err(f"dq gate: blocked, not running: {' '.join(command)}")
         raise typer.Exit(int(code))
-    from dq.gate import run_command
-
-    outcome = run_command(command, result_path)
+    env = writer.environment() if writer is not None else {}
+    if env:
+        err(f"dq gate: snapshot {env['DQ_SNAPSHOT']} ({env['DQ_FINGERPRINT']})")
+    outcome = run_command(command, result_path, env)
     if outcome.message:
         err(f"dq gate: {outcome.message}")
-    raise typer.Exit(outcome.exit_code)
+    raise typer.Exit(_record_training(outcome.exit_code, result_path, db, dbt_project, results_dir, history))
+
+
+def _record_training(
+    exit_code: int, result_path: str | None, db: Path | None, dbt: Path | None, results: Path | None,
+    history: Path | None,
+) -> int:
+    """Append the training command's outcome to the results history ("validation passed, training
+    failed" is a fact there). If it cannot be recorded, exit 3: the run's record would be incomplete."""
+    from dq.config import load_settings
+    from dq.errors import DqError
+    from dq.history import record_event
+
+    try:
+        settings = load_settings(db, dbt, results, history=history)
+        record_event(settings, Path(result_path or "").stem, "training", exit_code)
+    except DqError as exc:
+        err(f"dq gate: the training command exited with {exit_code}, but that could not be recorded: {exc}")
+        return int(ExitCode.NOT_VALIDATED)
+    return exit_code

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from enum import StrEnum
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from dq.config import EngineChoice, Settings, load_settings
 from dq.errors import DqError
 from dq.exit_codes import ExitCode, exit_code_for
+from dq.reports import ReportFormat, ReportTarget, parse_target
+
+if TYPE_CHECKING:
+    from dq.runner import OnValidated
 
 
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
+OutputFormat = ReportFormat  # table | json | junit | markdown | html
 
 
 ContractsArg = Annotated[
@@ -30,11 +33,33 @@ DbtOpt = Annotated[
 ]
 EngineOpt = Annotated[EngineChoice, typer.Option("--engine", help="Engine that runs the checks.")]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="What to print on stdout.")]
+
+
+def _check_outputs(values: list[str] | None) -> list[str] | None:
+    """An unknown FORMAT in `--output FORMAT:PATH` is a usage error (exit 2), before anything runs."""
+    for value in values or []:
+        try:
+            parse_target(value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return values
+
+
 OutputOpt = Annotated[
-    list[Path] | None, typer.Option("--output", "-o", help="Also write the JSON result to this file.")
+    list[str] | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Also write a report: FORMAT:PATH (table, json, junit, markdown, html); a bare PATH is JSON. Repeatable.",
+        callback=_check_outputs,
+    ),
 ]
 ResultsOpt = Annotated[
     Path | None, typer.Option("--results-dir", help="Where every run's JSON result is kept. Default .dq/results.")
+]
+HistoryOpt = Annotated[
+    Path | None,
+    typer.Option("--history", help="Results history (DuckDB) every run is appended to. Default .dq/history.duckdb."),
 ]
 
 
@@ -44,31 +69,66 @@ def validate_and_report(
     dbt_project: Path | None,
     engine: EngineChoice,
     output_format: OutputFormat,
-    output: list[Path] | None,
+    output: list[str] | None,
     results_dir: Path | None,
+    on_validated: OnValidated | None = None,
+    history: Path | None = None,
 ) -> tuple[ExitCode, str | None]:
-    """Run the validation and every reporter; the verdict's exit code and the result path."""
-    from dq import report
+    """Run the validation and every reporter; the verdict's exit code and the result path.
+
+    A report that cannot be written (a --output file, $GITHUB_STEP_SUMMARY) exits 3: CI that
+    asked for a report must not go green without it.
+    """
+    from dq import reports
+    from dq.reports.markdown import append_step_summary
     from dq.runner import validate as run_validation
 
     try:
-        settings: Settings = load_settings(db, dbt_project, results_dir, engine)
-        run = run_validation(expand_contracts(contracts), settings)
+        targets = [parse_target(value) for value in output or []]
+        settings: Settings = load_settings(db, dbt_project, results_dir, engine, history=history)
+        paths = expand_contracts(contracts)
+        with _progress(len(paths)) as progress:
+            run = run_validation(paths, settings, on_validated, progress=progress)
     except DqError as exc:
         err(f"dq: could not validate: {exc}")
         return ExitCode.NOT_VALIDATED, None
-    if output_format is OutputFormat.json:
-        typer.echo(report.to_json(run))
+    if output_format is OutputFormat.table:
+        reports.render_console(run, console())
     else:
-        report.render_console(run, console())
-    for target in output or []:
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(report.to_json(run), encoding="utf-8")
-        except OSError as exc:
-            err(f"dq: cannot write {target}: {exc}")
-            return ExitCode.NOT_VALIDATED, run.result_path
+        text = reports.render(run, output_format)
+        typer.echo(text, nl=not text.endswith("\n"))
+    try:
+        for target in targets:
+            _write(run, target)
+        append_step_summary(run)
+    except OSError as exc:
+        err(f"dq: cannot write a report: {exc}")
+        return ExitCode.NOT_VALIDATED, run.result_path
     return exit_code_for(run.status), run.result_path
+
+
+def _write(run: Any, target: ReportTarget) -> None:
+    from dq.reports import write_report
+
+    try:
+        write_report(run, target)
+    except OSError as exc:
+        raise OSError(f"{target.format.value} report {target.path}: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Any]:
+    """Rich progress on a terminal, one stderr line per contract otherwise; none for one contract
+    (its verdict follows at once, and a lone line would only interleave with the report)."""
+    from dq.reports.progress import LineProgress, RichProgress
+
+    if total < 2:
+        yield None
+    elif sys.stdout.isatty():
+        with RichProgress(total) as progress:
+            yield progress
+    else:
+        yield LineProgress()
 
 
 def console() -> Any:

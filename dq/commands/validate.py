@@ -10,6 +10,7 @@ from dq.commands.options import (
     DbtOpt,
     EngineOpt,
     FormatOpt,
+    HistoryOpt,
     OutputFormat,
     OutputOpt,
     ResultsOpt,
@@ -26,7 +27,10 @@ def validate(
     output_format: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     results_dir: ResultsOpt = None,
+    history: HistoryOpt = None,
 ) -> None:
     """Validate datasets against their contracts; print a red/green table; exit with the verdict."""
-    code, _ = validate_and_report(contracts, db, dbt_project, engine, output_format, output, results_dir)
+    code, _ = validate_and_report(
+        contracts, db, dbt_project, engine, output_format, output, results_dir, history=history
+    )
     raise typer.Exit(int(code))

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from dq.result import CheckResult, outcome
 from dq.source import Table
-from dq.spec import CheckKind, CheckSpec
+from dq.spec import TRAINING_KINDS, CheckKind, CheckSpec
 from dq.sql import custom_sql, failing_rows_query, literal, quote_ident
 from dq.types import base_type, canonical_type
 
@@ -43,10 +43,12 @@ if TYPE_CHECKING:
     from great_expectations.expectations import Expectation
 
 ENGINE = "gx"
-SUPPORTED_KINDS = frozenset(CheckKind)
+# No GX expectation states a PSI, a KS distance or label leakage: those go to Pandera (dq/plan.py).
+SUPPORTED_KINDS = frozenset(CheckKind) - TRAINING_KINDS
 # Row-level kinds whose failing-row count is GX's `unexpected_count`; the query-based kinds take it
 # from the UnexpectedRowsExpectation's `observed_value` (the number of rows the query returned).
 _NUMERIC_AGGREGATES = frozenset({CheckKind.mean, CheckKind.stddev, CheckKind.quantile})
+_FLOATS = frozenset({"DOUBLE", "FLOAT"})  # the types that can hold NaN
 _BATCH = "__dq_gx_batch_placeholder__"
 _RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
 
@@ -67,6 +69,10 @@ class GxEngine:
     name = ENGINE
 
     def supports(self, spec: CheckSpec) -> bool:
+        # GX's uniqueness metrics filter NULLs with its own condition parser, which cannot parse a
+        # column name holding a double quote (`col("id "x"").notnull()`): route those to Pandera.
+        if spec.kind is CheckKind.unique and any('"' in column for column in spec.columns):
+            return False
         return spec.kind in SUPPORTED_KINDS
 
     def run(self, specs: Sequence[CheckSpec], table: Table) -> list[CheckResult]:
@@ -146,7 +152,9 @@ def _compile(x: Any, spec: CheckSpec, columns: Mapping[str, str]) -> Iterator[Ex
                 column_list=list(spec.columns), ignore_row_if="any_value_is_missing"
             )
         case CheckKind.between:
-            yield x.ExpectColumnValuesToBeBetween(column=col, min_value=low, max_value=high)
+            # an upper bound of +inf makes NaN fail a min-only range (DuckDB: NaN >= min holds)
+            top = float("inf") if high is None and _column_type(spec, columns) in _FLOATS else high
+            yield x.ExpectColumnValuesToBeBetween(column=col, min_value=low, max_value=top)
         case CheckKind.accepted_values:
             yield x.ExpectColumnValuesToBeInSet(column=col, value_set=list(a["values"]))
         case CheckKind.length:

@@ -91,6 +91,7 @@ class _Run:
         self.errors: dict[str, str] = {}  # key -> message for specs that could not be compiled
         self.now = datetime.now(UTC)  # freshness: verdict and observed age use the same instant
         self.statistics: dict[str, Any] = {}  # key -> observed value of a training-data statistic
+        self.measured: dict[Any, Any] = {}  # dq.training_stats' cache: one pass per drifting column
 
     def results(self) -> list[CheckResult]:
         import ibis  # noqa: F401 - heavy imports happen here, not at module import
@@ -229,7 +230,7 @@ class _Run:
         from dq.training_stats import measure
 
         try:
-            measured = measure(spec, self.table)
+            measured = measure(spec, self.table, self.measured)
         except Exception as exc:
             why = str(exc) if isinstance(exc, DqError) else _describe(exc)
             self.errors[key] = f"cannot compute {spec.kind.value}: {why}"
@@ -349,7 +350,8 @@ def _between(spec: CheckSpec, backend: Any, table: Table, now: datetime) -> Pass
     if low is not None and high is not None:
         return _builtin_reduced(bc.in_range, column, min_value=low, max_value=high)
     if low is not None:
-        return _builtin_reduced(bc.greater_than_or_equal_to, column, min_value=low)
+        # `x <= inf` is what makes NaN fail: DuckDB sorts NaN above every number, so `NaN >= min` holds
+        return _builtin_reduced(bc.in_range, column, min_value=low, max_value=float("inf"))
     if high is not None:
         return _builtin_reduced(bc.less_than_or_equal_to, column, max_value=high)
     raise ValueError("between needs min or max")

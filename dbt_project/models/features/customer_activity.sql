@@ -8,7 +8,8 @@ select
     count(*) filter (where e.event_at >= meta.as_of - interval 30 day)::bigint as n_events_30d,
     count(*) filter (
         where e.event_type = 'support' and e.event_at >= meta.as_of - interval 90 day
-    )::bigint                                                                  as n_support_events_90d
+    )::bigint                                                                  as n_support_events_90d,
+    max(e.event_at)::timestamp                                                 as last_event_at
 from {{ ref('stg_events') }} as e
 cross join meta
 group by e.customer_id

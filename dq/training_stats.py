@@ -1,0 +1,172 @@
+"""The statistics behind the label, leakage and drift rules, measured inside DuckDB.
+
+`measure(spec, table)` returns the numbers a training-data check compares to its bounds and
+what the report shows. Engines judge the numbers; this module only measures. Each statistic is
+a SQL aggregate (a GROUP BY over the label, `corr()`, binned counts), never a column in pandas.
+
+Leakage, precisely:
+* numeric features (every numeric or BOOLEAN column except the label and the primary key):
+  |corr(feature::DOUBLE, label::DOUBLE)|, Pearson, by DuckDB's `corr`. A constant feature has
+  no correlation (NULL) and is skipped. Needs a BOOLEAN or numeric label.
+* categorical features (every VARCHAR/ENUM column except the label and the primary key):
+  Goodman and Kruskal's lambda, the share of label-prediction errors that knowing the feature
+  value removes: lambda = (sum over values v of max_y n(v, y) - max_y n(y)) / (n - max_y n(y)),
+  over the rows whose feature value (NULL counts as a value) occurs at least
+  `min_category_rows` times. lambda = 1: each such value maps to a single label. Values rarer
+  than that are left out, so an ID-like column does not "determine" the label by having one row
+  per value; if no value is that frequent, or the label has one class, lambda is 0.
+The check fails when the largest value over the features exceeds the contract's bound.
+"""
+
+from __future__ import annotations
+
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from dq import drift
+from dq.compile import class_name
+from dq.errors import DqError
+from dq.profile import column_kind, load_profile, reference_column
+from dq.source import Table
+from dq.spec import CheckKind, CheckSpec
+from dq.sql import quote_ident
+
+
+@dataclass(frozen=True)
+class Measured:
+    """`values` must all lie within the spec's [min, max]; `observed` is what the report shows.
+
+    A `None` among the values means "could not be measured" (an empty table, say): it fails.
+    """
+
+    values: tuple[float | None, ...]
+    observed: Any
+
+
+def measure(spec: CheckSpec, table: Table, cache: dict[Any, Any] | None = None) -> Measured:
+    """The numbers `spec` is judged on. Pass the same `cache` for every spec of one run: the drift
+    rules on one column then share a single pass over it."""
+    with closing(table.connection.cursor()) as cursor:
+        match spec.kind:
+            case CheckKind.label_class_fraction:
+                return class_fractions(cursor, table, spec)
+            case CheckKind.correlation_with_label:
+                return _strongest(correlations(cursor, table, spec), spec.args.get("max"))
+            case CheckKind.categorical_determines_label:
+                return _strongest(lambdas(cursor, table, spec), spec.args.get("max"))
+            case CheckKind.drift_psi | CheckKind.drift_ks | CheckKind.drift_chi2 | CheckKind.drift_linf:
+                return _drift(cursor, table, spec, {} if cache is None else cache)
+    raise ValueError(f"{spec.kind} is not a training-data statistic")
+
+
+def class_fractions(cursor: duckdb.DuckDBPyConnection, table: Table, spec: CheckSpec) -> Measured:
+    """Share of every class among the rows that have a label; declared classes absent count 0."""
+    label = _label(spec)
+    rows = cursor.execute(
+        f"SELECT {label}::VARCHAR, count(*) FROM {table.relation} WHERE {label} IS NOT NULL GROUP BY 1"
+    ).fetchall()
+    counts = {str(value): int(n) for value, n in rows}
+    expected = [class_name(v) for v in spec.args.get("classes", ())]
+    if table.columns.get(spec.columns[0], "").upper() == "BOOLEAN":
+        expected += ["false", "true"]  # a binary label missing one class is 0% of it, not "fine"
+    for name in expected:
+        counts.setdefault(name, 0)
+    total = sum(counts.values())
+    if total == 0:
+        return Measured((None,), None)
+    shares = {name: round(n / total, 6) for name, n in sorted(counts.items())}
+    only = spec.args.get("only")
+    if only is not None:
+        return Measured((counts[str(only)] / total,), shares)
+    return Measured(tuple(n / total for n in counts.values()), shares)
+
+
+def correlations(cursor: duckdb.DuckDBPyConnection, table: Table, spec: CheckSpec) -> dict[str, float]:
+    """|Pearson correlation| of every numeric feature with the label, one aggregate query."""
+    label_type = table.columns[spec.columns[0]]
+    if column_kind(label_type) != "numeric" and label_type.upper() != "BOOLEAN":
+        raise DqError(f"correlation with the label needs a BOOLEAN or numeric label; {spec.columns[0]} is {label_type}")
+    features = _features(table, spec, lambda t: column_kind(t) == "numeric" or t.upper() == "BOOLEAN")
+    if not features:
+        return {}
+    label = _label(spec)
+    parts = ", ".join(f"corr({quote_ident(f)}::DOUBLE, {label}::DOUBLE)" for f in features)
+    row = cursor.execute(f"SELECT {parts} FROM {table.relation}").fetchall()[0]
+    return {f: abs(float(r)) for f, r in zip(features, row, strict=True) if r is not None and r == r}
+
+
+def lambdas(cursor: duckdb.DuckDBPyConnection, table: Table, spec: CheckSpec) -> dict[str, float]:
+    """Goodman-Kruskal lambda of the label given each categorical feature (see module doc)."""
+    features = _features(table, spec, lambda t: column_kind(t) == "categorical" and t.upper() != "BOOLEAN")
+    minimum = int(spec.args.get("min_category_rows", 30))
+    return {f: goodman_kruskal_lambda(cursor, table.relation, f, spec.columns[0], minimum) for f in features}
+
+
+def goodman_kruskal_lambda(
+    cursor: duckdb.DuckDBPyConnection, relation: str, feature: str, label: str, min_rows: int
+) -> float:
+    f, y = quote_ident(feature), quote_ident(label)
+    hits, base, total = cursor.execute(
+        f"WITH cell AS (SELECT {f}::VARCHAR AS v, {y} AS y, count(*) AS n FROM {relation} "
+        f"WHERE {y} IS NOT NULL GROUP BY ALL), "
+        f"kept AS (SELECT * FROM (SELECT *, sum(n) OVER (PARTITION BY v) AS nv FROM cell) WHERE nv >= {min_rows}), "
+        "per_value AS (SELECT max(n) AS best FROM kept GROUP BY v), "
+        "per_label AS (SELECT sum(n) AS n FROM kept GROUP BY y) "
+        "SELECT (SELECT sum(best) FROM per_value), (SELECT max(n) FROM per_label), (SELECT sum(n) FROM per_label)"
+    ).fetchall()[0]
+    if total is None or base is None or hits is None or total == base:
+        return 0.0
+    return (float(hits) - float(base)) / (float(total) - float(base))
+
+
+def _drift(cursor: duckdb.DuckDBPyConnection, table: Table, spec: CheckSpec, cache: dict[Any, Any]) -> Measured:
+    path = Path(str(spec.args["reference"]))
+    column = spec.columns[0]
+    key = ("drift", table.relation, column, str(path))
+    if key not in cache:
+        cache[key] = _drift_statistics(cursor, table, path, column)
+    found = cache[key]
+    if spec.kind is CheckKind.drift_ks and found["kind"] != "numeric":
+        raise DqError(f"KS needs a numeric column; {path} profiles {column!r} as {found['kind']}")
+    value = {
+        CheckKind.drift_psi: found["psi"],
+        CheckKind.drift_ks: found["ks"],
+        CheckKind.drift_chi2: drift.p_value(found["chi2"], found["df"]),
+        CheckKind.drift_linf: found["linf"],
+    }[spec.kind]
+    return Measured((value,), None if value is None else round(value, 6))
+
+
+def _drift_statistics(cursor: duckdb.DuckDBPyConnection, table: Table, path: Path, column: str) -> dict[str, Any]:
+    reference = reference_column(load_profile(path), path, column)
+    now = column_kind(table.columns[column])
+    if now != reference["kind"]:
+        raise DqError(
+            f"drift: {column} is {table.columns[column]} ({now}) but {path} profiled it as "
+            f"{reference['type']} ({reference['kind']}). Fix: re-run `dq profile` after a deliberate type change"
+        )
+    return {**drift.column_statistics(cursor, table.relation, column, reference), "kind": reference["kind"]}
+
+
+def _strongest(scores: dict[str, float], limit: float | None) -> Measured:
+    """The verdict reads the largest score; the report names every feature over the limit
+    (strongest first), or the strongest one if none is."""
+    if not scores:
+        return Measured((0.0,), {})
+    ranked = sorted(scores, key=lambda f: -scores[f])
+    named = [f for f in ranked if limit is not None and scores[f] > limit] or ranked[:1]
+    return Measured((scores[ranked[0]],), {f: round(scores[f], 6) for f in named})
+
+
+def _features(table: Table, spec: CheckSpec, wanted: Any) -> list[str]:
+    skip = {spec.columns[0], *spec.args.get("exclude", ())}
+    return [c for c, t in table.columns.items() if c not in skip and wanted(t)]
+
+
+def _label(spec: CheckSpec) -> str:
+    return quote_ident(spec.columns[0])
+

@@ -1,0 +1,138 @@
+"""`dq dbt export`: contracts -> dbt properties YAML + assertion macros; a golden file dbt accepts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dq.cli import app
+from dq.contract import load_contract
+from dq.dbt_export import MACROS_FILE, PROPERTIES_FILE, ExportError, export_files, plan_model
+from tests.conftest import ROOT
+
+GOLDEN = ROOT / "tests" / "fixtures" / "dbt_export"
+# Frozen copies: contracts/ evolves with other features, the golden file must not move with it.
+CONTRACTS_DIR = GOLDEN / "contracts"
+CONTRACTS = sorted(CONTRACTS_DIR.glob("*.yml"))
+
+
+def _copy_project(tmp_path: Path) -> Path:
+    project = tmp_path / "dbt_project"
+    shutil.copytree(
+        ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs", "*.duckdb*", ".user.yml")
+    )
+    for rel in (PROPERTIES_FILE, MACROS_FILE):
+        (project / rel).unlink(missing_ok=True)
+    shutil.copytree(CONTRACTS_DIR, tmp_path / "contracts")
+    return project
+
+
+@pytest.mark.parametrize("rel", [PROPERTIES_FILE, MACROS_FILE], ids=lambda p: p.name)
+def test_export_of_the_bundled_contracts_matches_the_golden_file(rel: Path) -> None:
+    files = export_files(CONTRACTS, ROOT / "dbt_project")
+    golden = GOLDEN / rel.name
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(files[rel], encoding="utf-8")
+    # dq/sql.py or dq/compile.py changed on purpose? Regenerate: UPDATE_GOLDEN=1 pytest tests/test_dbt_export.py
+    assert files[rel] == golden.read_text(encoding="utf-8")
+
+
+def test_dbt_parses_the_export_and_links_each_model_to_its_contract(tmp_path: Path) -> None:
+    from dbt.cli.main import dbtRunner
+
+    project = _copy_project(tmp_path)
+    export = ["dbt", "export", "--contracts", str(tmp_path / "contracts"), "--dbt-project", str(project)]
+    assert CliRunner().invoke(app, export).exit_code == 0
+    result = dbtRunner().invoke(
+        ["parse", "--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(tmp_path / "t")]
+    )
+    assert result.success, result.exception
+    nodes = {n.name: n for n in result.result.nodes.values() if n.resource_type == "model"}
+    orders = nodes["customer_orders"]
+    assert orders.config.meta["data_contract"]["path"] == "../contracts/customer_orders.yml"
+    assert orders.contract.enforced is True
+    assert [c.type for c in orders.constraints] == ["primary_key"]
+    assert orders.config.post_hook[0].sql == "{{ dq_assert__customer_orders() }}"
+    # the staging view cannot take an enforced contract (a warn-severity column): post-hook only
+    assert nodes["stg_customers"].contract.enforced is False
+    tests = [n for n in result.result.nodes.values() if n.resource_type == "test"]
+    accepted = next(t for t in tests if t.test_metadata.name == "accepted_values")
+    assert accepted.test_metadata.kwargs["values"] == ["DE", "FR", "US", "GB", "ES"]  # nested under arguments:
+    assert {t.config.meta["dq_check"] for t in tests} >= {"plan_id.references", "primary_key.unique"}
+
+
+def test_check_fails_on_stale_files_and_passes_once_exported(tmp_path: Path) -> None:
+    project = _copy_project(tmp_path)
+    runner = CliRunner()
+    export = ["dbt", "export", "--contracts", str(tmp_path / "contracts"), "--dbt-project", str(project)]
+    stale = runner.invoke(app, [*export, "--check"])
+    assert stale.exit_code == 1
+    assert "is stale" in stale.output
+    assert runner.invoke(app, export).exit_code == 0
+    assert runner.invoke(app, [*export, "--check"]).exit_code == 0
+    (project / PROPERTIES_FILE).write_text("# edited by hand\n", encoding="utf-8")
+    assert runner.invoke(app, [*export, "--check"]).exit_code == 1
+    # a contract edited after the export makes the generated files stale too
+    contract = tmp_path / "contracts" / "customer_orders.yml"
+    assert runner.invoke(app, export).exit_code == 0
+    contract.write_text(contract.read_text().replace("min: 500", "min: 400"), encoding="utf-8")
+    assert runner.invoke(app, [*export, "--check"]).exit_code == 1
+
+
+def test_a_bad_contract_is_exit_3_naming_the_file(tmp_path: Path, write_contract) -> None:  # type: ignore[no-untyped-def]
+    bad = write_contract("contract: x\nversion: 1\ndataset: {model: m}\n")
+    out = CliRunner().invoke(app, ["dbt", "export", "--contracts", str(bad), "--dbt-project", str(tmp_path)])
+    assert out.exit_code == 3
+    assert str(bad) in out.output
+
+
+BASE = "contract: c\nversion: 1.0.0\ndataset: {model: m}\nextra_columns: forbid\n"
+
+
+@pytest.mark.parametrize(
+    ("columns", "enforced", "where"),
+    [
+        # (columns YAML, dbt contract enforced?, {check: constrained|asserted|dq_only})
+        ("  id: {type: bigint, nullable: false, min: 1}", True, {"id.not_null": "constrained", "id.range": "constrained"}),
+        ("  id: {type: bigint}\n  e: {type: varchar, pattern: 'x', severity: warn}", False, {"e.pattern": "dq_only", "id.type": "asserted"}),
+        ("  d: {type: decimal}", False, {"d.type": "asserted"}),
+        ("  t: {type: timestamp}", True, {}),
+        ("  x: {type: double, mean: {min: 0, max: 1}, quantiles: {0.5: {min: 0, max: 1}}}", True, {"x.mean": "asserted", "x.quantile_0.5": "asserted"}),
+    ],
+)
+def test_checks_are_placed_where_dbt_can_enforce_them(write_contract, tmp_path: Path, columns: str, enforced: bool, where: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    path = write_contract(BASE + "columns:\n" + columns + "\n")
+    export = plan_model(load_contract(path), path, tmp_path)
+    assert export is not None
+    assert export.enforced is enforced
+    placed = {s.name: kind for kind in ("constrained", "asserted", "dq_only") for s in getattr(export, kind)}
+    for check, kind in where.items():
+        assert placed[check] == kind
+
+
+def test_freshness_stays_with_dq(write_contract, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = write_contract(BASE + "freshness: {column: t, max_age: 1h}\ncolumns:\n  t: {type: timestamp}\n")
+    export = plan_model(load_contract(path), path, tmp_path)
+    assert export is not None
+    assert [s.name for s in export.dq_only] == ["t.freshness"]
+
+
+def test_jinja_in_a_regex_is_passed_through_raw(write_contract, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = write_contract(BASE + "columns:\n  c: {type: varchar, pattern: '^a{#b}{{2}}$'}\n")
+    files = export_files([path], tmp_path)
+    assert "{% raw %}NOT (" in files[PROPERTIES_FILE]
+
+
+def test_sql_that_would_break_jinja_is_refused(write_contract, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = write_contract(BASE + "columns:\n  c: {type: varchar}\nchecks:\n  - {name: x, sql: 'select 1 {% endraw %}'}\n")
+    with pytest.raises(ExportError, match="endraw"):
+        export_files([path], tmp_path)
+
+
+def test_table_datasets_are_not_exported(write_contract, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = write_contract("contract: c\nversion: 1.0.0\ndataset: {table: main.t}\n")
+    assert "models: []" in export_files([path], tmp_path)[PROPERTIES_FILE]
