@@ -210,9 +210,13 @@ def persist(
     history_path: Path | None = None,
     fingerprints: Mapping[str, tuple[str, int] | None] | None = None,
 ) -> Path:
-    """Write the run as JSON atomically (temp file + rename), so no reader sees half a result;
-    then append it to the results history in one transaction. Either failing raises DqError, so
-    a run that could not be made durable is never a verdict."""
+    """Make the run durable: JSON result file and results history, both before the verdict.
+
+    The JSON is written to a temp file (fsynced), the run is appended to the history in one
+    transaction, and only then is the file renamed into place. So a `<run>.json` never exists
+    for a run the history lacks: a killed or locked history leaves no "passed" file behind.
+    Either step failing raises DqError, so a run that could not be made durable is no verdict.
+    """
     try:
         results_dir.mkdir(parents=True, exist_ok=True)
         path = results_dir / f"{run.run_id}.json"
@@ -221,12 +225,24 @@ def persist(
             json.dump(run.to_dict(), f, indent=2, default=str)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(f.name, path)
     except OSError as exc:
         raise DqError(f"cannot write the validation result to {results_dir}: {exc}") from None
-    if history_path is not None:
-        history.append_run(history_path, run, fingerprints)
+    try:
+        if history_path is not None:
+            history.append_run(history_path, run, fingerprints)
+        os.replace(f.name, path)
+    except OSError as exc:
+        _discard(f.name, run)
+        raise DqError(f"cannot write the validation result to {results_dir}: {exc}") from None
+    except BaseException:
+        _discard(f.name, run)
+        raise
     return path
+
+
+def _discard(temp_file: str, run: RunResult) -> None:
+    Path(temp_file).unlink(missing_ok=True)
+    run.result_path = None
 
 
 def _new_run_id() -> str:

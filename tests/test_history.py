@@ -242,6 +242,8 @@ def test_a_locked_history_makes_the_run_an_error(project: Path, monkeypatch: pyt
         holder.wait()
     assert result.exit_code == 3
     assert "could not be recorded" in result.output
+    # no result file says "passed" for a run the history could not record
+    assert list(project.rglob("results/*.json")) == [] and list(project.rglob("results/*.tmp")) == []
 
 
 def test_gate_records_the_training_outcome(project: Path) -> None:
