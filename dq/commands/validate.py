@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from dq.commands.options import (
@@ -14,9 +17,20 @@ from dq.commands.options import (
     OutputFormat,
     OutputOpt,
     ResultsOpt,
+    err,
+    expand_contracts,
     validate_and_report,
 )
-from dq.config import EngineChoice
+from dq.config import EngineChoice, load_settings
+from dq.errors import DqError
+from dq.exit_codes import ExitCode
+
+ChangedOpt = Annotated[
+    bool, typer.Option("--changed", help="Only contracts of dbt models that are state:modified+ (needs --state).")
+]
+StateOpt = Annotated[
+    Path | None, typer.Option("--state", help="Directory with the manifest.json to compare against (for --changed).")
+]
 
 
 def validate(
@@ -28,9 +42,36 @@ def validate(
     output: OutputOpt = None,
     results_dir: ResultsOpt = None,
     history: HistoryOpt = None,
+    changed: ChangedOpt = False,
+    state: StateOpt = None,
 ) -> None:
     """Validate datasets against their contracts; print a red/green table; exit with the verdict."""
+    if changed:
+        contracts = _changed_only(contracts, db, dbt_project, state)
+    elif state is not None:
+        raise typer.BadParameter("--state only makes sense with --changed")
     code, _ = validate_and_report(
         contracts, db, dbt_project, engine, output_format, output, results_dir, history=history
     )
     raise typer.Exit(int(code))
+
+
+def _changed_only(contracts: list[Path], db: Path | None, dbt_project: Path | None, state: Path | None) -> list[Path]:
+    """The contracts of modified models; exits 0 when none is affected, 3 when dbt cannot tell."""
+    if state is None:
+        raise typer.BadParameter("--changed needs --state DIR (the target/ of the run to compare against)")
+    from dq.changed import select_changed
+
+    try:
+        settings = load_settings(db, dbt_project)
+        if settings.dbt_project is None:
+            raise DqError("--changed needs a dbt project: pass --dbt-project DIR")
+        selected = select_changed(expand_contracts(contracts), settings.dbt_project, state)
+    except DqError as exc:
+        err(f"dq: could not validate: {exc}")
+        raise typer.Exit(int(ExitCode.NOT_VALIDATED)) from None
+    if not selected:
+        err(f"dq: no contract covers a model modified since {state}; nothing to validate")
+        raise typer.Exit(int(ExitCode.OK))
+    err(f"dq: --changed selects {', '.join(str(p) for p in selected)}")
+    return selected
