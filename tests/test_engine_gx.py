@@ -188,13 +188,13 @@ CASES: list[tuple[CheckSpec, Status, Any, Any]] = [
     (
         spec("fresh_pass", K.freshness, ("ts",), max_age_seconds=2 * 3600),
         Status.passed,
-        pytest.approx(1, abs=0.1)  # hours; slack for a loaded CI machine,
+        pytest.approx(1, abs=0.1),  # hours; slack for a loaded CI machine
         None,
     ),
     (
         spec("fresh_stale", K.freshness, ("ts",), max_age_seconds=1800),
         Status.failed,
-        pytest.approx(1, abs=0.1)  # hours; slack for a loaded CI machine,
+        pytest.approx(1, abs=0.1),  # hours; slack for a loaded CI machine
         None,
     ),
 ]
