@@ -12,6 +12,9 @@ from dq.result import ContractResult, RunResult, Status
 STYLE = {Status.passed: "green", Status.warned: "yellow", Status.failed: "bold red", Status.error: "bold magenta"}
 
 
+SAMPLE_FIELDS = 8  # fields of a sample row shown on the terminal; the JSON result has them all
+
+
 def render_console(run: RunResult, console: Console) -> None:
     """A red/green table per contract, then failing samples, then the verdict line."""
     for contract in run.contracts:
@@ -47,4 +50,4 @@ def _render_contract(contract: ContractResult, console: Console) -> None:
         if check.status is not Status.passed and (check.message or check.samples):
             console.print(Text(f"  {MARK[check.status]} {check.name}: {check.message}", style=STYLE[check.status]))
             for row in check.samples:
-                console.print(f"    {row_text(row)}", markup=False)
+                console.print(f"    {row_text(row, limit=SAMPLE_FIELDS)}", markup=False)

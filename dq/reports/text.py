@@ -87,9 +87,13 @@ def _mapping_text(value: Mapping[str, Any]) -> str:
     return " ".join(scalars) or str(dict(value))
 
 
-def row_text(row: Mapping[str, Any]) -> str:
-    """A sample row as `key=value, ...` (repr, so '' and None stay distinguishable)."""
-    return ", ".join(f"{key}={value!r}" for key, value in row.items())
+def row_text(row: Mapping[str, Any], limit: int | None = None) -> str:
+    """A sample row as `key=value, ...` (repr, so '' and None stay distinguishable); with `limit`,
+    only the first fields (a custom query's row can be a whole wide feature table)."""
+    items = list(row.items())
+    shown = ", ".join(f"{key}={value!r}" for key, value in items[:limit])
+    hidden = len(items) - len(items[:limit])
+    return f"{shown}, ... ({hidden} more columns in the JSON result)" if hidden else shown
 
 
 def failing_rows_text(check: CheckResult) -> str:
