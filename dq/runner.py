@@ -120,8 +120,9 @@ def validate_contract(
             found = engine.run(assigned, table)
         except Exception as exc:
             found = [CheckResult.errored(s, engine.name, f"{engine.name} crashed: {exc}") for s in assigned]
-        if len(found) != len(assigned):
-            found = [CheckResult.errored(s, engine.name, "engine returned no result") for s in assigned]
+        if [r.name for r in found] != [s.name for s in assigned]:
+            # one result per spec, in order, is the engine contract; anything else is not a verdict
+            found = [CheckResult.errored(s, engine.name, "engine did not return this check's result") for s in assigned]
         by_name.update({r.name: r for r in found})
     for spec in runnable:
         check = by_name[spec.name]
