@@ -7,6 +7,7 @@ spec, so nothing a producer and consumer agreed on can disappear between the fil
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 from dq.contract import Bounds, ColumnRule, Contract, DriftColumn, Severity
 from dq.spec import CheckKind, CheckSpec
@@ -16,17 +17,17 @@ ColumnCompiler = Callable[[str, ColumnRule], Iterator[CheckSpec]]
 
 def compile_contract(contract: Contract) -> tuple[CheckSpec, ...]:
     """All checks of a contract, schema checks first, names unique."""
-    specs: list[CheckSpec] = [*_schema(contract)]
+    column_level: list[CheckSpec] = [*_schema(contract)]
     for column, rule in contract.columns.items():
         for compiler in COLUMN_COMPILERS:
-            specs.extend(compiler(column, rule))
-    specs.extend(_primary_key(contract))
-    specs.extend(_row_count(contract))
-    specs.extend(_freshness(contract))
-    specs.extend(_custom_sql(contract))
+            column_level.extend(compiler(column, rule))
+    table_level: list[CheckSpec] = [*_primary_key(contract)]
+    table_level.extend(_row_count(contract))
+    table_level.extend(_freshness(contract))
+    table_level.extend(_custom_sql(contract))
     for training_rule in TRAINING_COMPILERS:
-        specs.extend(training_rule(contract))
-    return tuple(_dedupe(specs))
+        table_level.extend(training_rule(contract))
+    return _dedupe(column_level, table_level, tuple(contract.primary_key))
 
 
 def _spec(name: str, kind: CheckKind, severity: Severity, columns: tuple[str, ...] = (), **args: object) -> CheckSpec:
@@ -269,16 +270,50 @@ TRAINING_COMPILERS: tuple[Callable[[Contract], Iterator[CheckSpec]], ...] = (
 )
 
 
-def _dedupe(specs: list[CheckSpec]) -> Iterator[CheckSpec]:
-    """Keep one spec per name (the strictest severity): a primary key column declared
-    `nullable: false` and `unique: true` is checked once, not twice."""
-    by_name: dict[str, CheckSpec] = {}
-    for spec in specs:
-        seen = by_name.get(spec.name)
-        if seen is None or (seen.severity is Severity.warn and spec.severity is Severity.error):
-            by_name[spec.name] = spec
-    single_key_unique = {s.columns for s in specs if s.name == "primary_key.unique" and len(s.columns) == 1}
-    for spec in by_name.values():
-        if spec.kind is CheckKind.unique and spec.name != "primary_key.unique" and spec.columns in single_key_unique:
-            continue
-        yield spec
+def _dedupe(
+    column_level: list[CheckSpec], table_level: list[CheckSpec], primary_key: tuple[str, ...]
+) -> tuple[CheckSpec, ...]:
+    """One spec per check, names unique, nothing dropped.
+
+    The same check stated twice is kept once, with the strictest severity: a primary key column
+    declared `nullable: false` and `unique: true` is checked once, not twice. *Different* checks
+    that happen to get the same name (a column called `label`, `checks` or `primary_key`, whose
+    `max_null_fraction`, `exists` or `unique` reads like a `label:`, `checks:` or `primary_key`
+    rule) are all kept: table-level rules keep their names, the later claimant becomes `NAME#2`.
+    """
+    ordered = [*column_level, *table_level]
+    first_table_level = len(column_level)
+    final: list[CheckSpec | None] = [None] * len(ordered)
+    holder: dict[str, int] = {}  # name -> index in `ordered` of the spec that carries it
+    claim_order = [*range(first_table_level, len(ordered)), *range(first_table_level)]
+    for index in claim_order:
+        spec = ordered[index]
+        if (
+            index < first_table_level
+            and spec.kind is CheckKind.unique
+            and len(primary_key) == 1
+            and spec.columns == primary_key
+        ):
+            continue  # the primary key's own (error-severity) uniqueness check covers it
+        name, suffix = spec.name, 1
+        while name in holder:
+            other = holder[name]
+            kept = final[other]
+            assert kept is not None
+            if _same_check(kept, spec):
+                severity = Severity.error if Severity.error in (kept.severity, spec.severity) else kept.severity
+                position = min(index, other)  # where the check first appears in the contract
+                final[other] = None
+                final[position] = replace(kept, severity=severity)
+                holder[name] = position
+                break
+            suffix += 1
+            name = f"{spec.name}#{suffix}"
+        else:
+            final[index] = spec if name == spec.name else replace(spec, name=name)
+            holder[name] = index
+    return tuple(spec for spec in final if spec is not None)
+
+
+def _same_check(a: CheckSpec, b: CheckSpec) -> bool:
+    return a.kind is b.kind and a.columns == b.columns and dict(a.args) == dict(b.args)

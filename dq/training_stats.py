@@ -94,7 +94,13 @@ def correlations(cursor: duckdb.DuckDBPyConnection, table: Table, spec: CheckSpe
     if not features:
         return {}
     label = _label(spec)
-    parts = ", ".join(f"corr({quote_ident(f)}::DOUBLE, {label}::DOUBLE)" for f in features)
+    # NaN and +-inf rows are left out like NULLs: one NaN would make corr() NaN, and a feature
+    # whose correlation is NaN would be skipped however strongly the rest of it leaks the label
+    parts = ", ".join(
+        f"corr({quote_ident(f)}::DOUBLE, {label}::DOUBLE) "
+        f"FILTER (WHERE isfinite({quote_ident(f)}::DOUBLE) AND isfinite({label}::DOUBLE))"
+        for f in features
+    )
     row = cursor.execute(f"SELECT {parts} FROM {table.relation}").fetchall()[0]
     return {f: abs(float(r)) for f, r in zip(features, row, strict=True) if r is not None and r == r}
 

@@ -201,6 +201,13 @@ CASES = [
         Status.passed,
         failing_rows=0,
     ),
+    Case(
+        "unique_compound_dup_beside_null_part",  # (1, NULL) must not offset the duplicated (1, 'x')
+        (values("a, b", "(1, 'x')", "(1, 'x')", "(1, NULL)"),),
+        spec(K.unique, "a", "b"),
+        Status.failed,
+        failing_rows=2,
+    ),
     # --- between ---
     Case("between", (PEOPLE,), spec(K.between, "age", min=18, max=120), Status.passed, failing_rows=0),
     Case(
@@ -268,6 +275,13 @@ CASES = [
         Status.failed,
         failing_rows=2,
     ),
+    Case(
+        "accepted_value_holding_alias_text",  # '__t.x' is data, not the SQL alias __t
+        (values("s", "('x')", "('x')"),),
+        spec(K.accepted_values, "s", values=("__t.x",)),
+        Status.failed,
+        failing_rows=2,
+    ),
     # --- pattern (search semantics) ---
     Case(
         "pattern_search",
@@ -296,6 +310,13 @@ CASES = [
         spec(K.pattern, "s", regex="[0-9]"),
         Status.failed,
         failing_rows=1,
+    ),
+    Case(
+        "pattern_holding_alias_text",
+        (values("s", "('123')", "('123')", "('__t.5')"),),
+        spec(K.pattern, "s", regex=r"^__t.\d+$"),
+        Status.failed,
+        failing_rows=2,
     ),
     # --- length ---
     Case(

@@ -52,6 +52,7 @@ ENGINE = "pandera"
 SUPPORTED_KINDS = frozenset(CheckKind)
 
 _SCHEMA_COLUMN_KINDS = frozenset({CheckKind.column_exists, CheckKind.column_type})
+_FLOAT_METRICS = frozenset({CheckKind.mean, CheckKind.stddev, CheckKind.quantile})
 
 
 @dataclass
@@ -486,6 +487,10 @@ def _bounded(spec: CheckSpec, backend: Any, table: Table, now: datetime) -> Pass
 
         value = metric(t)
         held = ibis.literal(True)
+        if spec.kind in _FLOAT_METRICS:
+            # a NaN mean/stddev/quantile proves no bound (and DuckDB sorts NaN above every number,
+            # so `NaN >= min` would hold): it fails, as a NULL one does
+            held = held & ~value.isnan()
         if low is not None:
             held = held & (value >= low)
         if high is not None:
@@ -526,6 +531,8 @@ def _within_bounds(values: tuple[float | None, ...], low: float | None, high: fl
         # anchored on the validated table so Pandera runs it on the same DuckDB backend
         held = t.limit(1).count() >= 0
         for value in values:
+            if value is not None and math.isnan(value):
+                value = None  # NaN is no measurement: it fails like one that could not be taken
             measured = ibis.literal(value, type="float64")
             if low is not None:
                 held = held & (measured >= low)

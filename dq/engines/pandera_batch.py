@@ -89,11 +89,20 @@ def measure(specs: Sequence[CheckSpec], table: Table) -> list[_Measure]:
 
 def _pass_expression(spec: CheckSpec) -> str:
     if spec.kind in _IN_PASS_ROW_KINDS:
-        return f"count(*) FILTER (WHERE {violation_predicate(spec).replace('__t.', '')})"
+        # the single pass reads `FROM relation AS __t`, so the predicate is used verbatim (never
+        # edited as text: a value or regex holding "__t." is data)
+        return f"count(*) FILTER (WHERE {violation_predicate(spec)})"
     if spec.kind is CheckKind.unique:
         key = ", ".join(quote_ident(c) for c in spec.columns)
         not_null = " AND ".join(f"{quote_ident(c)} IS NOT NULL" for c in spec.columns)
-        distinct = f"count(DISTINCT ({key}))" if len(spec.columns) > 1 else f"count(DISTINCT {key})"
+        # a compound key is counted as a row value, which is never NULL even when a part is: the
+        # distinct count takes the same complete keys as the row count, or a key with a NULL part
+        # would offset a duplicated one
+        distinct = (
+            f"count(DISTINCT ({key})) FILTER (WHERE {not_null})"
+            if len(spec.columns) > 1
+            else f"count(DISTINCT {key})"
+        )
         # surplus copies: 0 exactly when every non-null key is unique
         return f"count(*) FILTER (WHERE {not_null}) - {distinct}"
     return metric_expression(spec)
@@ -102,13 +111,15 @@ def _pass_expression(spec: CheckSpec) -> str:
 def _single_pass(specs: Sequence[CheckSpec], in_pass: dict[int, str], measures: list[_Measure], table: Table) -> None:
     select = ", ".join(f"{expr} AS m{index}" for index, expr in in_pass.items())
     try:
-        row = _fetch_row(table, f"SELECT {select} FROM {table.relation}")
+        row = _fetch_row(table, f"SELECT {select} FROM {table.relation} AS __t")
     except duckdb.Error:
         # one bad expression (a regex RE2 rejects, a mean over text) must not take the others
         # down: measure each on its own so the error lands on the spec that caused it
         for index, expr in in_pass.items():
             try:
-                measures[index] = _measured(specs[index], _fetch_row(table, f"SELECT {expr} FROM {table.relation}")[0])
+                measures[index] = _measured(
+                    specs[index], _fetch_row(table, f"SELECT {expr} FROM {table.relation} AS __t")[0]
+                )
             except duckdb.Error as exc:
                 measures[index] = _Measure(error=f"DuckDB could not measure {specs[index].name}: {_first_line(exc)}")
         return
@@ -207,30 +218,40 @@ def judge(specs: Sequence[CheckSpec], measures: Sequence[_Measure]) -> dict[int,
     """Pandera's verdict per measured spec index: True = the check holds."""
     import pandas as pd
     import pandera.pandas as pa
+    from pandera.config import ValidationDepth, config_context
     from pandera.errors import SchemaErrors
 
-    columns: dict[str, Any] = {}
-    row: dict[str, Any] = {}
+    # A canary that must fail: if Pandera reports no failure for it, it did not run the checks
+    # (PANDERA_VALIDATION_ENABLED=False or PANDERA_VALIDATION_DEPTH=SCHEMA_ONLY in the
+    # environment turns validate() into a no-op), and no verdict of this run means anything.
+    columns: dict[str, Any] = {_CANARY: pa.Column(checks=[pa.Check.eq(1, name=_CANARY)], name=_CANARY)}
+    row: dict[str, Any] = {_CANARY: 0}
     for index, (spec, measured) in enumerate(zip(specs, measures, strict=True)):
         if measured.error is not None:
             continue
         name = f"m{index}"
         row[name] = _frame_value(measured.value)
         columns[name] = pa.Column(checks=[_check(pa, spec)], nullable=False, coerce=False, name=name)
-    if not columns:
+    if len(columns) == 1:
         return {}
     frame = pd.DataFrame([row], dtype=object)
     schema = pa.DataFrameSchema(columns, strict=True)
     failed: set[str] = set()
     try:
-        schema.validate(frame, lazy=True)
+        with config_context(validation_enabled=True, validation_depth=ValidationDepth.SCHEMA_AND_DATA):
+            schema.validate(frame, lazy=True)
     except SchemaErrors as errors:
         cases = errors.failure_cases
         failed = {str(column) for column in cases["column"].dropna()}
         unattributed = cases["column"].isna().any()
         if unattributed:
             raise RuntimeError(f"Pandera reported failures dq cannot attribute: {cases.to_dict('records')}") from None
-    return {int(name[1:]): name not in failed for name in columns}
+    if _CANARY not in failed:
+        raise RuntimeError("Pandera did not run the checks (is validation disabled in its configuration?)")
+    return {int(name[1:]): name not in failed for name in columns if name != _CANARY}
+
+
+_CANARY = "__dq_canary"
 
 
 def _frame_value(value: Any) -> Any:
