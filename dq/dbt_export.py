@@ -286,8 +286,36 @@ HAVING count(*) > 0
 """
 
 
+# Called from `on-run-end` in dbt_project.yml. Reporting only: by the time on-run-end runs every
+# model is built, so it can never be the gate (each model's post-hook is); it returns no SQL.
+DQ_RUN_SUMMARY_MACRO = """\
+{% macro dq_run_summary(results) -%}
+  {%- if execute -%}
+    {%- set gated = [] -%}
+    {%- for r in results -%}
+      {%- if r.node.resource_type == 'model' and r.node.config.meta.get('data_contract') -%}
+        {%- do gated.append(r) -%}
+      {%- endif -%}
+    {%- endfor -%}
+    {%- if gated -%}
+      {{- log('dq contracts checked in this run (the gate is each model\\'s post-hook):', info=True) -}}
+      {%- for r in gated -%}
+        {%- set c = r.node.config.meta['data_contract'] -%}
+        {%- set line = (r.status | string | upper) ~ '  ' ~ r.node.name ~ '  <- ' ~ c['name'] ~ ' ' ~ c['version'] -%}
+        {{- log('  ' ~ line, info=True) -}}
+      {%- endfor -%}
+    {%- endif -%}
+  {%- endif -%}
+{%- endmacro %}
+"""
+
+
 def render_macros(exports: Iterable[ModelExport]) -> str:
-    parts = ["{#- " + HEADER.format(source="the contracts in contracts/") + " -#}\n", DQ_ASSERT_MACRO]
+    parts = [
+        "{#- " + HEADER.format(source="the contracts in contracts/") + " -#}\n",
+        DQ_ASSERT_MACRO,
+        DQ_RUN_SUMMARY_MACRO,
+    ]
     for e in exports:
         parts.append(_model_macro(e))
     return "\n".join(parts)

@@ -84,10 +84,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """After GX ran in this process, DuckDB's nanobind bindings print dozens of "leaked instance"
-    lines at interpreter teardown, after pytest's summary. Skip the teardown (as `dq` itself
-    does) so the summary stays the last thing CI reads."""
-    if "great_expectations" in sys.modules and _exit_status:
+    """After GX or dbt used DuckDB in this process, DuckDB's nanobind bindings print dozens of
+    "leaked instance" lines at interpreter teardown, after pytest's summary. Skip the teardown
+    (as `dq` itself does) so the summary stays the last thing CI reads."""
+    if _exit_status:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(_exit_status[-1])

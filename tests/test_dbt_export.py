@@ -35,9 +35,9 @@ def _copy_project(tmp_path: Path) -> Path:
 def test_export_of_the_bundled_contracts_matches_the_golden_file(rel: Path) -> None:
     files = export_files(CONTRACTS, ROOT / "dbt_project")
     golden = GOLDEN / rel.name
-    if os.environ.get("UPDATE_GOLDEN"):
+    if os.environ.get("DQ_UPDATE_GOLDEN"):
         golden.write_text(files[rel], encoding="utf-8")
-    # dq/sql.py or dq/compile.py changed on purpose? Regenerate: UPDATE_GOLDEN=1 pytest tests/test_dbt_export.py
+    # dq/sql.py or dq/compile.py changed on purpose? Regenerate: DQ_UPDATE_GOLDEN=1 pytest tests/test_dbt_export.py
     assert files[rel] == golden.read_text(encoding="utf-8")
 
 

@@ -18,6 +18,25 @@ HAVING count(*) > 0
 {%- endif -%}
 {%- endmacro %}
 
+{% macro dq_run_summary(results) -%}
+  {%- if execute -%}
+    {%- set gated = [] -%}
+    {%- for r in results -%}
+      {%- if r.node.resource_type == 'model' and r.node.config.meta.get('data_contract') -%}
+        {%- do gated.append(r) -%}
+      {%- endif -%}
+    {%- endfor -%}
+    {%- if gated -%}
+      {{- log('dq contracts checked in this run (the gate is each model\'s post-hook):', info=True) -}}
+      {%- for r in gated -%}
+        {%- set c = r.node.config.meta['data_contract'] -%}
+        {%- set line = (r.status | string | upper) ~ '  ' ~ r.node.name ~ '  <- ' ~ c['name'] ~ ' ' ~ c['version'] -%}
+        {{- log('  ' ~ line, info=True) -}}
+      {%- endfor -%}
+    {%- endif -%}
+  {%- endif -%}
+{%- endmacro %}
+
 {#- ../contracts/customer_orders.yml: 4 asserted, 8 also as constraints, 0 dq only -#}
 {% macro dq_assert__customer_orders() -%}
 {%- set checks -%}{% raw %}
