@@ -78,13 +78,20 @@ def _outside(expr: str, args: Any) -> str:
     return f"{expr} IS NOT NULL AND ({' OR '.join(parts)})"
 
 
+def key_sql(columns: tuple[str, ...]) -> tuple[str, str]:
+    """A key's quoted column list and the predicate "no part of the key is NULL" (uniqueness,
+    as in SQL, ignores keys with a NULL part)."""
+    keys = ", ".join(quote_ident(c) for c in columns)
+    not_null = " AND ".join(f"{quote_ident(c)} IS NOT NULL" for c in columns)
+    return keys, not_null
+
+
 def failing_rows_query(spec: CheckSpec, relation: str) -> str:
     """SELECT the violating rows of `relation` (unordered; callers add COUNT or LIMIT)."""
     if spec.kind is CheckKind.custom_sql:
         return custom_sql(spec, relation)
     if spec.kind is CheckKind.unique:
-        keys = ", ".join(quote_ident(c) for c in spec.columns)
-        not_null = " AND ".join(f"{quote_ident(c)} IS NOT NULL" for c in spec.columns)
+        keys, not_null = key_sql(spec.columns)
         # every row whose key occurs more than once, not just the surplus copies
         return (
             f"SELECT * FROM (SELECT *, count(*) OVER (PARTITION BY {keys}) AS __dq_key_count "
@@ -96,8 +103,7 @@ def failing_rows_query(spec: CheckSpec, relation: str) -> str:
 def failing_count_query(spec: CheckSpec, relation: str) -> str:
     """How many rows violate a row-level spec, answered without a window for uniqueness."""
     if spec.kind is CheckKind.unique:
-        keys = ", ".join(quote_ident(c) for c in spec.columns)
-        not_null = " AND ".join(f"{quote_ident(c)} IS NOT NULL" for c in spec.columns)
+        keys, not_null = key_sql(spec.columns)
         return (
             f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {relation} "
             f"WHERE {not_null} GROUP BY {keys} HAVING count(*) > 1)"

@@ -26,7 +26,7 @@ import duckdb
 from dq.result import CheckResult, outcome
 from dq.source import Table
 from dq.spec import AGGREGATE_KINDS, ROW_KINDS, SCHEMA_KINDS, CheckKind, CheckSpec
-from dq.sql import custom_sql, failing_count_query, metric_expression, quote_ident, violation_predicate
+from dq.sql import custom_sql, failing_count_query, key_sql, metric_expression, violation_predicate
 from dq.types import base_type, canonical_type
 
 ENGINE = "pandera-batch"
@@ -93,8 +93,7 @@ def _pass_expression(spec: CheckSpec) -> str:
         # edited as text: a value or regex holding "__t." is data)
         return f"count(*) FILTER (WHERE {violation_predicate(spec)})"
     if spec.kind is CheckKind.unique:
-        key = ", ".join(quote_ident(c) for c in spec.columns)
-        not_null = " AND ".join(f"{quote_ident(c)} IS NOT NULL" for c in spec.columns)
+        key, not_null = key_sql(spec.columns)
         # a compound key is counted as a row value, which is never NULL even when a part is: the
         # distinct count takes the same complete keys as the row count, or a key with a NULL part
         # would offset a duplicated one
