@@ -8,7 +8,7 @@ DBT := $(BIN)/dbt build --project-dir dbt_project --profiles-dir dbt_project --q
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install data demo test lint bench clean
+.PHONY: install sysdeps data demo test lint bench clean
 
 $(BIN)/dq: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,14 @@ demo: data
 	if [ $$status -eq 1 ]; then echo "== blocked as expected (exit 1): training never started =="; \
 	else echo "== expected the gate to block with exit 1, got $$status =="; exit 1; fi
 
-test: install
+# System packages the tests need: the HTML report test opens the page in a real headless Chromium
+# and reads its screenshot with tesseract (Debian packages; `make test` runs as root on a fresh machine).
+sysdeps:
+	@if ! command -v chromium >/dev/null || ! command -v tesseract >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium tesseract-ocr >/dev/null; \
+	fi
+
+test: install sysdeps
 	$(BIN)/pytest -q
 
 # Benchmarks (README "Benchmarks"): 1M and 10M rows, 5 timed runs each after a warm-up.
