@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar
 
 from dq.config import EngineChoice, load_settings
+from dq.discovery import find_contracts
 from dq.errors import GateError, SnapshotError
 from dq.result import RunResult, Status
 from dq.runner import validate
@@ -41,7 +42,8 @@ def require_valid(
         results_dir=Path(results_dir) if results_dir is not None else None,
         engine=engine,
     )
-    result = validate(contracts, settings)
+    # directories expand exactly as on the command line: every contract under them is read
+    result = validate(find_contracts(contracts).paths, settings)
     if result.status.blocks:
         raise GateError(_explain(result), result)
     return result

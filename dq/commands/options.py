@@ -86,7 +86,7 @@ def validate_and_report(
     try:
         targets = [parse_target(value) for value in output or []]
         settings: Settings = load_settings(db, dbt_project, results_dir, engine, history=history)
-        paths = expand_contracts(contracts)
+        paths = expand_contracts(contracts, announce=True)
         with _progress(len(paths)) as progress:
             run = run_validation(paths, settings, on_validated, progress=progress)
     except DqError as exc:
@@ -140,18 +140,20 @@ def console() -> Any:
     return Console(highlight=False, width=160, no_color=True, soft_wrap=False)
 
 
-def expand_contracts(contracts: list[Path]) -> list[Path]:
-    """Directories stand for the *.yml / *.yaml files inside them (sorted)."""
-    paths: list[Path] = []
-    for item in contracts:
-        if item.is_dir():
-            found = sorted([*item.glob("*.yml"), *item.glob("*.yaml")])
-            if not found:
-                raise DqError(f"{item}: no contract files (*.yml) in this directory")
-            paths.extend(found)
-        else:
-            paths.append(item)
-    return paths
+def expand_contracts(contracts: list[Path], announce: bool = False) -> list[Path]:
+    """The contract files to read: a directory stands for every contract under it, recursively
+    and in any case of `.yml` / `.yaml` (dq.discovery); one with none is an error.
+
+    `announce` prints, on stderr (stdout may be JSON), which files each directory gave: a
+    contract that was never read cannot fail, so the reader can see what the verdict covers.
+    """
+    from dq.discovery import find_contracts
+
+    found = find_contracts(contracts)
+    if announce:
+        for line in found.summary():
+            err(f"dq: {line}")
+    return found.paths
 
 
 def err(message: str) -> None:
