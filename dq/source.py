@@ -47,7 +47,7 @@ def open_database(path: str | Path) -> duckdb.DuckDBPyConnection:
             "or point --db / DQ_DB / [tool.dq] db at an existing DuckDB file"
         )
     try:
-        return duckdb.connect(str(path), read_only=True, config=_duckdb_config())
+        connection = duckdb.connect(str(path), read_only=True, config=_duckdb_config())
     except duckdb.Error as exc:
         text = str(exc)
         if "lock" in text.lower():
@@ -56,6 +56,36 @@ def open_database(path: str | Path) -> duckdb.DuckDBPyConnection:
                 "Fix: wait for the writer to finish, then validate"
             ) from None
         raise SourceError(f"cannot open {path} as a DuckDB database: {text}") from None
+    _use_utc(connection, path)
+    return connection
+
+
+SESSION_TIME_ZONE = "UTC"
+
+
+def _use_utc(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Put the whole database instance in UTC, whatever the process's TZ says.
+
+    DuckDB takes a session's zone from the process, and the zone decides what a view computes:
+    `CAST(timestamptz AS TIMESTAMP)`, `date_trunc('day', timestamptz)`, a TIMESTAMP compared with
+    a TIMESTAMPTZ. Ibis sets UTC on its own cursor only, so before this the Pandera engine, the
+    batch engine, GX and the snapshot could each see other rows. `SET GLOBAL` (not the `config=`
+    of connect, which runs before the built-in ICU extension is loaded and is refused) reaches
+    every cursor of this instance: GX's SQLAlchemy connections and Ibis's backend are cursors of
+    this connection. If UTC cannot be set or does not hold, nothing is validated (fail closed).
+    """
+    try:
+        connection.execute(f"SET GLOBAL TimeZone = '{SESSION_TIME_ZONE}'")
+        zone = connection.cursor().execute("SELECT current_setting('TimeZone')").fetchall()[0][0]
+    except duckdb.Error as exc:
+        connection.close()
+        raise SourceError(
+            f"cannot set the session time zone of {path} to {SESSION_TIME_ZONE}: {exc}. Fix: use a DuckDB "
+            "build with the ICU extension (the Python wheel has it built in)"
+        ) from None
+    if zone != SESSION_TIME_ZONE:
+        connection.close()
+        raise SourceError(f"{path}: DuckDB kept the time zone {zone!r} after SET GLOBAL TimeZone = 'UTC'")
 
 
 def _duckdb_config() -> dict[str, str | bool | int | float | list[str]]:

@@ -248,11 +248,17 @@ def _oldest_fresh(spec: CheckSpec, columns: Mapping[str, str]) -> Any:
 
     DuckDB hands TIMESTAMP back naive (taken as UTC), TIMESTAMPTZ aware and DATE as a date; GX
     compares the observed max to this bound in Python, so the types must agree.
+
+    A DATE d counts as the instant d 00:00 UTC, its oldest moment (the rule of every engine): a
+    day is fresh only if it *began* at most max_age ago, so a stale day can never pass. The bound
+    is therefore the first day that begins at or after the cut-off, not the cut-off's own day
+    (`bound.date()` passed a day that began up to 24 hours before the cut-off).
     """
     bound = datetime.now(UTC) - timedelta(seconds=float(spec.args["max_age_seconds"]))
     kind = _column_type(spec, columns)
     if kind == "DATE":
-        return bound.date()
+        day = bound.date()
+        return day if bound == datetime(day.year, day.month, day.day, tzinfo=UTC) else day + timedelta(days=1)
     if kind == "TIMESTAMP WITH TIME ZONE":
         return bound
     return bound.replace(tzinfo=None)
