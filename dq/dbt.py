@@ -19,10 +19,15 @@ SUPPORTED_MANIFEST_PREFIX = "https://schemas.getdbt.com/dbt/manifest/v"
 
 @dataclass(frozen=True)
 class ModelNode:
+    """Where dbt materialised a node: `database` is the catalog (dbt-duckdb: the file's stem, or
+    an attached database), checked against the opened file before anything is validated."""
+
     unique_id: str
     name: str
     schema: str
     alias: str
+    database: str | None = None
+    version: str | None = None
 
 
 def target_dir(project_dir: Path) -> Path:
@@ -54,32 +59,115 @@ def read_manifest_file(path: Path, project_dir: Path | None = None) -> dict[str,
     return manifest
 
 
-def resolve_model(project_dir: Path | None, model: str) -> ModelNode:
-    """The schema and alias dbt materialises `model` as; a SourceError if it is unknown."""
+def resolve_model(project_dir: Path | None, model: str, version: str | int | float | None = None) -> ModelNode:
+    """The node `ref(model)` (or `ref(model, v=version)`) means, and where dbt materialised it.
+
+    A SourceError if it is unknown or ambiguous: validating a look-alike relation is never a pass.
+    """
     if project_dir is None:
         raise SourceError(
             f"dataset model {model!r} needs a dbt project. Fix: pass --dbt-project DIR "
             "(or DQ_DBT_PROJECT, or [tool.dq] dbt_project), or use `{table: schema.table}`"
         )
-    manifest = read_manifest(project_dir)
-    nodes = [
-        node
-        for node in manifest.get("nodes", {}).values()
-        if node.get("resource_type") in ("model", "seed", "snapshot") and node.get("name") == model
-    ]
-    if not nodes:
-        known = sorted(n["name"] for n in manifest.get("nodes", {}).values() if n.get("resource_type") == "model")
-        raise SourceError(f"model {model!r} not found in {project_dir}'s manifest (models: {', '.join(known)})")
-    node = nodes[0]
-    return ModelNode(node["unique_id"], node["name"], node["schema"], node.get("alias") or node["name"])
+    node = select_node(read_manifest(project_dir), model, version, where=f"{project_dir}'s manifest")
+    return ModelNode(
+        node["unique_id"],
+        node["name"],
+        node["schema"],
+        node.get("alias") or node["name"],
+        node.get("database"),
+        None if node.get("version") is None else _version_text(node["version"]),
+    )
 
 
 def model_node(manifest: dict[str, Any], model: str) -> dict[str, Any] | None:
-    """The manifest node of model `model` (columns, constraints, config), or None."""
-    for node in manifest.get("nodes", {}).values():
-        if node.get("resource_type") == "model" and node.get("name") == model:
-            return dict(node)
-    return None
+    """The manifest node of model `model` (columns, constraints, config), or None: the node
+    `ref(model)` means, so `dq init` and `dq dbt build` read the same node `validate` checks."""
+    try:
+        node = select_node(manifest, model, None, where="the manifest", resource_types=("model",))
+    except SourceError:
+        return None
+    return dict(node)
+
+
+REFABLE = ("model", "seed", "snapshot")
+
+
+def select_node(
+    manifest: dict[str, Any],
+    name: str,
+    version: str | int | float | None,
+    where: str,
+    resource_types: tuple[str, ...] = REFABLE,
+) -> dict[str, Any]:
+    """The node dbt's `ref(name)` / `ref(name, v=version)` resolves to, from the root project.
+
+    As dbt's RefableLookup does it: an unversioned node answers to its name; of a versioned
+    model (`model.pkg.name.v1`, `.v2`, ...) only the node whose `version` equals its
+    `latest_version` answers to the bare name, and `version` picks one explicitly. Among packages
+    the root project (`metadata.project_name`) wins, as in a `ref()` from the root project; the
+    same name in several other packages is ambiguous, an error listing the candidates.
+    """
+    named = [
+        n
+        for n in manifest.get("nodes", {}).values()
+        if n.get("resource_type") in resource_types and n.get("name") == name
+    ]
+    if not named:
+        known = sorted(
+            {str(n.get("name")) for n in manifest.get("nodes", {}).values() if n.get("resource_type") == "model"}
+        )
+        raise SourceError(f"model {name!r} not found in {where} (models: {', '.join(known) or 'none'})")
+    wanted = None if version is None else _version_text(version)
+    matching = [n for n in named if _answers_to(n, wanted)]
+    if not matching:
+        raise SourceError(_no_match(name, wanted, named, where))
+    by_package: dict[str, list[dict[str, Any]]] = {}
+    for node in matching:
+        by_package.setdefault(str(node.get("package_name")), []).append(node)
+    root = manifest.get("metadata", {}).get("project_name")
+    chosen = by_package.get(root) if root in by_package else None
+    if chosen is None and len(by_package) == 1:
+        chosen = next(iter(by_package.values()))
+    if chosen is None or len(chosen) > 1:
+        candidates = sorted(str(n.get("unique_id")) for n in (chosen or matching))
+        raise SourceError(
+            f"model {name!r} is ambiguous in {where}: {', '.join(candidates)}. Fix: rename one of the models, "
+            "or name the relation with `dataset: {table: schema.table}`"
+        )
+    return chosen[0]
+
+
+def _answers_to(node: dict[str, Any], version: str | None) -> bool:
+    """Whether `ref(name)` (version None) or `ref(name, v=version)` means this node."""
+    own = None if node.get("version") is None else _version_text(node["version"])
+    if version is not None:
+        return own == version
+    if own is None:
+        return True
+    latest = node.get("latest_version")
+    return latest is not None and own == _version_text(latest)
+
+
+def _no_match(name: str, version: str | None, named: list[dict[str, Any]], where: str) -> str:
+    versions = sorted({_version_text(n["version"]) for n in named if n.get("version") is not None})
+    if version is not None:
+        return (
+            f"model {name!r} has no version {version} in {where} (versions: {', '.join(versions) or 'none'}). "
+            "Fix: pin a version that exists, or run `dbt parse`"
+        )
+    latest = sorted({_version_text(n["latest_version"]) for n in named if n.get("latest_version") is not None})
+    return (
+        f"model {name!r} in {where} is versioned ({', '.join(versions)}) but no node is its latest_version "
+        f"{', '.join(latest) or '(none)'}, which `ref('{name}')` means. Fix: run `dbt parse` to refresh the manifest"
+    )
+
+
+def _version_text(version: str | int | float) -> str:
+    """dbt writes versions as numbers or strings (2, 2.0, "2"); one spelling to compare them."""
+    if isinstance(version, float) and version.is_integer():
+        return str(int(version))
+    return str(version).strip()
 
 
 def model_tests(manifest: dict[str, Any], unique_id: str) -> list[dict[str, Any]]:

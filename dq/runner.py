@@ -152,9 +152,10 @@ def _after_validation(
 def resolve_dataset(dataset: Dataset, connection: duckdb.DuckDBPyConnection, settings: Settings) -> Table:
     if dataset.model is not None:
         node = resolve_model(settings.dbt_project, dataset.model)
-        return resolve_table(connection, settings.db, node.schema, node.alias)
-    schema, name = split_table_name(dataset.table or "")
-    return resolve_table(connection, settings.db, schema, name)
+        origin = f"dbt node {node.unique_id} (database {node.database!r} in the manifest)"
+        return resolve_table(connection, settings.db, node.schema, node.alias, node.database, origin)
+    catalog, schema, name = split_table_name(dataset.table or "")
+    return resolve_table(connection, settings.db, schema, name, catalog)
 
 
 def _why_not_runnable(

@@ -100,8 +100,10 @@ def _duckdb_config() -> dict[str, str | bool | int | float | list[str]]:
     return config
 
 
-def split_table_name(name: str) -> tuple[str, str]:
-    """'main.training_set' -> ('main', 'training_set'); a bare name is in schema `main`.
+def split_table_name(name: str) -> tuple[str | None, str, str]:
+    """'main.training_set' -> (None, 'main', 'training_set'); a bare name is in schema `main`;
+    'lake.main.t' -> ('lake', 'main', 't'): the catalog is kept, so `resolve_table` can refuse
+    a name that is not in the opened file instead of silently reading `main.t` there.
 
     Double quotes protect dots and spaces inside a part: '"my schema"."a.b"'; inside quotes, `""`
     is one double quote, as in SQL: '"a""b"' is the table a"b.
@@ -126,16 +128,42 @@ def split_table_name(name: str) -> tuple[str, str]:
     if quoted or any(not part for part in parts) or len(parts) > 3:
         raise SourceError(f"table name {name!r} is not `table`, `schema.table` or `database.schema.table`")
     if len(parts) == 3:
-        parts = parts[1:]  # the catalog is whichever file we opened
-    return ("main", parts[0]) if len(parts) == 1 else (parts[0], parts[1])
+        return parts[0], parts[1], parts[2]
+    return (None, "main", parts[0]) if len(parts) == 1 else (None, parts[0], parts[1])
 
 
-def resolve_table(connection: duckdb.DuckDBPyConnection, db_path: Path, schema: str, name: str) -> Table:
-    """Look a relation up; a missing one is a SourceError that lists what is there."""
+def resolve_table(
+    connection: duckdb.DuckDBPyConnection,
+    db_path: Path,
+    schema: str,
+    name: str,
+    catalog: str | None = None,
+    origin: str | None = None,
+) -> Table:
+    """Look a relation up in the opened file's catalog; a missing one is a SourceError that lists
+    what is there.
+
+    DuckDB names a file's catalog after its stem (`warehouse.duckdb` is `warehouse`). A relation
+    said to live in another `catalog` (a three-part name, a dbt node's `database`) is an error:
+    dq opens one file and attaches nothing, so reading `schema.name` here would validate a
+    look-alike. `origin` says where the catalog came from, for the message.
+    """
+    try:
+        own = str(connection.execute("SELECT current_database()").fetchall()[0][0])
+    except duckdb.Error as exc:
+        raise SourceError(f"cannot read the catalog of {db_path}: {exc}") from None
+    if catalog is not None and catalog.casefold() != own.casefold():  # catalog names ignore case in DuckDB
+        where = origin or f"table {catalog}.{schema}.{name}"
+        raise SourceError(
+            f"{where} is in catalog {catalog!r}, but {db_path} is catalog {own!r} (DuckDB names a file's "
+            f"catalog after its stem), so {schema}.{name} there is not that relation. Fix: point --db at "
+            f"the DuckDB file of catalog {catalog!r} ({catalog}.duckdb), or name the relation without a catalog"
+        )
     try:
         rows = connection.execute(
             "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ? "
+            "ORDER BY ordinal_position",
             [schema, name],
         ).fetchall()
     except duckdb.Error as exc:
@@ -143,7 +171,8 @@ def resolve_table(connection: duckdb.DuckDBPyConnection, db_path: Path, schema: 
     if not rows:
         known = connection.execute(
             "SELECT table_schema || '.' || table_name FROM information_schema.tables "
-            "WHERE table_schema NOT IN ('information_schema', 'pg_catalog') ORDER BY 1 LIMIT 20"
+            "WHERE table_catalog = current_database() AND table_schema NOT IN ('information_schema', 'pg_catalog') "
+            "ORDER BY 1 LIMIT 20"
         ).fetchall()
         listing = ", ".join(row[0] for row in known) or "none"
         raise SourceError(f"table {schema}.{name} not found in {db_path} (tables there: {listing})")

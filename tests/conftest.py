@@ -69,8 +69,12 @@ def _build_warehouse(db: Path, variant: str) -> None:
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One real `dbt build` of dbt_project/ per variant per session: {'clean': db, 'broken': db}."""
     base = tmp_path_factory.mktemp("warehouse")
-    dbs = {variant: base / f"{variant}.duckdb" for variant in ("broken", "clean")}
+    # every variant is a `warehouse.duckdb` (in its own directory): DuckDB names a file's catalog
+    # after its stem, dbt records that catalog as each node's `database`, and dq refuses a node
+    # whose database is not the opened file's. One stem keeps the shared manifest valid for all.
+    dbs = {variant: base / variant / "warehouse.duckdb" for variant in ("broken", "clean")}
     for variant, db in dbs.items():
+        db.parent.mkdir()
         _build_warehouse(db, variant)
     return dbs
 

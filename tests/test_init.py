@@ -33,7 +33,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     saved = os.environ.get("DQ_DB")
     out = {"project": project}
     for variant in ("clean", "broken"):
-        db = base / f"{variant}.duckdb"
+        db = base / variant / "warehouse.duckdb"  # one catalog name for both builds (see conftest.warehouse)
+        db.parent.mkdir()
         subprocess.run(
             [sys.executable, str(project / "generate_data.py"), "--db", str(db), "--variant", variant],
             check=True, capture_output=True,

@@ -40,7 +40,7 @@ DEFECTS = {
 @pytest.fixture(scope="session")
 def drifted_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One real dbt build of the drifted variant per session."""
-    db = tmp_path_factory.mktemp("drifted") / "drifted.duckdb"
+    db = tmp_path_factory.mktemp("drifted") / "warehouse.duckdb"  # the catalog the manifest names (conftest)
     _build_warehouse(db, "drifted")
     return db
 
