@@ -27,14 +27,17 @@ cryptographic digest, and DuckDB's `hash` may change between DuckDB versions.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import duckdb
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dq.contract import Contract
 from dq.errors import DqError
@@ -169,7 +172,9 @@ def _top_values(cursor: duckdb.DuckDBPyConnection, relation: str, column: str) -
 
 
 def write_profile(profile: Mapping[str, Any], path: Path) -> None:
-    """Write atomically (temp file + rename): a drift check never reads half a profile."""
+    """Write atomically (temp file + rename): a drift check never reads half a profile; and only
+    a profile that `load_profile` will accept."""
+    validate_profile(profile, path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as f:
@@ -181,43 +186,267 @@ def write_profile(profile: Mapping[str, Any], path: Path) -> None:
         raise DqError(f"cannot write the profile to {path}: {exc}") from None
 
 
+# -- reading a profile: strictly, because a drift check is only as good as its reference ----------
+#
+# A profile is a file people commit, copy and edit. Whatever dq cannot interpret exactly (a
+# negative or fractional count, NaN or unordered edges, counts that do not add up, a kind that
+# does not fit the type, a key dq does not know) is an error naming the file and the key; and a
+# profile of another relation, or of a column whose type has changed, is refused when it is
+# compared (`reference_column`). None of these may turn into "no drift".
+
+Count = Annotated[int, Field(strict=True, ge=0)]
+Fraction = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
+Edge = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+NULL_FRACTION_TOLERANCE = 1e-9
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class _Column(_Strict):
+    type: Annotated[str, Field(min_length=1)]
+    count: Count
+    null_fraction: Fraction
+
+    @model_validator(mode="after")
+    def _type_fits_kind(self) -> _Column:
+        kind = getattr(self, "kind")  # noqa: B009 - declared by each subclass
+        if column_kind(self.type) != kind:
+            raise ValueError(f"a {self.type} column is {column_kind(self.type)}, but the profile says {kind}")
+        return self
+
+
+class NumericColumn(_Column):
+    kind: Literal["numeric"]
+    edges: list[Edge]
+    counts: list[Count]
+
+    @field_validator("edges")
+    @classmethod
+    def _increasing(cls, edges: list[float]) -> list[float]:
+        if any(b <= a for a, b in pairwise(edges)):
+            raise ValueError("not strictly increasing")
+        return edges
+
+    @model_validator(mode="after")
+    def _bins_line_up(self) -> NumericColumn:
+        if len(self.counts) != len(self.edges) + 1:
+            raise ValueError(f"{len(self.edges)} edges need {len(self.edges) + 1} counts, not {len(self.counts)}")
+        if sum(self.counts) != self.count:
+            raise ValueError(f"counts add up to {sum(self.counts)}, not to the column's count {self.count}")
+        return self
+
+
+class CategoricalColumn(_Column):
+    kind: Literal["categorical"]
+    top: dict[str, Annotated[int, Field(strict=True, ge=2)]]  # values seen once are never written
+    other: Count
+
+    @model_validator(mode="after")
+    def _counts_add_up(self) -> CategoricalColumn:
+        if sum(self.top.values()) + self.other != self.count:
+            raise ValueError(
+                f"top counts ({sum(self.top.values())}) + other ({self.other}) are not the column's count {self.count}"
+            )
+        return self
+
+
+class OtherColumn(_Column):
+    kind: Literal["other"]
+
+
+COLUMN_MODELS: dict[str, type[_Column]] = {
+    "numeric": NumericColumn,
+    "categorical": CategoricalColumn,
+    "other": OtherColumn,
+}
+
+
+class _Fingerprint(_Strict):
+    method: str
+    value: Annotated[str, Field(pattern=r"^[0-9]+:[0-9a-f]{16}$")]
+
+
+class _Settings(_Strict):
+    numeric_bins: Annotated[int, Field(strict=True, ge=2)]
+    top_k: Annotated[int, Field(strict=True, ge=1)]
+
+
+class ProfileHeader(_Strict):
+    """Everything but the columns (validated one by one, so an error names its column)."""
+
+    format: Literal["dq-profile"]
+    version: Literal[1]  # the schema version: a profile of another version is re-written, not guessed at
+    contract: Annotated[str, Field(min_length=1)]
+    contract_version: str
+    dataset: str
+    relation: Annotated[str, Field(min_length=1)]
+    created_at: str
+    row_count: Count
+    fingerprint: _Fingerprint
+    settings: _Settings
+    columns: dict[str, dict[str, Any]]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProfileHeader:
+        try:
+            datetime.fromisoformat(self.created_at)
+        except ValueError:
+            raise ValueError(f"created_at: {self.created_at!r} is not an ISO 8601 time") from None
+        if self.fingerprint.value.split(":", 1)[0] != str(self.row_count):
+            raise ValueError(f"fingerprint: {self.fingerprint.value!r} is not of {self.row_count} rows")
+        return self
+
+
+def _fix(path: Path) -> str:
+    return (
+        f"Fix: re-run `dq profile CONTRACT --output {path}` on data you trust "
+        "(a profile is written by dq, not edited by hand)"
+    )
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json.loads keeps the last of two equal keys; a profile with one twice is ambiguous."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"key {key!r} appears more than once")
+        found[key] = value
+    return found
+
+
+def _problem(path: Path, prefix: tuple[Any, ...], exc: ValidationError) -> DqError:
+    lines = []
+    for error in exc.errors():
+        loc = ".".join(str(part) for part in (*prefix, *error["loc"])) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        elif "input" in error and error["type"] not in ("value_error", "assertion_error"):
+            shown = repr(error["input"])
+            message = f"{message} (got {shown if len(shown) <= 60 else shown[:57] + '...'})"
+        lines.append(f"{loc}: {message}")
+    return DqError(f"drift reference profile {path} is invalid: {'; '.join(dict.fromkeys(lines))}. {_fix(path)}")
+
+
 def load_profile(path: str | Path) -> dict[str, Any]:
-    """Read and sanity-check a profile; every problem is a DqError naming the file and the fix."""
+    """Read a profile and validate all of it (see the models above); every problem is a DqError
+    naming the file, the key and the fix. Returns the profile as written."""
     path = Path(path)
     fix = f"Fix: run `dq profile CONTRACT --output {path}` on data you trust"
     try:
-        profile = json.loads(path.read_text(encoding="utf-8"))
+        # NaN / Infinity parse as floats and are refused, with their key, by the models
+        profile = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_unique_keys)
     except FileNotFoundError:
         where = "" if path.is_absolute() else f" (relative to the current directory {Path.cwd()})"
         raise DqError(f"drift reference profile {path} not found{where}. {fix}") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise DqError(f"drift reference profile {path} is unreadable: {exc}. {fix}") from None
     if not isinstance(profile, dict) or profile.get("format") != PROFILE_FORMAT:
-        raise DqError(f"{path} is not a dq profile (no \"format\": \"{PROFILE_FORMAT}\"). {fix}")
+        raise DqError(f'{path} is not a dq profile (no "format": "{PROFILE_FORMAT}"). {fix}')
     if profile.get("version") != PROFILE_VERSION:
         raise DqError(f"{path}: profile version {profile.get('version')!r} is not {PROFILE_VERSION}. {fix}")
-    if not isinstance(profile.get("columns"), dict):
-        raise DqError(f"{path}: profile has no `columns`. {fix}")
+    validate_profile(profile, path)
     return profile
 
 
-def reference_column(profile: Mapping[str, Any], path: str | Path, column: str) -> dict[str, Any]:
-    """One column of a loaded profile, checked to hold a distribution dq can compare against."""
+def validate_profile(profile: Mapping[str, Any], path: Path) -> None:
+    """Every rule of the format, or a DqError naming `path`, the key and the fix. `dq profile`
+    checks what it is about to write the same way, so the writer and the reader cannot drift."""
+    try:
+        header = ProfileHeader.model_validate(profile)
+    except ValidationError as exc:
+        raise _problem(path, (), exc) from None
+    for name, entry in header.columns.items():
+        kind = entry.get("kind")
+        model = COLUMN_MODELS.get(kind) if isinstance(kind, str) else None
+        if model is None:
+            raise DqError(
+                f"drift reference profile {path} is invalid: columns.{name}.kind: {kind!r} is not one of "
+                f"{', '.join(COLUMN_MODELS)}. {_fix(path)}"
+            )
+        try:
+            column = model.model_validate(entry)
+        except ValidationError as exc:
+            raise _problem(path, ("columns", name), exc) from None
+        _check_nulls(path, name, column, header.row_count)
+        _check_settings(path, name, column, header.settings)
+
+
+def _check_nulls(path: Path, name: str, column: _Column, row_count: int) -> None:
+    """count and null_fraction must describe the same rows as row_count."""
+    if column.count > row_count:
+        raise DqError(
+            f"drift reference profile {path} is invalid: columns.{name}.count: {column.count} values in "
+            f"{row_count} rows. {_fix(path)}"
+        )
+    expected = 0.0 if row_count == 0 else (row_count - column.count) / row_count
+    if not math.isclose(column.null_fraction, expected, rel_tol=0, abs_tol=NULL_FRACTION_TOLERANCE):
+        raise DqError(
+            f"drift reference profile {path} is invalid: columns.{name}.null_fraction: {column.null_fraction} "
+            f"contradicts count {column.count} of {row_count} rows ({expected}). {_fix(path)}"
+        )
+
+
+def _check_settings(path: Path, name: str, column: _Column, settings: _Settings) -> None:
+    """No more bins or top values than the profile says it was built with."""
+    if isinstance(column, NumericColumn) and len(column.edges) > settings.numeric_bins - 1:
+        raise DqError(
+            f"drift reference profile {path} is invalid: columns.{name}.edges: {len(column.edges)} edges, but "
+            f"settings.numeric_bins {settings.numeric_bins} allows at most {settings.numeric_bins - 1}. {_fix(path)}"
+        )
+    if isinstance(column, CategoricalColumn) and len(column.top) > settings.top_k:
+        raise DqError(
+            f"drift reference profile {path} is invalid: columns.{name}.top: {len(column.top)} values, but "
+            f"settings.top_k is {settings.top_k}. {_fix(path)}"
+        )
+
+
+def reference_column(
+    profile: Mapping[str, Any], path: str | Path, column: str, table: Table | None = None
+) -> dict[str, Any]:
+    """One column of a loaded profile, checked to hold a distribution dq can compare against.
+
+    With `table` (the relation being validated), the profile must be *of* that relation and the
+    column must still have the type it was profiled with: comparing against another dataset's
+    profile, or bins of another type, measures nothing and must not pass.
+    """
     entry = profile["columns"].get(column)
     fix = f"Fix: re-run `dq profile` so that {path} includes it"
     if not isinstance(entry, dict):
         raise DqError(f"drift reference {path} has no column {column!r}. {fix}")
+    redo = f"Fix: re-run `dq profile CONTRACT --output {path}` on trusted data of this dataset"
+    if table is not None:
+        if profile.get("relation") != table.label:
+            raise DqError(
+                f"drift reference {path} is a profile of {profile.get('relation')} (contract "
+                f"{profile.get('contract')!r}), but this contract validates {table.label}: drift against another "
+                f"dataset's profile is not drift. {redo}"
+            )
+        now = table.columns.get(column)
+        if now is not None and now != entry.get("type"):
+            raise DqError(
+                f"drift: {column} is {now} ({column_kind(now)}) but {path} profiled it as {entry.get('type')} "
+                f"({entry.get('kind')}). {redo} (after a deliberate type change)"
+            )
     kind = entry.get("kind")
-    try:
-        if kind == "numeric":
-            edges, counts = [float(e) for e in entry["edges"]], [int(n) for n in entry["counts"]]
-            if len(counts) != len(edges) + 1 or edges != sorted(edges):
-                raise ValueError("edges and counts do not line up")
-        elif kind == "categorical":
-            {str(k): int(v) for k, v in entry["top"].items()}
-            int(entry["other"])
-        else:
-            raise ValueError(f"a {entry.get('type')} column has no distribution to compare")
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise DqError(f"drift reference {path}: column {column!r} is unusable ({exc}). {fix}") from None
+    if kind == "numeric" and not entry.get("edges"):
+        raise DqError(
+            f"drift reference {path}: column {column!r} had no finite values when it was profiled, so there "
+            f"are no bins to compare against. {redo}"
+        )
+    if kind == "categorical" and not entry.get("top"):
+        raise DqError(
+            f"drift reference {path}: in column {column!r} no value occurs more than once in the profile, so "
+            f"there is no distribution to compare against (an ID-like column?). {redo}, or drop the column's "
+            "drift rule"
+        )
+    if kind not in ("numeric", "categorical"):
+        raise DqError(
+            f"drift reference {path}: column {column!r} is unusable (a {entry.get('type')} column has no "
+            f"distribution to compare). {fix}"
+        )
     return entry

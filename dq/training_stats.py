@@ -148,7 +148,7 @@ def _drift(cursor: duckdb.DuckDBPyConnection, table: Table, spec: CheckSpec, cac
 
 
 def _drift_statistics(cursor: duckdb.DuckDBPyConnection, table: Table, path: Path, column: str) -> dict[str, Any]:
-    reference = reference_column(load_profile(path), path, column)
+    reference = reference_column(load_profile(path), path, column, table)  # of this relation, this type
     now = column_kind(table.columns[column])
     if now != reference["kind"]:
         raise DqError(
