@@ -8,9 +8,10 @@ drops a rule would let bad data through the gate.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Hashable
 from datetime import timedelta
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -21,16 +22,52 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PlainValidator,
     Tag,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from dq.errors import ContractError
 from dq.types import canonical_type
+from dq.yaml12 import load_yaml12
 
-Scalar = Union[bool, int, float, str]  # noqa: UP007 - pydantic needs the ordered union
+
+def _exact_number(value: Any) -> int | Decimal:
+    """A bound as written: an int, or a Decimal with the YAML text's exact digits.
+
+    pydantic's `float` would round `100000000000000001` to 1e17 and accept the string `'5'`;
+    a bound is compared in the column's own type later (dq/bind.py), so it must arrive exact.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got the boolean {str(value).lower()}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("a bound must be a finite number (leave the side out to leave it open)")
+        return Decimal(repr(value))  # a Python caller's float: its shortest exact reading
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("a bound must be a finite number (leave the side out to leave it open)")
+        return value
+    hint = " (write it without quotes)" if isinstance(value, str) else ""
+    raise ValueError(f"expected a number, got {type(value).__name__} {value!r}{hint}")
+
+
+def _exact_scalar(value: Any) -> bool | int | Decimal | str:
+    """An accepted value or a class name as written: bool, int, exact Decimal or str."""
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | float | Decimal):
+        return _exact_number(value)
+    raise ValueError(f"expected a string, number or boolean, got {type(value).__name__} {value!r}")
+
+
+Number = Annotated[int | Decimal, PlainValidator(_exact_number)]
+Scalar = Annotated[bool | int | Decimal | str, PlainValidator(_exact_scalar)]
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -52,8 +89,8 @@ class _Strict(BaseModel):
 class Bounds(_Strict):
     """An inclusive [min, max] interval; either end may be open."""
 
-    min: float | None = None
-    max: float | None = None
+    min: Number | None = None
+    max: Number | None = None
     severity: Severity | None = None
 
     @model_validator(mode="after")
@@ -121,21 +158,22 @@ class SqlCheck(_Strict):
 
     @field_validator("sql")
     @classmethod
-    def _one_select(cls, value: str) -> str:
-        """One SELECT, nothing else. The database is opened read-only, but DuckDB still runs
-        `COPY ... TO`, `EXPORT DATABASE`, `SET`, `ATTACH` or `INSTALL` on a read-only connection,
-        and GX executes the query as written: a check must not be able to write anywhere."""
-        import duckdb  # lazy: `dq --help` does not load DuckDB
+    def _one_select(cls, value: str, info: ValidationInfo) -> str:
+        """One SELECT, nothing else, as written and as dq wraps it (dq.sql.custom_sql). The
+        database is opened read-only, but DuckDB still runs `COPY ... TO`, `EXPORT DATABASE`,
+        `SET`, `ATTACH` or `INSTALL` on a read-only connection, and GX executes the query as
+        written: a check must not be able to write anywhere. A query that does not parse is
+        refused here too: it cannot be proven to be one SELECT."""
+        from dq.sql import single_select
 
+        query = value.replace("{dataset}", '"__dq_dataset"').strip().rstrip(";").strip()
+        name = info.data.get("name", "")
         try:
-            statements = duckdb.extract_statements(value.replace("{dataset}", '"__dq_dataset"'))
-        except duckdb.Error:
-            return value  # cannot run either: the run reports DuckDB's own message (exit 3)
-        kinds = [statement.type.name for statement in statements]
-        if kinds != ["SELECT"]:
-            raise ValueError(
-                f"must be exactly one SELECT query (whose rows are the violations), got {', '.join(kinds) or 'none'}"
-            )
+            single_select(query, what="")
+        except ValueError as exc:
+            text = str(exc)
+            raise ValueError(f"check {name!r} {text}" if text.startswith("does not parse") else text) from None
+        single_select(f"SELECT count(*) FROM (\n{query}\n)", what="wrapped as dq runs it, the query ")
         return value
 
 
@@ -237,8 +275,8 @@ class ColumnRule(_Strict):
     description: str | None = None
     nullable: bool = True
     unique: bool = False
-    min: float | None = None
-    max: float | None = None
+    min: Number | None = None
+    max: Number | None = None
     accepted_values: list[Scalar] | None = None
     pattern: str | None = None
     length: CountBounds | None = None
@@ -258,11 +296,14 @@ class ColumnRule(_Strict):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
+        """The regex must compile in RE2, which is what DuckDB runs (Python's `re` accepts
+        lookarounds and backreferences that RE2 rejects): checked at load time, as `dq lint` does."""
         if value is not None:
             try:
                 re.compile(value)
             except re.error as exc:
                 raise ValueError(f"regex does not compile: {exc}") from None
+            _compiles_in_re2(value)
         return value
 
     @field_validator("accepted_values")
@@ -345,6 +386,19 @@ class Contract(_Strict):
         return found
 
 
+def _compiles_in_re2(pattern: str) -> None:
+    import duckdb  # lazy: `dq --help` does not load DuckDB
+
+    with duckdb.connect() as con:
+        try:
+            con.execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
+        except duckdb.Error as exc:
+            first = str(exc).splitlines()[0]
+            raise ValueError(
+                f"regex does not compile in DuckDB (RE2: no lookarounds, no backreferences): {first}"
+            ) from None
+
+
 def parse_duration(value: Any) -> timedelta:
     """'36h' -> timedelta(hours=36). Units: s, m, h, d, w."""
     if isinstance(value, timedelta):
@@ -358,26 +412,6 @@ def parse_duration(value: Any) -> timedelta:
     return timedelta(**{_DURATION_UNITS[unit]: amount})
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A YAML loader that refuses duplicated keys: PyYAML would silently keep the last one."""
-
-
-def _mapping_without_duplicates(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node)
-        if not isinstance(key, Hashable):  # `? [a, b]: c` is valid YAML, but no contract key
-            line = key_node.start_mark.line + 1
-            raise ContractError(f"line {line}: a key must be a plain value, not a {type(key).__name__}")
-        if key in seen:
-            raise ContractError(f"line {key_node.start_mark.line + 1}: key {key!r} appears twice")
-        seen[key] = loader.construct_object(value_node, deep=True)
-    return seen
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
-
-
 def load_contract(path: str | Path) -> Contract:
     """Read and validate one contract file. Raises `ContractError` naming file, key and fix."""
     path = Path(path)
@@ -388,7 +422,7 @@ def load_contract(path: str | Path) -> Contract:
     except (OSError, UnicodeDecodeError) as exc:
         raise ContractError(f"{path}: cannot read contract file: {exc}") from None
     try:
-        document = yaml.load(text, Loader=_UniqueKeyLoader)
+        document = load_yaml12(text)
     except ContractError as exc:
         raise ContractError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -104,7 +105,7 @@ def removed_contract(old: Contract, label: str) -> ContractDiff:
 # Building blocks shared by the rules.
 
 
-def _lower(path: str, old: float | None, new: float | None) -> Iterator[Change]:
+def _lower(path: str, old: float | Decimal | None, new: float | Decimal | None) -> Iterator[Change]:
     """A lower bound (min): lowering or dropping it lets smaller values through."""
     if old == new:
         return
@@ -118,7 +119,7 @@ def _lower(path: str, old: float | None, new: float | None) -> Iterator[Change]:
         yield Change(path, f"{_n(old)} -> {_n(new)}", Impact.tightening, "narrower range")
 
 
-def _upper(path: str, old: float | None, new: float | None) -> Iterator[Change]:
+def _upper(path: str, old: float | Decimal | None, new: float | Decimal | None) -> Iterator[Change]:
     """An upper bound (max, max_null_fraction, max_age): raising or dropping it lets more through."""
     if old == new:
         return

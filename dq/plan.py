@@ -18,8 +18,9 @@ from dq.spec import CheckSpec
 
 PREFERENCE: dict[EngineChoice, tuple[str, ...]] = {
     EngineChoice.auto: ("pandera-batch", "pandera", "gx"),
-    EngineChoice.pandera: ("pandera", "gx"),
-    EngineChoice.gx: ("gx", "pandera"),
+    # pandera-batch last: it takes what the others cannot state exactly (spec.needs_exact_sql)
+    EngineChoice.pandera: ("pandera", "gx", "pandera-batch"),
+    EngineChoice.gx: ("gx", "pandera", "pandera-batch"),
 }
 
 

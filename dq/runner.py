@@ -15,11 +15,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, runtime_checkable
 
 import duckdb
 
 from dq import history, plan
+from dq.bind import BindError, bind_spec, collated_columns
 from dq.compile import compile_contract
 from dq.config import Settings
 from dq.contract import Contract, Dataset, load_contract
@@ -40,9 +41,19 @@ class Validated(NamedTuple):
 
 
 # Runs once, after every contract was checked and only if the run passed, while the read-only
-# connection (and with it DuckDB's file lock, which keeps every writer out) is still open: what
-# it reads is exactly what was validated. The gate writes its trusted snapshot here.
+# connection (and with it DuckDB's file lock, which keeps every writer out) is still open. The
+# gate publishes its trusted snapshot here.
 OnValidated = Callable[[duckdb.DuckDBPyConnection, Settings, RunResult, Sequence[Validated]], None]
+# Runs per contract before any check, on the relation the contract resolved to, and returns the
+# relation to check instead. The gate copies the relation to its snapshot file here, so that the
+# checks run on the very file training will read (a view that samples or reads external files is
+# evaluated once). An OnValidated hook that also has a `stage` method is used for both.
+Stage = Callable[[Contract, Table], Table]
+
+
+@runtime_checkable
+class Stages(Protocol):
+    def stage(self, contract: Contract, table: Table) -> Table: ...
 
 
 class Progress(Protocol):
@@ -64,6 +75,7 @@ def validate(
     connection: duckdb.DuckDBPyConnection | None = None
     validated: list[Validated] = []
     fingerprints: dict[str, tuple[str, int] | None] = {}
+    stage = on_validated.stage if isinstance(on_validated, Stages) else None
     try:
         for path in contract_paths:
             result = ContractResult(contract=Path(path).stem, path=str(path), started_at=_now())
@@ -74,7 +86,8 @@ def validate(
                 if connection is None:
                     connection = open_database(settings.db)
                 contract = load_contract(path)
-                validated.append(Validated(contract, validate_contract(contract, connection, settings, result), result))
+                table = validate_contract(contract, connection, settings, result, stage)
+                validated.append(Validated(contract, table, result))
             except DqError as exc:
                 result.error = str(exc)
             except Exception as exc:
@@ -83,7 +96,8 @@ def validate(
             run.contracts.append(result)
             if progress is not None:
                 progress.finished(result)
-        # Fingerprinted on the connection that validated, so the history names the data checked.
+        # Fingerprinted on the connection that validated, so the history names the data checked
+        # (in a gate: the snapshot's rows).
         fingerprints = {v.result.path: history.dataset_fingerprint(v.table) for v in validated}
         if on_validated is not None and connection is not None and not run.status.blocks:
             _after_validation(on_validated, connection, settings, run, validated)
@@ -96,22 +110,32 @@ def validate(
 
 
 def validate_contract(
-    contract: Contract, connection: duckdb.DuckDBPyConnection, settings: Settings, result: ContractResult
+    contract: Contract,
+    connection: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    result: ContractResult,
+    stage: Stage | None = None,
 ) -> Table:
     """Fill `result` with one CheckResult per compiled spec; return the relation checked."""
     result.contract, result.version = contract.contract, contract.version
     result.dataset, result.engine = contract.dataset.describe(), settings.engine.value
     table = resolve_dataset(contract.dataset, connection, settings)
     result.relation = table.label
+    if stage is not None:
+        table = stage(contract, table)
     specs = compile_contract(contract)
     by_name: dict[str, CheckResult] = {}
     runnable: list[CheckSpec] = []
+    collated = collated_columns(table)
     for spec in specs:
         blocked = _why_not_runnable(spec, table, connection, settings)
         if isinstance(blocked, str):
             by_name[spec.name] = CheckResult.errored(spec, "dq", blocked)
-        else:
-            runnable.append(blocked)
+            continue
+        try:
+            runnable.append(bind_spec(blocked, table, collated))
+        except BindError as exc:  # a value that cannot be compared exactly: a contract error, exit 3
+            by_name[spec.name] = CheckResult.errored(spec, "dq", f"{result.path}: {exc}")
     for engine, assigned in plan.assign(runnable, settings.engine):
         if isinstance(engine, str):
             by_name.update({s.name: CheckResult.errored(s, "dq", engine) for s in assigned})
@@ -172,9 +196,15 @@ def _why_not_runnable(
             ref = resolve_dataset(target, connection, settings)
         except DqError as exc:
             return f"referenced dataset: {exc}"
-        if spec.args["ref_column"] not in ref.columns:
-            return f"referenced column {spec.args['ref_column']!r} is missing from {ref.label}"
-        return replace(spec, args={**spec.args, "relation": quote_relation(ref.schema, ref.name)})
+        ref_column = spec.args["ref_column"]
+        if ref_column not in ref.columns:
+            return f"referenced column {ref_column!r} is missing from {ref.label}"
+        bound = {
+            "relation": quote_relation(ref.schema, ref.name),
+            "ref_type": ref.columns[ref_column],
+            "ref_collated": ref_column in collated_columns(ref),
+        }
+        return replace(spec, args={**spec.args, **bound})
     if spec.kind is CheckKind.disjoint_keys:  # leakage.disjoint_from: bind the other split
         target = Dataset(model=spec.args["model"], table=spec.args["table"])
         try:
@@ -184,6 +214,13 @@ def _why_not_runnable(
         missing = [c for c in spec.columns if c not in other.columns]
         if missing:
             return f"leakage.disjoint_from: key column {', '.join(missing)} is missing from {other.label}"
+        mismatched = [c for c in spec.columns if table.columns[c] != other.columns[c]]
+        if mismatched:
+            c = mismatched[0]
+            return (f"leakage.disjoint_from: key column {c} is {table.columns[c]} here but {other.columns[c]} in "
+                    f"{other.label}; comparing them would cast one side. Fix: give both the same type in their models")
+        if set(spec.columns) & (collated_columns(table) | collated_columns(other)):
+            return "leakage.disjoint_from: a key column has a collation (COLLATE NOCASE...); compare byte-wise keys"
         return replace(spec, args={**spec.args, "relation": quote_relation(other.schema, other.name)})
     return spec
 

@@ -122,6 +122,20 @@ class CheckSpec:
         return self.columns[0] if len(self.columns) == 1 else None
 
     @property
+    def needs_exact_sql(self) -> bool:
+        """Set by binding when a check needs what only dq's own SQL states exactly: byte-wise
+        comparison of a collated string column, or NaN counted as missing. Engines that build
+        their own queries (Pandera's Ibis backend, GX) leave such checks to `pandera-batch`."""
+        a = self.args
+        if a.get("collated_columns") or a.get("ref_collated") or a.get("nan_capable"):
+            return True
+        # integers past 2**53 (epoch nanoseconds, HUGEINT keys): Ibis and GX carry bounds and
+        # values through floats somewhere, and 2**53 + 1 becomes 2**53
+        if str(a.get("column_type", "")).upper() in {"HUGEINT", "UHUGEINT"}:
+            return True
+        return any(isinstance(a.get(side), int) and abs(a[side]) > 2**53 for side in ("min", "max"))
+
+    @property
     def is_row_level(self) -> bool:
         return self.kind in ROW_KINDS or self.kind in TRAINING_ROW_KINDS
 

@@ -8,6 +8,7 @@ from a contract is pasted into SQL as-is, so a column called `select` or a value
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import Any
 
 from dq.spec import CheckKind, CheckSpec
@@ -33,8 +34,51 @@ def literal(value: Any) -> str:
             return "'NaN'::DOUBLE"
         if math.isinf(value):
             return "'Infinity'::DOUBLE" if value > 0 else "'-Infinity'::DOUBLE"
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+        return f"CAST('{value!r}' AS DOUBLE)"  # parsed as a double, never a DECIMAL or a rounding
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} is not a finite number")
+        digits = format(value, "f")  # plain notation: `1.5E+20` would be parsed as a DOUBLE
+        if len(digits.lstrip("-").replace(".", "").lstrip("0")) > 38:
+            raise ValueError(f"{digits} has more than 38 digits, more than any exact DuckDB number holds")
+        return digits
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return f"CAST({literal(str(value))} AS {_python_type_sql(value)})"
+
+
+def _python_type_sql(value: Any) -> str:
+    """The DuckDB type of a value DuckDB returned for a cast (dates, times, UUIDs)."""
+    import datetime as dt
+    import uuid
+
+    if isinstance(value, dt.datetime):
+        return "TIMESTAMPTZ" if value.tzinfo is not None else "TIMESTAMP"
+    if isinstance(value, dt.date):
+        return "DATE"
+    if isinstance(value, dt.time):
+        return "TIMETZ" if value.tzinfo is not None else "TIME"
+    if isinstance(value, uuid.UUID):
+        return "UUID"
+    raise ValueError(f"no SQL literal for {type(value).__name__} {value!r}")
+
+
+def column_expr(spec: CheckSpec, column: str, alias: str = "") -> str:
+    """A column as a check compares it: byte-wise for collated strings, ENUMs as their text."""
+    expr = f"{alias}{quote_ident(column)}"
+    if column in spec.args.get("collated_columns", ()):
+        return f"{expr} COLLATE \"binary\""
+    if str(spec.args.get("column_type", "")).upper().startswith("ENUM(") and column == spec.column:
+        return f"{expr}::VARCHAR"
+    return expr
+
+
+def missing_predicate(spec: CheckSpec, column: str) -> str:
+    """NULL, and on FLOAT/DOUBLE columns NaN: both are a missing value to dq (and to pandas)."""
+    col = quote_ident(column)
+    if spec.args.get("nan_capable"):
+        return f"({col} IS NULL OR isnan({col}))"
+    return f"{col} IS NULL"
 
 
 def violation_predicate(spec: CheckSpec) -> str:
@@ -47,7 +91,7 @@ def violation_predicate(spec: CheckSpec) -> str:
     a = spec.args
     match spec.kind:
         case CheckKind.not_null:
-            return f"{col} IS NULL"
+            return missing_predicate(spec, spec.columns[0])
         case CheckKind.between:
             # NaN is in no range, but DuckDB sorts it above every number: `NaN < min` is false, so a
             # min-only bound would let it through. An upper bound of +inf fails NaN (and only NaN).
@@ -55,11 +99,14 @@ def violation_predicate(spec: CheckSpec) -> str:
         case CheckKind.length:
             return _outside(f"length({col})", a)
         case CheckKind.accepted_values:
-            return f"{col} IS NOT NULL AND {col} NOT IN ({', '.join(literal(v) for v in a['values'])})"
+            compared = column_expr(spec, spec.columns[0])
+            return f"{col} IS NOT NULL AND {compared} NOT IN ({', '.join(literal(v) for v in a['values'])})"
         case CheckKind.pattern:
             return f"{col} IS NOT NULL AND NOT regexp_matches({col}, {literal(a['regex'])})"
         case CheckKind.references:
-            ref = f"{a['relation']} AS __ref WHERE __ref.{quote_ident(a['ref_column'])} = __t.{col}"
+            binary = ' COLLATE "binary"' if a.get("collated_columns") or a.get("ref_collated") else ""
+            ref_col = f"__ref.{quote_ident(a['ref_column'])}{binary}"
+            ref = f"{a['relation']} AS __ref WHERE {ref_col} = __t.{col}{binary}"
             return f"__t.{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {ref})"
         case CheckKind.feature_before_label:
             return f"{col} > {quote_ident(spec.columns[1])}"
@@ -78,10 +125,10 @@ def _outside(expr: str, args: Any) -> str:
     return f"{expr} IS NOT NULL AND ({' OR '.join(parts)})"
 
 
-def key_sql(columns: tuple[str, ...]) -> tuple[str, str]:
+def key_sql(columns: tuple[str, ...], collated: tuple[str, ...] = ()) -> tuple[str, str]:
     """A key's quoted column list and the predicate "no part of the key is NULL" (uniqueness,
-    as in SQL, ignores keys with a NULL part)."""
-    keys = ", ".join(quote_ident(c) for c in columns)
+    as in SQL, ignores keys with a NULL part). Collated string parts are compared byte-wise."""
+    keys = ", ".join(quote_ident(c) + (' COLLATE "binary"' if c in collated else "") for c in columns)
     not_null = " AND ".join(f"{quote_ident(c)} IS NOT NULL" for c in columns)
     return keys, not_null
 
@@ -91,7 +138,7 @@ def failing_rows_query(spec: CheckSpec, relation: str) -> str:
     if spec.kind is CheckKind.custom_sql:
         return custom_sql(spec, relation)
     if spec.kind is CheckKind.unique:
-        keys, not_null = key_sql(spec.columns)
+        keys, not_null = key_sql(spec.columns, spec.args.get("collated_columns", ()))
         # every row whose key occurs more than once, not just the surplus copies
         return (
             f"SELECT * FROM (SELECT *, count(*) OVER (PARTITION BY {keys}) AS __dq_key_count "
@@ -103,7 +150,7 @@ def failing_rows_query(spec: CheckSpec, relation: str) -> str:
 def failing_count_query(spec: CheckSpec, relation: str) -> str:
     """How many rows violate a row-level spec, answered without a window for uniqueness."""
     if spec.kind is CheckKind.unique:
-        keys, not_null = key_sql(spec.columns)
+        keys, not_null = key_sql(spec.columns, spec.args.get("collated_columns", ()))
         return (
             f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {relation} "
             f"WHERE {not_null} GROUP BY {keys} HAVING count(*) > 1)"
@@ -112,8 +159,33 @@ def failing_count_query(spec: CheckSpec, relation: str) -> str:
 
 
 def custom_sql(spec: CheckSpec, relation: str) -> str:
-    """The contract's own violation query with `{dataset}` bound to the relation."""
-    return str(spec.args["sql"]).replace("{dataset}", relation).strip().rstrip(";")
+    """The contract's own violation query with `{dataset}` bound to the relation, proven to be
+    exactly one SELECT both as written and inside the `(...)` every caller wraps it in.
+
+    Text is only ever wrapped, never edited, so the proof is about what runs: a query such as
+    `... x < 0); COPY (SELECT 42) TO 'f.csv'; SELECT (0` does not parse on its own and would
+    become three statements once wrapped, and a trailing `-- comment` would swallow the closing
+    parenthesis; the newlines around it and the two parses shut both out.
+    """
+    bound = str(spec.args["sql"]).replace("{dataset}", relation).strip().rstrip(";").strip()
+    single_select(bound, what=f"check {spec.name}: ")
+    wrapped = f"\n{bound}\n"
+    single_select(f"SELECT count(*) FROM ({wrapped})", what=f"check {spec.name}, wrapped as dq runs it: ")
+    return wrapped
+
+
+def single_select(query: str, what: str) -> None:
+    """Raise ValueError (its text starting with `what`) unless DuckDB's parser reads `query` as
+    exactly one SELECT statement."""
+    import duckdb  # lazy: `dq --help` does not load DuckDB
+
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as exc:
+        raise ValueError(f"{what}does not parse: {str(exc).splitlines()[0]}") from None
+    kinds = [statement.type.name for statement in statements]
+    if kinds != ["SELECT"]:
+        raise ValueError(f"{what}must be exactly one SELECT query, got {', '.join(kinds) or 'none'}")
 
 
 def metric_expression(spec: CheckSpec) -> str:
@@ -123,9 +195,10 @@ def metric_expression(spec: CheckSpec) -> str:
         case CheckKind.row_count:
             return "count(*)"
         case CheckKind.null_fraction:
-            return f"CASE WHEN count(*) = 0 THEN 0.0 ELSE count(*) FILTER (WHERE {col} IS NULL) / count(*) END"
+            missing = missing_predicate(spec, spec.columns[0])
+            return f"CASE WHEN count(*) = 0 THEN 0.0 ELSE count(*) FILTER (WHERE {missing}) / count(*) END"
         case CheckKind.distinct_count:
-            return f"count(DISTINCT {col})"
+            return f"count(DISTINCT {column_expr(spec, spec.columns[0])})"
         case CheckKind.mean:
             return f"avg({_numeric(col)})"
         case CheckKind.stddev:

@@ -70,16 +70,22 @@ def class_fractions(cursor: duckdb.DuckDBPyConnection, table: Table, spec: Check
         f"SELECT {label}::VARCHAR, count(*) FROM {table.relation} WHERE {label} IS NOT NULL GROUP BY 1"
     ).fetchall()
     counts = {str(value): int(n) for value, n in rows}
-    expected = [class_name(v) for v in spec.args.get("classes", ())]
+    # class names as the label's own type prints them (dq.bind): `1` on a DOUBLE label is '1.0'
+    expected = list(spec.args.get("class_names") or (class_name(v) for v in spec.args.get("classes", ())))
     if table.columns.get(spec.columns[0], "").upper() == "BOOLEAN":
         expected += ["false", "true"]  # a binary label missing one class is 0% of it, not "fine"
+    only = spec.args.get("only")
+    if only is not None and str(only) not in counts:
+        # a named class that never occurs is more often a typo (`yes` for 'Yes') than a real 0%;
+        # either way no share of it can be proven, so the check fails and the report lists the classes
+        seen = max(sum(counts.values()), 1)
+        return Measured((None,), {name: round(n / seen, 6) for name, n in sorted(counts.items())})
     for name in expected:
         counts.setdefault(name, 0)
     total = sum(counts.values())
     if total == 0:
         return Measured((None,), None)
     shares = {name: round(n / total, 6) for name, n in sorted(counts.items())}
-    only = spec.args.get("only")
     if only is not None:
         return Measured((counts[str(only)] / total,), shares)
     return Measured(tuple(n / total for n in counts.values()), shares)

@@ -97,6 +97,12 @@ def types_match(declared: str, actual: str) -> bool:
     return declared == actual_canonical
 
 
+def decimal_scale(duckdb_type: str) -> int:
+    """DECIMAL(18,3) -> 3; a bare DECIMAL is DuckDB's default DECIMAL(18,3)."""
+    match = re.match(r"^\s*(?:decimal|numeric)\s*\(\s*\d+\s*,\s*(\d+)\s*\)\s*$", duckdb_type, re.IGNORECASE)
+    return int(match.group(1)) if match else 3
+
+
 def is_numeric(canonical: str) -> bool:
     return base_type(canonical) in NUMERIC_TYPES
 

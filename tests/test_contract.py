@@ -59,7 +59,7 @@ checks:
         ("row_count: {min: 10, max: 1}\n", "row_count", "greater than max"),
         ("extra_columns: sometimes\n", "extra_columns", "'allow' or 'forbid'"),
         ("checks: [{name: a b, sql: select 1}]\n", "checks.0.name", "should match pattern"),
-        ("checks: [{name: a, sql: x}, {name: a, sql: y}]\n", "(top level)", "share a name"),
+        ("checks: [{name: a, sql: select 1}, {name: a, sql: select 2}]\n", "(top level)", "share a name"),
     ],
 )
 def test_invalid_contract_names_file_key_and_fix(

@@ -128,7 +128,7 @@ def test_jinja_in_a_regex_is_passed_through_raw(write_contract, tmp_path: Path) 
 
 
 def test_sql_that_would_break_jinja_is_refused(write_contract, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    path = write_contract(BASE + "columns:\n  c: {type: varchar}\nchecks:\n  - {name: x, sql: 'select 1 {% endraw %}'}\n")
+    path = write_contract(BASE + "columns:\n  c: {type: varchar}\nchecks:\n  - {name: x, sql: \"select '{% endraw %}' AS x\"}\n")
     with pytest.raises(ExportError, match="endraw"):
         export_files([path], tmp_path)
 

@@ -73,7 +73,7 @@ class GxEngine:
         # column name holding a double quote (`col("id "x"").notnull()`): route those to Pandera.
         if spec.kind is CheckKind.unique and any('"' in column for column in spec.columns):
             return False
-        return spec.kind in SUPPORTED_KINDS
+        return spec.kind in SUPPORTED_KINDS and not spec.needs_exact_sql
 
     def run(self, specs: Sequence[CheckSpec], table: Table) -> list[CheckResult]:
         if not specs:

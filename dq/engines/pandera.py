@@ -70,7 +70,7 @@ class PanderaEngine:
     name = ENGINE
 
     def supports(self, spec: CheckSpec) -> bool:
-        return spec.kind in SUPPORTED_KINDS
+        return spec.kind in SUPPORTED_KINDS and not spec.needs_exact_sql
 
     def run(self, specs: Sequence[CheckSpec], table: Table) -> list[CheckResult]:
         specs = list(specs)

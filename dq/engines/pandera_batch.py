@@ -93,7 +93,7 @@ def _pass_expression(spec: CheckSpec) -> str:
         # edited as text: a value or regex holding "__t." is data)
         return f"count(*) FILTER (WHERE {violation_predicate(spec)})"
     if spec.kind is CheckKind.unique:
-        key, not_null = key_sql(spec.columns)
+        key, not_null = key_sql(spec.columns, spec.args.get("collated_columns", ()))
         # a compound key is counted as a row value, which is never NULL even when a part is: the
         # distinct count takes the same complete keys as the row count, or a key with a NULL part
         # would offset a duplicated one

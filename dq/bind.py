@@ -1,0 +1,311 @@
+"""Binding: every value a spec compares is made a value of the column's own type, or refused.
+
+A contract is written without the database at hand; the checks run against real columns. In
+between, SQL would happily cast: `accepted_values: [1, 2]` on a VARCHAR column compares
+`'01'`, `' 1'` and `'2.0'` as numbers (all pass), a VARCHAR key `= ` an INTEGER key casts one side,
+a bound rendered as a double is off by one above 2^53, and a `COLLATE NOCASE` column makes `'de'`
+equal to `'DE'`. Binding closes each of those doors before any engine runs:
+
+- a value that does not fit the column's type is an error naming the key and the fix (quote the
+  number, drop the decimals, declare the column's type) — never an implicit cast;
+- bounds become values of the column's own type with the same meaning: on an integer column
+  `min: 17.5` is `min: 18`; on DECIMAL(p,s) a bound is rounded *inward* to scale s (exact: no value
+  of that scale lies in between); on FLOAT/DOUBLE it is DuckDB's reading of the text in that type
+  (what `CAST('0.1' AS FLOAT)` gives, so `max: 0.1` passes a FLOAT 0.1);
+- string comparisons are binary (byte-wise): dq's SQL adds `COLLATE "binary"`, and the engines that
+  cannot (Pandera's Ibis backend, GX) leave checks on collated columns to the one that can;
+- a reference or a disjointness key compares columns of the same type, or is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from typing import Any
+
+import duckdb
+
+from dq.source import Table
+from dq.spec import CheckKind, CheckSpec
+from dq.sql import quote_ident
+from dq.types import base_type, canonical_type, decimal_scale
+
+INTEGER_TYPES = frozenset(
+    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
+)
+FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE"})
+STRING_TYPES = frozenset({"VARCHAR"})
+# Compared through a cast of the contract's text to the column's type (DuckDB parses it exactly).
+CAST_TYPES = frozenset(
+    {"DATE", "TIME", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "TIMESTAMP WITH TIME ZONE", "UUID"}
+)
+_STATISTIC_BOUND_KINDS = frozenset({CheckKind.mean, CheckKind.stddev, CheckKind.null_fraction})
+_COUNT_BOUND_KINDS = frozenset({CheckKind.row_count, CheckKind.distinct_count, CheckKind.length})
+
+
+class BindError(ValueError):
+    """A contract value that cannot be compared exactly with its column: the message says the fix."""
+
+
+def column_family(duckdb_type: str) -> str:
+    """'integer', 'float', 'decimal', 'string', 'enum', 'boolean', 'cast' (temporal, uuid) or 'other'."""
+    upper = duckdb_type.strip().upper()
+    if upper.startswith("ENUM("):
+        return "enum"
+    base = base_type(_canonical(upper))
+    if base in INTEGER_TYPES:
+        return "integer"
+    if base in FLOAT_TYPES:
+        return "float"
+    if base == "DECIMAL":
+        return "decimal"
+    if base in STRING_TYPES:
+        return "string"
+    if base == "BOOLEAN":
+        return "boolean"
+    if base in CAST_TYPES:
+        return "cast"
+    return "other"
+
+
+def collated_columns(table: Table) -> frozenset[str]:
+    """String columns whose comparisons are not byte-wise (COLLATE NOCASE / NOACCENT / NFC).
+
+    The catalog does not show a column's collation, but comparisons inherit it: a CASE whose
+    other branch is the column takes the column's collation, so `'A' = 'a'` through it is true
+    exactly when the column ignores case. One query, no rows read (a LEFT JOIN to zero rows).
+    """
+    strings = [c for c, t in table.columns.items() if column_family(t) == "string"]
+    if not strings:
+        return frozenset()
+    # pairs that are equal only under a collation: case, accents, and composed vs decomposed é
+    pairs = (("A", "a"), ("é", "e"), ("e\u0301", "é"))
+    probes = []
+    for column in strings:
+        through = f"(CASE WHEN false THEN p.{quote_ident(column)} ELSE '{{}}' END)"
+        probes.append("(" + " OR ".join(f"{through.format(left)} = '{right}'" for left, right in pairs) + ")")
+    query = (
+        f"SELECT {', '.join(probes)} FROM (SELECT 1) AS one "
+        f"LEFT JOIN (SELECT * FROM {table.relation} LIMIT 0) AS p ON true"
+    )
+    row = table.connection.execute(query).fetchall()[0]
+    return frozenset(column for column, collated in zip(strings, row, strict=True) if collated)
+
+
+def bind_spec(spec: CheckSpec, table: Table, collated: frozenset[str]) -> CheckSpec:
+    """The spec with its values in the column's own type; BindError when that is impossible."""
+    column = spec.column
+    column_type = table.columns.get(column, "") if column else ""
+    args: dict[str, Any] = dict(spec.args)
+    if column:
+        args["column_type"] = column_type
+    if any(c in collated for c in spec.columns):
+        args["collated_columns"] = tuple(c for c in spec.columns if c in collated)
+    if column and is_nan_capable(column_type) and spec.kind in (CheckKind.not_null, CheckKind.null_fraction):
+        args["nan_capable"] = True
+    key = _key_of(spec)
+    match spec.kind:
+        case CheckKind.between | CheckKind.quantile:
+            _require_numeric(spec, column_type, key)
+            args.update(_own_bounds(args, column_type, table.connection, key))
+        case CheckKind.mean | CheckKind.stddev:
+            if column_family(column_type) not in {"integer", "float", "decimal", "boolean"}:
+                raise BindError(f"{key}: needs a numeric or BOOLEAN column; {column} is {column_type}")
+            args.update(_float_bounds(args))
+        case CheckKind.null_fraction:
+            args.update(_float_bounds(args))
+        case CheckKind.row_count | CheckKind.distinct_count | CheckKind.length:
+            args.update(_count_bounds(args))
+        case CheckKind.accepted_values:
+            args["values"] = tuple(
+                _own_value(v, column_type, table.connection, f"{key}[{i}]") for i, v in enumerate(args["values"])
+            )
+        case CheckKind.references:
+            _same_type(
+                key, column or "", column_type, f"{args.get('dataset')}.{args['ref_column']}", args.get("ref_type", "")
+            )
+        case CheckKind.label_class_fraction:
+            args.update(_bound_classes(args, column_type, table.connection, key))
+    return replace(spec, args=args)
+
+
+def _key_of(spec: CheckSpec) -> str:
+    """The contract key a spec came from, for messages: columns.age.min, label.class_fraction."""
+    if spec.kind is CheckKind.label_class_fraction:
+        return "label.class_fraction"
+    suffix = {
+        CheckKind.between: "min/max",
+        CheckKind.accepted_values: "accepted_values",
+        CheckKind.references: "references",
+        CheckKind.quantile: "quantiles",
+    }.get(spec.kind, spec.kind.value)
+    return f"columns.{spec.column}.{suffix}" if spec.column else spec.name
+
+
+def _require_numeric(spec: CheckSpec, column_type: str, key: str) -> None:
+    if column_family(column_type) not in {"integer", "float", "decimal"}:
+        raise BindError(
+            f"{key}: numeric bounds need a numeric column, but {spec.column} is {column_type}; "
+            "compare strings with accepted_values/pattern/length, times with freshness or a custom check"
+        )
+
+
+def _own_bounds(
+    args: Mapping[str, Any], column_type: str, connection: duckdb.DuckDBPyConnection, key: str
+) -> dict[str, Any]:
+    return {
+        side: None if args.get(side) is None else own_bound(args[side], column_type, side, connection, key)
+        for side in ("min", "max")
+    }
+
+
+def own_bound(value: Any, column_type: str, side: str, connection: duckdb.DuckDBPyConnection, key: str) -> Any:
+    """An inclusive bound as a value of the column's type with the same meaning on its values."""
+    family = column_family(column_type)
+    exact = _as_decimal(value, key)
+    rounding = ROUND_CEILING if side == "min" else ROUND_FLOOR
+    if family == "integer":
+        return int(exact.to_integral_value(rounding=rounding))
+    if family == "decimal":
+        scale = decimal_scale(column_type)
+        return exact.quantize(Decimal(1).scaleb(-scale), rounding=rounding)
+    return _float_in(column_type, exact, connection)
+
+
+def _own_value(value: Any, column_type: str, connection: duckdb.DuckDBPyConnection, key: str) -> Any:
+    """An accepted value as a value of the column's type; BindError if no value of it can match."""
+    family = column_family(column_type)
+    shown = f"{value!r}" if isinstance(value, str) else _show(value)
+    if family in {"string", "enum"}:
+        if not isinstance(value, str):
+            raise BindError(
+                f"{key}: {shown} is a {_kind(value)}, but {{column}} is {column_type}: quote it ('{_show(value)}') "
+                "to compare text exactly".replace("{column}", key.split(".")[1] if "." in key else "the column")
+            )
+        return value
+    if family == "boolean":
+        if not isinstance(value, bool):
+            raise BindError(f"{key}: {shown} is not a boolean, but the column is BOOLEAN: write true or false")
+        return value
+    if family in {"integer", "float", "decimal"}:
+        if isinstance(value, bool | str):
+            raise BindError(f"{key}: {shown} is a {_kind(value)}, but the column is {column_type}: write a number")
+        exact = _as_decimal(value, key)
+        if family == "integer":
+            if exact != exact.to_integral_value():
+                raise BindError(
+                    f"{key}: {shown} is not a whole number, so no value of the {column_type} column equals it"
+                )
+            return int(exact)
+        if family == "decimal":
+            scale = decimal_scale(column_type)
+            if exact != exact.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_FLOOR):
+                raise BindError(f"{key}: {shown} has more than {scale} decimals, so no {column_type} value equals it")
+            return exact
+        return _float_in(column_type, exact, connection)
+    if family == "cast":
+        if not isinstance(value, str):
+            raise BindError(f"{key}: {shown} is a {_kind(value)}; a {column_type} value is written as a quoted string")
+        try:
+            rows = connection.execute(f"SELECT CAST(? AS {canonical_type_sql(column_type)})", [value]).fetchall()
+        except duckdb.Error as exc:
+            raise BindError(f"{key}: {value!r} is not a {column_type} value: {str(exc).splitlines()[0]}") from None
+        return rows[0][0]
+    raise BindError(f"{key}: accepted_values cannot compare a {column_type} column exactly; use a custom check")
+
+
+def _bound_classes(
+    args: Mapping[str, Any], column_type: str, connection: duckdb.DuckDBPyConnection, key: str
+) -> dict[str, Any]:
+    """Named label classes as values of the label's type, and their names as DuckDB prints them."""
+    classes = tuple(_own_value(v, column_type, connection, key) for v in args.get("classes", ()))
+    bound: dict[str, Any] = {
+        "classes": classes,
+        "class_names": tuple(_as_varchar(v, column_type, connection) for v in classes),
+    }
+    if args.get("only") is not None:
+        bound["only"] = bound["class_names"][0]
+    bound.update(_float_bounds(args))
+    return bound
+
+
+def _as_varchar(value: Any, column_type: str, connection: duckdb.DuckDBPyConnection) -> str:
+    """How DuckDB's `::VARCHAR` prints a value of the column's type (classes are counted that way)."""
+    sql_type = "VARCHAR" if column_family(column_type) == "enum" else canonical_type_sql(column_type)
+    return str(connection.execute(f"SELECT CAST(CAST(? AS {sql_type}) AS VARCHAR)", [_param(value)]).fetchall()[0][0])
+
+
+def _same_type(key: str, column: str, column_type: str, other: str, other_type: str) -> None:
+    if other_type and _comparable(column_type) != _comparable(other_type):
+        raise BindError(
+            f"{key}: {column} is {column_type} but {other} is {other_type}; comparing them would cast one side "
+            "(' 2' = 2). Fix: cast one of them in its model so both have the same type"
+        )
+
+
+def _comparable(duckdb_type: str) -> str:
+    family = column_family(duckdb_type)
+    return "string" if family in {"string", "enum"} else _canonical(duckdb_type.upper())
+
+
+def _float_bounds(args: Mapping[str, Any]) -> dict[str, Any]:
+    return {side: None if args.get(side) is None else float(args[side]) for side in ("min", "max") if side in args}
+
+
+def _count_bounds(args: Mapping[str, Any]) -> dict[str, Any]:
+    return {side: None if args.get(side) is None else int(args[side]) for side in ("min", "max") if side in args}
+
+
+def _float_in(column_type: str, exact: Decimal, connection: duckdb.DuckDBPyConnection) -> float:
+    """DuckDB's reading of the decimal text in a FLOAT or DOUBLE column's type, as a Python float."""
+    if base_type(_canonical(column_type.upper())) == "DOUBLE":
+        return float(exact)  # CPython's correctly rounded decimal -> double, as DuckDB's cast
+    return float(connection.execute("SELECT CAST(CAST(? AS FLOAT) AS DOUBLE)", [format(exact, "f")]).fetchall()[0][0])
+
+
+def _as_decimal(value: Any, key: str) -> Decimal:
+    try:
+        exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise BindError(f"{key}: {value!r} is not a number") from None
+    if not exact.is_finite():
+        raise BindError(f"{key}: a bound must be a finite number")
+    return exact
+
+
+def _param(value: Any) -> Any:
+    return format(value, "f") if isinstance(value, Decimal) else value
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float | Decimal):
+        return "number"
+    return "string"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def _canonical(upper: str) -> str:
+    try:
+        return canonical_type(upper)
+    except ValueError:
+        return upper
+
+
+def canonical_type_sql(duckdb_type: str) -> str:
+    """A column's type as it can be written in a CAST (ENUMs are compared as VARCHAR)."""
+    return "VARCHAR" if column_family(duckdb_type) == "enum" else duckdb_type
+
+
+def is_nan_capable(duckdb_type: str) -> bool:
+    """FLOAT and DOUBLE columns can hold NaN, which dq counts as a missing value."""
+    return column_family(duckdb_type) == "float"

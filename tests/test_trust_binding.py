@@ -1,0 +1,285 @@
+"""Issue 10's classes 1-4, 6 and 11, as the gate meets them: values compared in the column's own
+type, never through an implicit cast, a YAML 1.1 boolean, a double, a collation or a NaN.
+
+Each case is (table, contract columns, expected outcome per check) and runs on every engine.
+Before binding (dq/bind.py), the YAML 1.2 loader (dq/yaml12.py) and NaN-as-missing, every "failed"
+or "error" below was a pass.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dq.contract import load_contract
+from dq.errors import ContractError
+from dq.result import Status
+from tests import faults
+
+ENGINES = ["auto", "pandera", "gx"]
+HEAD = "contract: trust\nversion: 1.0.0\ndataset: {table: main.t}\n"
+
+# (id, CREATE/INSERT statements, contract body, {check: (status, failing rows or message regex)})
+CASES: list[tuple[str, tuple[str, ...], str, dict[str, tuple[Status, Any]]]] = [
+    (
+        "numbers as accepted values on a VARCHAR column are refused, not cast",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES ('01'), (' 1'), ('2.0'), ('1')) v(code)",),
+        "columns:\n  code: {accepted_values: [1, 2]}\n",
+        {"code.accepted_values": (Status.error, r"1 is a number, but code is VARCHAR: quote it \('1'\)")},
+    ),
+    (
+        "quoted accepted values compare text exactly",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES ('01'), (' 1'), ('2.0'), ('1')) v(code)",),
+        "columns:\n  code: {accepted_values: ['1', '2']}\n",
+        {"code.accepted_values": (Status.failed, 3)},
+    ),
+    (
+        "yes/no are strings (YAML 1.2), so 't' and '1' fail",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES ('yes'), ('no'), ('t'), ('1'), ('on')) v(answer)",),
+        "columns:\n  answer: {accepted_values: [yes, no, on]}\n",
+        {"answer.accepted_values": (Status.failed, 2)},
+    ),
+    (
+        "a boolean accepted value on a VARCHAR column is refused",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES ('true'), ('t')) v(flag)",),
+        "columns:\n  flag: {accepted_values: [true]}\n",
+        {"flag.accepted_values": (Status.error, r"true is a boolean, but flag is VARCHAR")},
+    ),
+    (
+        "an integer bound above 2^53 is exact",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES (100000000000000001::BIGINT), (5::BIGINT)) v(n)",),
+        "columns:\n  n: {max: 100000000000000000}\n",
+        {"n.range": (Status.failed, 1)},
+    ),
+    (
+        "epoch nanoseconds: off by one is caught",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES (1700000000000000001::BIGINT)) v(ns)",),
+        "columns:\n  ns: {min: 1700000000000000002}\n",
+        {"ns.range": (Status.failed, 1)},
+    ),
+    (
+        "a HUGEINT bound beyond BIGINT is exact",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES (170141183460469231731687303715884105727::HUGEINT)) v(h)",),
+        "columns:\n  h: {max: 170141183460469231731687303715884105726}\n",
+        {"h.range": (Status.failed, 1)},
+    ),
+    (
+        "a decimal bound finer than the column's scale is rounded inward, exactly",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES (1.001::DECIMAL(10,3)), (1.000::DECIMAL(10,3))) v(d)",),
+        "columns:\n  d: {max: 1.0005}\n",
+        {"d.range": (Status.failed, 1)},
+    ),
+    (
+        "a FLOAT 0.1 is within max: 0.1 (compared as a FLOAT, not as a double)",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES (0.1::FLOAT), (0.2::FLOAT)) v(f)",),
+        "columns:\n  f: {max: 0.1}\n",
+        {"f.range": (Status.failed, 1)},
+    ),
+    (
+        "numeric bounds on a VARCHAR column are refused",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES ('10'), ('9')) v(s)",),
+        "columns:\n  s: {min: 5}\n",
+        {"s.range": (Status.error, r"numeric bounds need a numeric column, but s is VARCHAR")},
+    ),
+    (
+        "COLLATE NOCASE does not make 'de' an accepted 'DE'",
+        ("CREATE TABLE t (country VARCHAR COLLATE NOCASE)", "INSERT INTO t VALUES ('DE'), ('de'), ('De')"),
+        "columns:\n  country: {accepted_values: [DE]}\n",
+        {"country.accepted_values": (Status.failed, 2)},
+    ),
+    (
+        "COLLATE NOACCENT does not merge 'e' and 'é' in distinct_count",
+        ("CREATE TABLE t (w VARCHAR COLLATE NOACCENT)", "INSERT INTO t VALUES ('e'), ('é'), ('E')"),
+        "columns:\n  w: {distinct_count: {min: 3}}\n",
+        {"w.distinct_count": (Status.passed, None)},
+    ),
+    (
+        "COLLATE NOCASE keys 'a' and 'A' are different keys",
+        ("CREATE TABLE t (k VARCHAR COLLATE NOCASE)", "INSERT INTO t VALUES ('a'), ('A'), ('b'), ('b')"),
+        "columns:\n  k: {unique: true}\n",
+        {"k.unique": (Status.failed, 2)},
+    ),
+    (
+        "50 NaN fail nullable: false and max_null_fraction: 0",
+        ("CREATE TABLE t AS SELECT CASE WHEN i < 50 THEN 'NaN'::DOUBLE ELSE i END AS x FROM range(100) r(i)",),
+        "columns:\n  x: {nullable: false, max_null_fraction: 0}\n",
+        {"x.not_null": (Status.failed, 50), "x.null_fraction": (Status.failed, None)},
+    ),
+    (
+        "a DECIMAL accepted value with more decimals than the column can never match: refused",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES (1.25::DECIMAL(5,2))) v(p)",),
+        "columns:\n  p: {accepted_values: [1.25, 1.125]}\n",
+        {"p.accepted_values": (Status.error, r"1\.125 has more than 2 decimals")},
+    ),
+    (
+        "date accepted values are parsed as DATE, exactly",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES (DATE '2024-01-01'), (DATE '2024-01-02')) v(d)",),
+        "columns:\n  d: {accepted_values: ['2024-01-01']}\n",
+        {"d.accepted_values": (Status.failed, 1)},
+    ),
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(("ddl", "body", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_values_are_compared_in_the_columns_own_type(
+    engine: str,
+    ddl: tuple[str, ...],
+    body: str,
+    expected: dict[str, tuple[Status, Any]],
+    make_db: Any,
+    write_contract: Any,
+    tmp_path: Path,
+) -> None:
+    db = make_db(*ddl)
+    result = faults.run(write_contract(HEAD + body), db, tmp_path, engine)
+    checks = {c.name: c for c in result.contracts[0].checks}
+    for name, (status, detail) in expected.items():
+        check = checks[name]
+        assert check.status is status, (name, check.status, check.message, check.engine)
+        if status is Status.error:
+            assert re.search(detail, check.message or ""), check.message
+        elif detail is not None:
+            assert check.failing_rows == detail, (name, check.failing_rows, check.engine)
+    if any(status is Status.error for status, _ in expected.values()):
+        assert result.status is Status.error  # exit 3: could not validate, never a pass
+
+
+LABEL_CASES = [
+    (
+        "yes/no label: `yes` is the string class",
+        "VARCHAR",
+        "('yes'),('yes'),('yes'),('yes'),('yes'),('yes'),('yes'),('yes'),('yes'),('no')",
+        "yes",
+        Status.failed,
+    ),
+    (
+        "a DOUBLE label's class 1 is 1.0",
+        "DOUBLE",
+        "(1.0),(1.0),(1.0),(1.0),(1.0),(1.0),(1.0),(1.0),(1.0),(0.0)",
+        "1",
+        Status.failed,
+    ),
+    ("a named class that never occurs fails (typo)", "VARCHAR", "('yes'),('no')", "'Yes'", Status.failed),
+    ("true on an INTEGER label is refused", "INTEGER", "(1),(0)", "true", Status.error),
+]
+
+
+@pytest.mark.parametrize(
+    ("ddl_type", "values", "key", "status"), [c[1:] for c in LABEL_CASES], ids=[c[0] for c in LABEL_CASES]
+)
+def test_label_class_keys_are_typed_like_the_label(
+    ddl_type: str, values: str, key: str, status: Status, make_db: Any, write_contract: Any, tmp_path: Path
+) -> None:
+    db = make_db(f"CREATE TABLE t (y {ddl_type})", f"INSERT INTO t VALUES {values}")
+    body = f"columns:\n  y: {{}}\nlabel: {{column: y, class_fraction: {{{key}: {{max: 0.5}}}}}}\n"
+    result = faults.run(write_contract(HEAD + body), db, tmp_path)
+    [check] = [c for c in result.contracts[0].checks if c.name.startswith("label.class_fraction")]
+    assert check.status is status, (check.name, check.status, check.message, check.observed)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_references_between_different_types_are_refused(
+    engine: str, make_db: Any, write_contract: Any, tmp_path: Path
+) -> None:
+    db = make_db(
+        "CREATE TABLE p (plan_id INTEGER)",
+        "INSERT INTO p VALUES (2)",
+        "CREATE TABLE t AS SELECT * FROM (VALUES (' 2'), ('2')) v(plan_id)",
+    )
+    body = "columns:\n  plan_id: {references: {table: main.p, column: plan_id}}\n"
+    result = faults.run(write_contract(HEAD + body), db, tmp_path, engine)
+    [check] = [c for c in result.contracts[0].checks if c.name == "plan_id.references"]
+    assert check.status is Status.error and "VARCHAR but main.p.plan_id is INTEGER" in (check.message or "")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_references_compare_collated_keys_byte_wise(
+    engine: str, make_db: Any, write_contract: Any, tmp_path: Path
+) -> None:
+    db = make_db(
+        "CREATE TABLE p (plan_id VARCHAR COLLATE NOCASE)",
+        "INSERT INTO p VALUES ('basic')",
+        "CREATE TABLE t AS SELECT * FROM (VALUES ('BASIC'), ('basic')) v(plan_id)",
+    )
+    body = "columns:\n  plan_id: {references: {table: main.p, column: plan_id}}\n"
+    result = faults.run(write_contract(HEAD + body), db, tmp_path, engine)
+    [check] = [c for c in result.contracts[0].checks if c.name == "plan_id.references"]
+    assert check.status is Status.failed and check.failing_rows == 1, (check.status, check.message)
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("columns: {a: {min: '5'}}", r"columns\.a\.min: expected a number, got str '5'"),
+        ("columns: {a: {max: .nan}}", r"columns\.a\.max: a bound must be a finite number"),
+        ("columns: {a: {max: true}}", r"columns\.a\.max: expected a number, got the boolean true"),
+        ("columns: {a: {pattern: '(?=x)y'}}", r"columns\.a\.pattern: regex does not compile in DuckDB"),
+        (
+            "checks: [{name: smuggle, sql: \"select * from {dataset} where x < 0); copy (select 42) to 'f.csv'; select (0\"}]",
+            r"checks\.0\.sql: check 'smuggle' does not parse",
+        ),
+        ("checks: [{name: two, sql: 'select 1; select 2'}]", r"checks\.0\.sql: must be exactly one SELECT query"),
+    ],
+)
+def test_the_loader_refuses_what_cannot_be_read_exactly(yaml_text: str, message: str, write_contract: Any) -> None:
+    with pytest.raises(ContractError, match=message):
+        load_contract(write_contract(HEAD + yaml_text + "\n"))
+
+
+@pytest.mark.parametrize(
+    ("scalar", "expected"),
+    [
+        ("yes", "yes"),
+        ("no", "no"),
+        ("on", "on"),
+        ("off", "off"),
+        ("y", "y"),
+        ("True", True),
+        ("FALSE", False),
+        ("010", 10),
+        ("0o17", 15),
+        ("0x1F", 31),
+        ("1_000", "1_000"),
+        ("1:30", "1:30"),
+        ("2024-01-01", "2024-01-01"),
+        ("100000000000000001", 100000000000000001),
+    ],
+)
+def test_yaml_is_read_as_yaml_1_2(scalar: str, expected: Any, write_contract: Any) -> None:
+    contract = load_contract(write_contract(HEAD + f"columns: {{a: {{accepted_values: [{scalar}]}}}}\n"))
+    [value] = contract.columns["a"].accepted_values or []
+    assert value == expected and type(value) is type(expected)
+
+
+def test_float_bounds_keep_their_decimal_text(write_contract: Any) -> None:
+    from decimal import Decimal
+
+    contract = load_contract(write_contract(HEAD + "columns: {a: {min: 0.1, max: 100000000000000001.5}}\n"))
+    assert contract.columns["a"].min == Decimal("0.1") and contract.columns["a"].max == Decimal("100000000000000001.5")
+
+
+def test_smuggled_custom_sql_writes_nothing_even_past_the_loader(make_db: Any, tmp_path: Path) -> None:
+    """The run-time guard (dq.sql.custom_sql) holds on its own: a spec built without the loader."""
+    from dq.spec import CheckKind, CheckSpec
+    from dq.sql import custom_sql
+
+    target = tmp_path / "f.csv"
+    spec = CheckSpec(
+        "checks.s",
+        CheckKind.custom_sql,
+        load_contract_severity(),
+        args={"sql": f"select * from {{dataset}} where x < 0); copy (select 42) to '{target}'; select (0"},
+    )
+    with pytest.raises(ValueError, match="does not parse"):
+        custom_sql(spec, '"main"."t"')
+    assert not target.exists()
+
+
+def load_contract_severity() -> Any:
+    from dq.contract import Severity
+
+    return Severity.error
