@@ -96,19 +96,41 @@ def correlations(cursor: duckdb.DuckDBPyConnection, table: Table, spec: CheckSpe
     label_type = table.columns[spec.columns[0]]
     if column_kind(label_type) != "numeric" and label_type.upper() != "BOOLEAN":
         raise DqError(f"correlation with the label needs a BOOLEAN or numeric label; {spec.columns[0]} is {label_type}")
-    features = _features(table, spec, lambda t: column_kind(t) == "numeric" or t.upper() == "BOOLEAN")
-    if not features:
-        return {}
     label = _label(spec)
+    scored = _correlation_inputs(table, spec)
+    if not scored:
+        return {}
     # NaN and +-inf rows are left out like NULLs: one NaN would make corr() NaN, and a feature
     # whose correlation is NaN would be skipped however strongly the rest of it leaks the label
     parts = ", ".join(
-        f"corr({quote_ident(f)}::DOUBLE, {label}::DOUBLE) "
-        f"FILTER (WHERE isfinite({quote_ident(f)}::DOUBLE) AND isfinite({label}::DOUBLE))"
-        for f in features
+        f"corr({expr}, {label}::DOUBLE) FILTER (WHERE isfinite({expr}) AND isfinite({label}::DOUBLE))"
+        for _, expr in scored
     )
     row = cursor.execute(f"SELECT {parts} FROM {table.relation}").fetchall()[0]
-    return {f: abs(float(r)) for f, r in zip(features, row, strict=True) if r is not None and r == r}
+    return {name: abs(float(r)) for (name, _), r in zip(scored, row, strict=True) if r is not None and r == r}
+
+
+_TEMPORAL_FEATURES = ("DATE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "TIMESTAMP WITH TIME ZONE")
+
+
+def _correlation_inputs(table: Table, spec: CheckSpec) -> list[tuple[str, str]]:
+    """(feature name, DOUBLE expression) pairs whose correlation with the label is a leak.
+
+    Numeric and BOOLEAN features by value; dates and timestamps by their epoch (a label written
+    when the row was last updated leaks through `updated_at`); and every feature by whether it is
+    missing (`col (missing)`): a field filled in only for churned customers leaks the label even
+    when its values do not. On FLOAT/DOUBLE columns NaN counts as missing, as everywhere in dq.
+    """
+    inputs: list[tuple[str, str]] = []
+    for feature in _features(table, spec, lambda t: True):
+        column_type, col = table.columns[feature].upper(), quote_ident(feature)
+        if column_kind(column_type) == "numeric" or column_type == "BOOLEAN":
+            inputs.append((feature, f"{col}::DOUBLE"))
+        elif column_type in _TEMPORAL_FEATURES:
+            inputs.append((feature, f"epoch({col})::DOUBLE"))
+        missing = f"{col} IS NULL OR isnan({col})" if column_type in ("FLOAT", "DOUBLE") else f"{col} IS NULL"
+        inputs.append((f"{feature} (missing)", f"({missing})::DOUBLE"))
+    return inputs
 
 
 def lambdas(cursor: duckdb.DuckDBPyConnection, table: Table, spec: CheckSpec) -> dict[str, float]:
@@ -181,4 +203,3 @@ def _features(table: Table, spec: CheckSpec, wanted: Any) -> list[str]:
 
 def _label(spec: CheckSpec) -> str:
     return quote_ident(spec.columns[0])
-

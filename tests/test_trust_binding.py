@@ -283,3 +283,31 @@ def load_contract_severity() -> Any:
     from dq.contract import Severity
 
     return Severity.error
+
+
+@pytest.mark.parametrize(
+    ("feature", "ddl_expr", "named"),
+    [
+        ("notes", "CASE WHEN y THEN NULL ELSE 'n' || i END", "notes (missing)"),
+        ("score", "CASE WHEN y THEN 'NaN'::DOUBLE ELSE (i % 7)::DOUBLE END", "score (missing)"),
+        (
+            "cancelled_at",
+            "TIMESTAMP '2024-01-01' + INTERVAL (CASE WHEN y THEN 100 ELSE 0 END + i % 3) DAY",
+            "cancelled_at",
+        ),
+    ],
+)
+def test_leakage_sees_missingness_and_timestamps(
+    feature: str, ddl_expr: str, named: str, make_db: Any, write_contract: Any, tmp_path: Path
+) -> None:
+    db = make_db(
+        f"CREATE TABLE t AS SELECT i AS id, y, {ddl_expr} AS {feature} "
+        "FROM (SELECT i, i % 3 = 0 AS y FROM range(300) r(i))"
+    )
+    body = (
+        f"primary_key: [id]\ncolumns:\n  id: {{}}\n  y: {{}}\n  {feature}: {{}}\n"
+        "label: {column: y}\nleakage: {max_abs_correlation_with_label: 0.9}\n"
+    )
+    result = faults.run(write_contract(HEAD + body), db, tmp_path)
+    [check] = [c for c in result.contracts[0].checks if c.name == "leakage.correlation_with_label"]
+    assert check.status is Status.failed and named in str(check.observed), (check.status, check.observed)
