@@ -88,10 +88,19 @@ class Case:
     errored: dict[str, str] = field(default_factory=dict)  # check -> why it could not run (in its message)
     contract: dict[str, Any] = field(default_factory=lambda: MATRIX_CONTRACT)
     patch: Callable[[dict[str, Any]], None] | None = None
+    # the classes the trust review found (issue 10) run on every engine; the row shows the first
+    engines: tuple[str, ...] = ("auto",)
 
 
 def _allow_extra(contract: dict[str, Any]) -> None:
     contract["extra_columns"] = "allow"
+
+
+def _customer_id_max_1e17(contract: dict[str, Any]) -> None:
+    contract["columns"]["customer_id"]["max"] = 100000000000000000
+
+
+EVERY_ENGINE = ("auto", "pandera", "gx")
 
 
 def _not_run(column: str, *kinds: str) -> dict[str, str]:
@@ -179,11 +188,21 @@ CASES: list[Case] = [
     Case("label class fraction out of bounds",
          (f"UPDATE {T} SET churned = false WHERE customer_id % 50 <> 0",),
          {"label.class_fraction": (None, f"SELECT avg(churned::INT) FROM {T}")}),
-    Case("NaN in a double column",
+    Case("NaN in a not-null double column",
          (f"UPDATE {T} SET total_spend = 'NaN' WHERE customer_id IN (11, 12)",),
          # NaN is a missing value (as pandas counts it) and outside every range
          {"total_spend.range": (2, f"SELECT count(*) FROM {T} WHERE isnan(total_spend) OR total_spend < 0"),
-          "total_spend.not_null": (2, f"SELECT count(*) FROM {T} WHERE total_spend IS NULL OR isnan(total_spend)")}),
+          "total_spend.not_null": (2, f"SELECT count(*) FROM {T} WHERE total_spend IS NULL OR isnan(total_spend)")},
+         engines=EVERY_ENGINE),
+    Case("case variant in a COLLATE NOCASE column",
+         (f"ALTER TABLE {T} ALTER country TYPE VARCHAR COLLATE NOCASE",
+          f"UPDATE {T} SET country = lower(country) WHERE customer_id IN (31, 32, 33)"),
+         {"country.accepted_values": (3, f"SELECT count(*) FROM {T} WHERE regexp_matches(country, '[a-z]')")},
+         engines=EVERY_ENGINE),
+    Case("integer one above a bound past 2^53 (a double would round it away)",
+         (f"UPDATE {T} SET customer_id = 100000000000000001 WHERE customer_id = 50",),
+         {"customer_id.range": (1, f"SELECT count(*) FROM {T} WHERE customer_id > 100000000000000000")},
+         patch=_customer_id_max_1e17, engines=EVERY_ENGINE),
     Case("+inf in a double column",
          (f"UPDATE {T} SET monthly_price = 'Infinity' WHERE customer_id IN (13, 14, 15)",),
          {"monthly_price.range": (3, f"SELECT count(*) FROM {T} WHERE isinf(monthly_price)")}),
@@ -213,7 +232,7 @@ def reliability_table() -> Iterator[None]:
     """After the module ran, write the matrix it produced (in CASES order) to .dq/reliability.md."""
     yield
     order = {case.defect: i for i, case in enumerate(CASES)}
-    rows = sorted(_rows, key=lambda row: order.get(row["defect"], -1))
+    rows = sorted(_rows, key=lambda row: order.get(row["defect"].split(" (on ")[0], -1))
     must_block = [r for r in rows if r["must_block"]]
     faults.record("fault_matrix", {
         "rows": rows,
@@ -256,13 +275,17 @@ def test_clean_copy_passes_with_no_failure(warehouse: dict[str, Path], tmp_path:
                   "must_block": False, "blocked": False})
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.defect for c in CASES])
+@pytest.mark.parametrize(
+    ("case", "engine"),
+    [(c, e) for c in CASES for e in c.engines],
+    ids=[c.defect + ("" if len(c.engines) == 1 else f" [{e}]") for c in CASES for e in c.engines],
+)
 def test_injected_defect_is_blocked_by_exactly_its_check(
-    case: Case, warehouse: dict[str, Path], tmp_path: Path
+    case: Case, engine: str, warehouse: dict[str, Path], tmp_path: Path
 ) -> None:
     db = faults.copy_db(warehouse["clean"], tmp_path)
     faults.execute(db, *case.inject)
-    result = faults.run(_contract_file(case, tmp_path, warehouse["clean"]), db, tmp_path)
+    result = faults.run(_contract_file(case, tmp_path, warehouse["clean"]), db, tmp_path, engine)
     by_status = faults.checks_by_status(result)
 
     assert result.status is case.status, by_status
@@ -294,8 +317,10 @@ def test_injected_defect_is_blocked_by_exactly_its_check(
     blocked = result.status.blocks
     code = exit_code_for(result.status)
     assert blocked is (case.status is not Status.passed)
+    if engine != case.engines[0]:
+        return  # one row per class: the first engine's; the others asserted the same above
     _rows.append({
-        "defect": case.defect, "injection": "; ".join(s for s in case.inject if not s.startswith("SET ")),
+        "defect": case.defect + ("" if len(case.engines) == 1 else f" (on {', '.join(case.engines)})"), "injection": "; ".join(s for s in case.inject if not s.startswith("SET ")),
         "checks": list(case.failed) or ["(none: extra columns allowed)"],
         "result": f"{'BLOCK' if blocked else 'PASS'} ({result.status.value}, exit {int(code)})",
         "found": "; ".join(shown) or "-", "must_block": case.status is not Status.passed, "blocked": blocked,
