@@ -115,7 +115,15 @@ def bind_spec(spec: CheckSpec, table: Table, collated: frozenset[str]) -> CheckS
             args.update(_float_bounds(args))
         case CheckKind.null_fraction:
             args.update(_float_bounds(args))
-        case CheckKind.row_count | CheckKind.distinct_count | CheckKind.length:
+        case CheckKind.row_count | CheckKind.distinct_count:
+            args.update(_count_bounds(args))
+        case CheckKind.length | CheckKind.pattern:
+            if column_family(column_type) not in {"string", "enum"}:
+                rule = "length" if spec.kind is CheckKind.length else "pattern"
+                raise BindError(
+                    f"columns.{column}.{rule}: needs a VARCHAR column, but {column} is {column_type} "
+                    "(no implicit cast to text); cast it in the model or use a custom check"
+                )
             args.update(_count_bounds(args))
         case CheckKind.accepted_values:
             args["values"] = tuple(

@@ -29,13 +29,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from dq.compile import compile_contract
 from dq.contract import Contract, Severity, load_contract
 from dq.errors import ContractError
 from dq.spec import CheckKind, CheckSpec
 from dq.sql import custom_sql, failing_count_query, literal, metric_expression, quote_ident, violation_predicate
+from dq.yaml12 import dump_yaml
 
 PROPERTIES_FILE = Path("models/dq_contracts.yml")
 MACROS_FILE = Path("macros/dq_contracts.sql")
@@ -163,7 +162,7 @@ def _can_enforce(contract: Contract) -> bool:
 def render_properties(exports: Iterable[ModelExport]) -> str:
     models = [_model_properties(e) for e in exports]
     header = "# " + HEADER.format(source="the contracts in contracts/") + "\n"
-    return header + yaml.safe_dump({"version": 2, "models": models}, sort_keys=False, width=1000, allow_unicode=True)
+    return header + dump_yaml({"version": 2, "models": models}, sort_keys=False, width=1000, allow_unicode=True)
 
 
 def _model_properties(e: ModelExport) -> dict[str, Any]:

@@ -14,13 +14,12 @@ import math
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from dq.dbt import model_node, model_tests, read_manifest
 from dq.errors import SourceError
 from dq.source import Table, open_database, resolve_table
 from dq.sql import quote_ident
 from dq.types import canonical_type, is_numeric
+from dq.yaml12 import dump_yaml
 
 LOW_CARDINALITY = 10  # at most this many distinct text values become `accepted_values`
 HEADER = "# DRAFT: review before use. Drafted by `dq init --from-dbt {model}` from the dbt manifest and the data\n"
@@ -41,7 +40,7 @@ def draft_contract(model: str, project_dir: Path, db: Path) -> str:
         connection.close()
     tests = model_tests(manifest, node["unique_id"])
     document = _contract(model, node, tests, table, profile)
-    return HEADER.format(model=model) + HEADER2.format(db=db) + yaml.safe_dump(
+    return HEADER.format(model=model) + HEADER2.format(db=db) + dump_yaml(
         document, sort_keys=False, width=1000, allow_unicode=True
     )
 

@@ -108,3 +108,20 @@ Yaml12Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _ma
 def load_yaml12(text: str) -> Any:
     """Parse one YAML document with the core schema. Raises ContractError or yaml.YAMLError."""
     return yaml.load(text, Loader=Yaml12Loader)
+
+
+class _ExactDumper(yaml.SafeDumper):
+    """SafeDumper that writes a Decimal as the number it is (`0.10`, not a double's `0.1000…01`)."""
+
+
+def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+    text = format(value, "f")
+    return dumper.represent_scalar(_FLOAT_TAG, text if "." in text else text + ".0")
+
+
+_ExactDumper.add_representer(Decimal, _represent_decimal)
+
+
+def dump_yaml(document: Any, **options: Any) -> str:
+    """yaml.safe_dump, with exact Decimals: what dq writes for dbt or as a draft contract."""
+    return yaml.dump(document, Dumper=_ExactDumper, **options)

@@ -131,6 +131,18 @@ CASES: list[tuple[str, tuple[str, ...], str, dict[str, tuple[Status, Any]]]] = [
         {"p.accepted_values": (Status.error, r"1\.125 has more than 2 decimals")},
     ),
     (
+        "a pattern on a number column is refused, not matched against its text",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES (123), (45)) v(n)",),
+        "columns:\n  n: {pattern: '^1'}\n",
+        {"n.pattern": (Status.error, r"needs a VARCHAR column, but n is INTEGER")},
+    ),
+    (
+        "length on a LIST column is refused (it would count elements)",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES (['a', 'b'])) v(l)",),
+        "columns:\n  l: {length: {max: 1}}\n",
+        {"l.length": (Status.error, r"needs a VARCHAR column, but l is VARCHAR\[\]")},
+    ),
+    (
         "date accepted values are parsed as DATE, exactly",
         ("CREATE TABLE t AS SELECT * FROM (VALUES (DATE '2024-01-01'), (DATE '2024-01-02')) v(d)",),
         "columns:\n  d: {accepted_values: ['2024-01-01']}\n",
