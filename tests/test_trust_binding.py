@@ -339,3 +339,16 @@ def test_leakage_sees_missingness_and_timestamps(
     result = faults.run(write_contract(HEAD + body), db, tmp_path)
     [check] = [c for c in result.contracts[0].checks if c.name == "leakage.correlation_with_label"]
     assert check.status is Status.failed and named in str(check.observed), (check.status, check.observed)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_several_quantiles_of_one_column_are_each_measured(
+    engine: str, make_db: Any, write_contract: Any, tmp_path: Path
+) -> None:
+    """GX resolved one quantile per column: p90 was judged on p10's value, so `max: 50` passed."""
+    db = make_db("CREATE TABLE t AS SELECT i::DOUBLE AS x FROM range(100) r(i)")
+    body = "columns:\n  x: {quantiles: {0.1: {min: 0, max: 50}, 0.9: {min: 0, max: 50}}}\n"
+    result = faults.run(write_contract(HEAD + body), db, tmp_path, engine)
+    checks = {c.name: c for c in result.contracts[0].checks}
+    assert checks["x.quantile_0.1"].status is Status.passed and checks["x.quantile_0.1"].observed == 9
+    assert checks["x.quantile_0.9"].status is Status.failed and checks["x.quantile_0.9"].observed == 89

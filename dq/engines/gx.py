@@ -105,6 +105,7 @@ def build_suite(specs: Sequence[CheckSpec], table: Table | None = None, name: st
 def _plan(specs: Sequence[CheckSpec], columns: Mapping[str, str]) -> list[_Plan]:
     gx = _import_gx()
     plans = []
+    siblings = _quantiles_by_column(specs)
     for index, spec in enumerate(specs):
         plan = _Plan(spec)
         missing = [c for c in spec.columns if columns and c not in columns]
@@ -116,7 +117,7 @@ def _plan(specs: Sequence[CheckSpec], columns: Mapping[str, str]) -> list[_Plan]
             continue
         try:
             with _quiet():  # an UnexpectedRowsExpectation without {batch} prints a warning
-                plan.expectations = list(_compile(gx.expectations, spec, columns))
+                plan.expectations = list(_compile(gx.expectations, spec, columns, siblings))
         except Exception as exc:
             plan.error = f"cannot compile {spec.kind.value} to a GX expectation: {_one_line(exc)}"
         if spec.kind in _NUMERIC_AGGREGATES and _column_type(spec, columns) == "BOOLEAN":
@@ -127,7 +128,24 @@ def _plan(specs: Sequence[CheckSpec], columns: Mapping[str, str]) -> list[_Plan]
     return plans
 
 
-def _compile(x: Any, spec: CheckSpec, columns: Mapping[str, str]) -> Iterator[Expectation]:
+def _quantiles_by_column(specs: Sequence[CheckSpec]) -> dict[str, list[float]]:
+    """Every quantile asked of each column, in one sorted list per column.
+
+    GX 1.24 resolves `column.quantile_values` once per column however many expectations ask it
+    for different quantiles: the second and third `ExpectColumnQuantileValuesToBeBetween` on a
+    column were judged on the first one's value (p90 reported as p10). So every quantile
+    expectation on a column asks for the same list, and each judges only its own entry.
+    """
+    found: dict[str, set[float]] = {}
+    for spec in specs:
+        if spec.kind is CheckKind.quantile and spec.column is not None:
+            found.setdefault(spec.column, set()).add(float(spec.args["q"]))
+    return {column: sorted(qs) for column, qs in found.items()}
+
+
+def _compile(
+    x: Any, spec: CheckSpec, columns: Mapping[str, str], siblings: Mapping[str, list[float]] | None = None
+) -> Iterator[Expectation]:
     a, col = spec.args, spec.column
     low, high = a.get("min"), a.get("max")
     match spec.kind:
@@ -174,7 +192,10 @@ def _compile(x: Any, spec: CheckSpec, columns: Mapping[str, str]) -> Iterator[Ex
         case CheckKind.stddev:
             yield x.ExpectColumnStdevToBeBetween(column=col, min_value=low, max_value=high)
         case CheckKind.quantile:
-            ranges = {"quantiles": [float(a["q"])], "value_ranges": [[low, high]]}
+            asked = (siblings or {}).get(col or "") or [float(a["q"])]
+            # the other quantiles' ranges are open: only this spec's entry decides its verdict
+            value_ranges = [[low, high] if q == float(a["q"]) else [None, None] for q in asked]
+            ranges = {"quantiles": asked, "value_ranges": value_ranges}
             yield x.ExpectColumnQuantileValuesToBeBetween(column=col, quantile_ranges=ranges)
         case CheckKind.freshness:
             yield x.ExpectColumnMaxToBeBetween(column=col, min_value=_oldest_fresh(spec, columns))
@@ -403,8 +424,11 @@ def _verdict(spec: CheckSpec, found: list[Any], table: Table) -> CheckResult:
             total, nulls = int(info.get("element_count") or 0), int(info.get("unexpected_count") or 0)
             return _done(spec, ok, observed=round(nulls / total, 6) if total else 0.0)
         case CheckKind.quantile:
-            values = (info.get("observed_value") or {}).get("values") or [None]
-            return _aggregate(spec, ok, values[0])
+            observed = info.get("observed_value") or {}
+            asked = [float(q) for q in observed.get("quantiles") or [spec.args["q"]]]
+            values = observed.get("values") or [None] * len(asked)
+            mine = asked.index(float(spec.args["q"])) if float(spec.args["q"]) in asked else None
+            return _aggregate(spec, ok, None if mine is None else values[mine])
         case CheckKind.freshness:
             return _freshness(spec, ok, info.get("observed_value"))
         case _:
