@@ -143,6 +143,22 @@ CASES: list[tuple[str, tuple[str, ...], str, dict[str, tuple[Status, Any]]]] = [
         {"l.length": (Status.error, r"needs a VARCHAR column, but l is VARCHAR\[\]")},
     ),
     (
+        "ENUM, HUGEINT, TIME WITH TIME ZONE and JSON are not the types Ibis reads them as",
+        (
+            "CREATE TABLE t (e ENUM('a', 'b'), h HUGEINT, tt TIMETZ, j JSON, ok VARCHAR)",
+            "INSERT INTO t VALUES ('a', 1, '10:00:00+02', '{}', 'x')",
+        ),
+        "columns:\n  e: {type: varchar}\n  h: {type: 'decimal(38,0)'}\n  tt: {type: time}\n"
+        "  j: {type: varchar}\n  ok: {type: varchar}\n",
+        {
+            "e.type": (Status.failed, None),
+            "h.type": (Status.failed, None),
+            "tt.type": (Status.failed, None),
+            "j.type": (Status.failed, None),
+            "ok.type": (Status.passed, None),
+        },
+    ),
+    (
         "date accepted values are parsed as DATE, exactly",
         ("CREATE TABLE t AS SELECT * FROM (VALUES (DATE '2024-01-01'), (DATE '2024-01-02')) v(d)",),
         "columns:\n  d: {accepted_values: ['2024-01-01']}\n",
