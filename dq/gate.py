@@ -1,5 +1,6 @@
 """The training gate: run the training command only on data that passed its contracts, and hand
-it a trusted snapshot of exactly the rows that passed."""
+it a trusted snapshot of exactly the rows that passed (the snapshot is taken first and is itself
+what the checks run on)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ if TYPE_CHECKING:
     import duckdb
 
     from dq.config import Settings
+    from dq.contract import Contract
     from dq.result import RunResult
     from dq.runner import Validated
-    from dq.snapshot import Snapshot
+    from dq.snapshot import Snapshot, Staged
+    from dq.source import Table
 
 COMMAND_NOT_FOUND = 127
 COMMAND_NOT_EXECUTABLE = 126
@@ -54,22 +57,35 @@ def run_command(
 
 @dataclass
 class SnapshotWriter:
-    """The runner's `on_validated` hook: one Parquet snapshot + manifest per contract.
+    """The runner's `stage` and `on_validated` hooks: one Parquet snapshot + manifest per contract.
 
-    It runs on the validation's own read-only connection, so the snapshot is the validated view.
+    `stage` runs before any check of a contract: it copies the relation once to a staging Parquet
+    file and hands the runner that file to validate (dq/snapshot.py), so the checks and training
+    read the same bytes. `__call__` runs only if the whole run passed: it renames each staging file
+    into place. `discard` removes everything a blocked run staged or wrote.
     `directory` None means `.dq/snapshots/<run_id>/`, so runs never overwrite each other.
     """
 
     directory: Path | None = None
     written: list[Snapshot] = field(default_factory=list)
     location: Path | None = None
+    staged: list[Staged] = field(default_factory=list)
+
+    def stage(self, contract: Contract, table: Table) -> Table:
+        """Copy `table` to a staging file (in the snapshot directory, or `.dq/snapshots/` until the
+        run has an id) and return the relation over that file, which is what gets validated."""
+        from dq.snapshot import stage
+
+        staged = stage(table.connection, table, contract.contract, self.directory or DEFAULT_SNAPSHOT_ROOT)
+        self.staged.append(staged)
+        return staged.table
 
     def __call__(
         self, connection: duckdb.DuckDBPyConnection, settings: Settings, run: RunResult, validated: Sequence[Validated]
     ) -> None:
         from dq.dbt import resolve_model
         from dq.errors import SnapshotError
-        from dq.snapshot import write_snapshot
+        from dq.snapshot import publish
 
         names = [item.contract.contract for item in validated]
         if duplicated := sorted({n for n in names if names.count(n) > 1}):
@@ -81,14 +97,22 @@ class SnapshotWriter:
         # The path runner.persist() is about to write the result to (it runs after this hook, so
         # that a snapshot failure is part of the persisted result).
         result_path = str(settings.results_dir / f"{run.run_id}.json")
+        by_catalog = {staged.catalog: staged for staged in self.staged}
         for contract, table, result in validated:
+            staged = by_catalog.get(table.schema)
+            if staged is None or staged.table is not table:
+                raise SnapshotError(
+                    f"{contract.contract} was validated on {table.relation}, not on its staged snapshot: "
+                    "nothing can prove the snapshot holds the rows checked. Run the gate again"
+                )
             node = resolve_model(settings.dbt_project, contract.dataset.model) if contract.dataset.model else None
             self.written.append(
-                write_snapshot(
-                    connection, table, contract, self.location, run_id=run.run_id, result_path=result_path,
+                publish(
+                    staged, contract, self.location, run_id=run.run_id, result_path=result_path,
                     contract_path=result.path, dbt_node=node.unique_id if node else None,
                 )
             )
+            self.staged.remove(staged)
 
     def environment(self) -> dict[str, str]:
         """DQ_SNAPSHOT (the Parquet file, or the directory for several contracts) and DQ_FINGERPRINT
@@ -101,7 +125,12 @@ class SnapshotWriter:
         return {"DQ_SNAPSHOT": str(self.location.resolve()), "DQ_FINGERPRINT": pairs}
 
     def discard(self) -> None:
-        """Remove what this run wrote: a blocked gate leaves no snapshot behind to be trained on."""
+        """Remove what this run staged or wrote: a blocked gate leaves no snapshot behind to be trained on."""
+        from dq.snapshot import discard
+
+        for staged in self.staged:
+            discard(staged)
+        self.staged.clear()
         for snapshot in self.written:
             snapshot.manifest_path.unlink(missing_ok=True)
             snapshot.path.unlink(missing_ok=True)

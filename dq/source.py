@@ -28,6 +28,9 @@ class Table:
     schema: str
     name: str
     columns: dict[str, str]  # column name -> type as DuckDB's DESCRIBE prints it
+    # The label of the relation this one is an exact copy of (the gate's staged snapshot): reports,
+    # messages and drift profiles name the dataset, not the copy's internal catalog.
+    copy_of: str | None = None
 
     @property
     def relation(self) -> str:
@@ -35,7 +38,7 @@ class Table:
 
     @property
     def label(self) -> str:
-        return f"{self.schema}.{self.name}"
+        return self.copy_of or f"{self.schema}.{self.name}"
 
 
 def open_database(path: str | Path) -> duckdb.DuckDBPyConnection:

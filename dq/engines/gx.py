@@ -586,10 +586,14 @@ def _fix_reflection(engine: Any) -> None:
         return kind() if kind is not None else sa.types.NullType()
 
     def get_columns(connection: Any, table_name: str, schema: str | None = None, **_: Any) -> list[dict]:
+        # `x.t` is schema x of the opened file, or table t of an attached database x: the gate's
+        # snapshot is one (dq/snapshot.py), and without its columns GX would fall back to LIMIT 1
         rows = connection.execute(
             sa.text(
                 "SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns "
-                "WHERE table_schema = coalesce(:schema, current_schema()) AND table_name = :table "
+                "WHERE table_name = :table AND ((table_catalog = current_database() "
+                "AND table_schema = coalesce(:schema, current_schema())) "
+                "OR (table_catalog = :schema AND table_schema = 'main')) "
                 "ORDER BY ordinal_position"
             ),
             {"schema": schema, "table": str(table_name)},
