@@ -34,7 +34,10 @@ def draft_contract(model: str, project_dir: Path, db: Path) -> str:
         raise SourceError(f"model {model!r} not found in {project_dir}'s manifest")
     connection = open_database(db)
     try:
-        table = resolve_table(connection, db, node["schema"], node.get("alias") or node["name"])
+        table = resolve_table(
+            connection, db, node["schema"], node.get("alias") or node["name"],
+            catalog=node.get("database"), origin=f"dbt model {model!r}",
+        )
         profile = profile_table(table)
     finally:
         connection.close()

@@ -8,6 +8,7 @@ adds what needs more context, each as one small rule:
 - custom SQL checks parse (DuckDB's own parser, `json_serialize_sql`; no table is needed);
 - `{model: ...}` datasets and references resolve through the dbt manifest;
 - a referenced column is declared by the contract of the referenced dataset, when one is linted;
+- drift reference profiles load and validate, and profile every drifting column;
 - contract names are unique.
 
 Every problem names the file and the key path. Nothing is skipped silently: a model that cannot be
@@ -140,7 +141,34 @@ def references_declared(path: Path, contract: Contract, ctx: LintContext) -> Ite
                               f"(contract {other.contract}; columns: {', '.join(other.columns)})")
 
 
-RULES: tuple[Rule, ...] = (patterns_compile_in_re2, sql_checks_parse, models_resolve, references_declared)
+def drift_profiles_load(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
+    """`drift.reference` is a profile dq can trust: the file exists and passes strict validation
+    (dq.profile.load_profile), and it profiles every column the contract checks for drift."""
+    if contract.drift is None:
+        return
+    from dq.errors import DqError
+    from dq.profile import load_profile
+
+    reference = Path(contract.drift.reference)
+    try:
+        profile = load_profile(reference)
+    except DqError as exc:
+        yield Problem(str(path), "drift.reference", str(exc))
+        return
+    profiled = set(profile.get("columns", {}))
+    for column in contract.drift.columns:
+        if column not in profiled:
+            yield Problem(str(path), f"drift.columns.{column}",
+                          f"{reference} has no profile of column {column!r} (profiled: {', '.join(sorted(profiled))})")
+
+
+RULES: tuple[Rule, ...] = (
+    patterns_compile_in_re2,
+    sql_checks_parse,
+    models_resolve,
+    references_declared,
+    drift_profiles_load,
+)
 
 
 def unique_names(contracts: dict[Path, Contract]) -> Iterator[Problem]:

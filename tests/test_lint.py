@@ -133,3 +133,27 @@ def test_cli_empty_directory_exits_3(tmp_path: Path) -> None:
     result = runner.invoke(app, ["lint", str(tmp_path)])
     assert result.exit_code == 3
     assert "no contract files" in result.output
+
+
+@pytest.mark.parametrize(
+    ("mutate", "key", "words"),
+    [
+        (lambda p: p["columns"]["income"].__setitem__("counts", [-1, *p["columns"]["income"]["counts"][1:]]),
+         "drift.reference", "counts"),
+        (lambda p: p.__setitem__("columns", {k: v for k, v in p["columns"].items() if k != "income"}),
+         "drift.columns.income", "no profile of column 'income'"),
+    ],
+    ids=["a negated bin count", "a drifting column the profile lacks"],
+)
+def test_drift_reference_profiles_are_linted(mutate: object, key: str, words: str, tmp_path: Path) -> None:
+    profile = json.loads((ROOT / "profiles" / "training_set.json").read_text(encoding="utf-8"))
+    mutate(profile)  # type: ignore[operator]
+    reference = tmp_path / "profile.json"
+    reference.write_text(json.dumps(profile), encoding="utf-8")
+    path = tmp_path / "c.yml"
+    text = GOOD.replace("dataset: {table: main.customers}", "dataset: {table: main.training_set}")
+    text = text.replace("columns:\n", "columns:\n  income: {type: double}\n", 1)
+    path.write_text(text + f"drift:\n  reference: {reference}\n  columns:\n    income: {{psi_max: 0.2}}\n",
+                    encoding="utf-8")
+    _, problems = lint([path], None, skip_dbt=True)
+    assert [(p.key, words in p.message) for p in problems] == [(key, True)], problems
