@@ -288,3 +288,38 @@ def test_every_engine_passes_a_snapshot_that_holds(
     checks = checks_of(tmp_path)
     assert checks["row_count"]["observed"] == seen["rows"]
     assert engine in {check["engine"] for check in checks.values()}
+
+
+class _RewriteAfterStaging(SnapshotWriter):
+    """Rewrites the external file right after the gate took its copy, before any check runs."""
+
+    def __init__(self, directory: Path, csv: Path, text: str) -> None:
+        super().__init__(directory)
+        self.csv, self.text = csv, text
+
+    def stage(self, contract: Any, table: Table) -> Table:
+        staged = super().stage(contract, table)
+        self.csv.write_text(self.text, encoding="utf-8")
+        return staged
+
+
+@pytest.mark.parametrize("engine", ["auto", "pandera", "gx"])
+def test_a_dataset_that_references_itself_is_checked_against_its_snapshot(
+    make_db: Callable[..., Path], write_contract: Callable[[str], Path], tmp_path: Path, engine: str
+) -> None:
+    """parent_id -> id of the same dataset: the snapshot's orphans must fail, even when a re-read of
+    the live relation would hold the missing parent."""
+    csv = tmp_path / "nodes.csv"
+    csv.write_text("id,parent_id\n2,1\n3,2\n", encoding="utf-8")  # the copy: parent 1 is missing
+    db = make_db(f"CREATE VIEW nodes AS SELECT * FROM read_csv('{csv}')")
+    contract = write_contract("""contract: nodes
+version: 1.0.0
+dataset: {table: main.nodes}
+columns:
+  parent_id: {references: {table: main.nodes, column: id}}
+""")
+    writer = _RewriteAfterStaging(tmp_path / "snaps", csv, "id,parent_id\n1,\n2,1\n3,2\n")
+    run = validate([contract], load_settings(db=db, results_dir=tmp_path / "results", engine=engine), writer)
+    writer.discard()
+    (check,) = [c for c in run.contracts[0].checks if c.kind == "references"]
+    assert check.status.value == "failed" and check.failing_rows == 1, (check, run.contracts[0].error)
