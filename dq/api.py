@@ -73,7 +73,7 @@ def load_validated(
     `SnapshotError` if the manifest is missing or the bytes do not match the fingerprint, so a
     training script never reads rows other than the validated ones.
     """
-    from dq.snapshot import load
+    from dq.snapshot_load import load  # no DuckDB in the training process
 
     env_path = os.environ.get("DQ_SNAPSHOT")
     if path is None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 import duckdb
@@ -93,7 +93,23 @@ def collated_columns(table: Table) -> frozenset[str]:
     return frozenset(column for column, collated in zip(strings, row, strict=True) if collated)
 
 
-def bind_spec(spec: CheckSpec, table: Table, collated: frozenset[str]) -> CheckSpec:
+def nan_holding_columns(table: Table) -> frozenset[str]:
+    """FLOAT/DOUBLE columns that hold a NaN (one aggregate query over those columns only).
+
+    dq's SQL counts NaN as missing; Pandera's Ibis backend and GX do not (GX's `col IS NULL`,
+    Ibis's `isnull()`), so on such a column their checks go to pandera-batch (spec.needs_exact_sql).
+    """
+    floats = [c for c, t in table.columns.items() if is_nan_capable(t)]
+    if not floats:
+        return frozenset()
+    parts = ", ".join(f"bool_or(isnan({quote_ident(c)}))" for c in floats)
+    row = table.connection.execute(f"SELECT {parts} FROM {table.relation}").fetchall()[0]
+    return frozenset(c for c, holds in zip(floats, row, strict=True) if holds)
+
+
+def bind_spec(
+    spec: CheckSpec, table: Table, collated: frozenset[str], nan_present: frozenset[str] = frozenset()
+) -> CheckSpec:
     """The spec with its values in the column's own type; BindError when that is impossible."""
     column = spec.column
     column_type = table.columns.get(column, "") if column else ""
@@ -102,8 +118,11 @@ def bind_spec(spec: CheckSpec, table: Table, collated: frozenset[str]) -> CheckS
         args["column_type"] = column_type
     if any(c in collated for c in spec.columns):
         args["collated_columns"] = tuple(c for c in spec.columns if c in collated)
-    if column and is_nan_capable(column_type) and spec.kind in (CheckKind.not_null, CheckKind.null_fraction):
-        args["nan_capable"] = True
+    nan_columns = tuple(c for c in spec.columns if is_nan_capable(table.columns.get(c, "")))
+    if nan_columns:
+        args["nan_columns"] = nan_columns
+    if set(spec.columns) & nan_present:
+        args["nan_present"] = True
     key = _key_of(spec)
     match spec.kind:
         case CheckKind.between | CheckKind.quantile:
@@ -162,10 +181,61 @@ def _require_numeric(spec: CheckSpec, column_type: str, key: str) -> None:
 def _own_bounds(
     args: Mapping[str, Any], column_type: str, connection: duckdb.DuckDBPyConnection, key: str
 ) -> dict[str, Any]:
-    return {
+    bounds = {
         side: None if args.get(side) is None else own_bound(args[side], column_type, side, connection, key)
         for side in ("min", "max")
     }
+    return _within_type(bounds, column_type)
+
+
+_INTEGER_RANGES = {
+    "TINYINT": (-(2**7), 2**7 - 1),
+    "SMALLINT": (-(2**15), 2**15 - 1),
+    "INTEGER": (-(2**31), 2**31 - 1),
+    "BIGINT": (-(2**63), 2**63 - 1),
+    "HUGEINT": (-(2**127), 2**127 - 1),
+    "UTINYINT": (0, 2**8 - 1),
+    "USMALLINT": (0, 2**16 - 1),
+    "UINTEGER": (0, 2**32 - 1),
+    "UBIGINT": (0, 2**64 - 1),
+    "UHUGEINT": (0, 2**128 - 1),
+}
+
+
+def _type_range(column_type: str) -> tuple[Any, Any] | None:
+    family = column_family(column_type)
+    if family == "integer":
+        return _INTEGER_RANGES.get(base_type(_canonical(column_type.upper())))
+    if family == "decimal":
+        parts = column_type.upper().split("(", 1)
+        precision = int(parts[1].split(",")[0]) if len(parts) == 2 else 18
+        scale = decimal_scale(column_type)
+        with localcontext(Context(prec=80)):  # even unary minus rounds to the context's precision
+            high = (Decimal(10) ** precision - 1).scaleb(-scale)
+            return -high, high
+    return None
+
+
+def _within_type(bounds: dict[str, Any], column_type: str) -> dict[str, Any]:
+    """Bounds past the column type's own range, as the type's extremes with the same meaning.
+
+    `min: -1e28` on DECIMAL(38,10) holds for every value (so it becomes the smallest value), and
+    `min: 300` on TINYINT for none (the interval becomes empty: min = largest, max = smallest
+    value). Every literal then fits the type, and a bound with more digits than DuckDB's widest
+    exact number never has to be written.
+    """
+    limits = _type_range(column_type)
+    low, high = bounds.get("min"), bounds.get("max")
+    if limits is None:
+        return bounds
+    smallest, largest = limits
+    if (low is not None and low > largest) or (high is not None and high < smallest):
+        return {"min": largest, "max": smallest}
+    if low is not None and low < smallest:
+        low = smallest
+    if high is not None and high > largest:
+        high = largest
+    return {"min": low, "max": high}
 
 
 def own_bound(value: Any, column_type: str, side: str, connection: duckdb.DuckDBPyConnection, key: str) -> Any:
@@ -177,7 +247,8 @@ def own_bound(value: Any, column_type: str, side: str, connection: duckdb.DuckDB
         return int(exact.to_integral_value(rounding=rounding))
     if family == "decimal":
         scale = decimal_scale(column_type)
-        return exact.quantize(Decimal(1).scaleb(-scale), rounding=rounding)
+        with localcontext(Context(prec=80)):  # DECIMAL(38, x) needs more than the default 28 digits
+            return exact.quantize(Decimal(1).scaleb(-scale), rounding=rounding)
     return _float_in(column_type, exact, connection)
 
 
@@ -208,7 +279,9 @@ def _own_value(value: Any, column_type: str, connection: duckdb.DuckDBPyConnecti
             return int(exact)
         if family == "decimal":
             scale = decimal_scale(column_type)
-            if exact != exact.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_FLOOR):
+            with localcontext(Context(prec=80)):
+                fits = exact == exact.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_FLOOR)
+            if not fits:
                 raise BindError(f"{key}: {shown} has more than {scale} decimals, so no {column_type} value equals it")
             return exact
         return _float_in(column_type, exact, connection)
@@ -234,6 +307,9 @@ def _bound_classes(
     }
     if args.get("only") is not None:
         bound["only"] = bound["class_names"][0]
+        declared = tuple(_own_value(v, column_type, connection, key) for v in args.get("declared", ()))
+        bound["declared"] = declared
+        bound["declared_names"] = tuple(_as_varchar(v, column_type, connection) for v in declared)
     bound.update(_float_bounds(args))
     return bound
 

@@ -174,10 +174,12 @@ def _label_class_fraction(contract: Contract) -> Iterator[CheckSpec]:
             **_bounds(bounds), classes=declared,
         )
         return
+    declared = tuple(contract.columns[label.column].accepted_values or ())
     for value, bounds in label.class_fraction.items():
         yield _spec(
             f"label.class_fraction.{class_name(value)}", CheckKind.label_class_fraction,
             bounds.severity or severity, (label.column,), **_bounds(bounds), classes=(value,), only=class_name(value),
+            declared=declared,
         )
 
 

@@ -123,13 +123,21 @@ def write_files(files: dict[Path, str], project_dir: Path) -> list[Path]:
     return written
 
 
+def _nan_aware(spec: CheckSpec, contract: Contract) -> CheckSpec:
+    """NaN is a missing value (README): the in-model SQL says so for columns the contract
+    declares FLOAT/DOUBLE (an undeclared type is unknown when the hook is generated)."""
+    declared = {name: rule.type for name, rule in contract.columns.items()}
+    floats = tuple(c for c in spec.columns if declared.get(c) in ("FLOAT", "DOUBLE"))
+    return replace(spec, args={**spec.args, "nan_columns": floats}) if floats else spec
+
+
 def plan_model(contract: Contract, path: Path, project_dir: Path) -> ModelExport | None:
     """Sort a contract's checks into constraints, post-hook assertions and dq-only checks."""
     if contract.dataset.model is None:
         return None
     rel = Path(os.path.relpath(Path(path).resolve(), project_dir.resolve())).as_posix()
     export = ModelExport(contract.dataset.model, contract, rel, enforced=_can_enforce(contract))
-    for spec in compile_contract(contract):
+    for spec in map(lambda compiled: _nan_aware(compiled, contract), compile_contract(contract)):
         if spec.severity is Severity.warn or spec.kind not in ASSERTABLE_KINDS:
             export.dq_only.append(spec)
         elif spec.kind in SCHEMA_KINDS and export.enforced:

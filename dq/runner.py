@@ -20,9 +20,9 @@ from typing import NamedTuple, Protocol, runtime_checkable
 import duckdb
 
 from dq import history, plan
-from dq.bind import BindError, bind_spec, collated_columns
+from dq.bind import BindError, bind_spec, collated_columns, nan_holding_columns
 from dq.compile import compile_contract
-from dq.config import Settings
+from dq.config import EngineChoice, Settings
 from dq.contract import Contract, Dataset, load_contract
 from dq.dbt import resolve_model
 from dq.errors import DqError
@@ -127,13 +127,15 @@ def validate_contract(
     by_name: dict[str, CheckResult] = {}
     runnable: list[CheckSpec] = []
     collated = collated_columns(table)
+    # only engines other than the default need to know where NaN is (spec.needs_exact_sql)
+    nan_present = nan_holding_columns(table) if settings.engine is not EngineChoice.auto else frozenset()
     for spec in specs:
         blocked = _why_not_runnable(spec, table, connection, settings)
         if isinstance(blocked, str):
             by_name[spec.name] = CheckResult.errored(spec, "dq", blocked)
             continue
         try:
-            runnable.append(bind_spec(blocked, table, collated))
+            runnable.append(bind_spec(blocked, table, collated, nan_present))
         except BindError as exc:  # a value that cannot be compared exactly: a contract error, exit 3
             by_name[spec.name] = CheckResult.errored(spec, "dq", f"{result.path}: {exc}")
     for engine, assigned in plan.assign(runnable, settings.engine):

@@ -127,13 +127,27 @@ class CheckSpec:
         comparison of a collated string column, or NaN counted as missing. Engines that build
         their own queries (Pandera's Ibis backend, GX) leave such checks to `pandera-batch`."""
         a = self.args
-        if a.get("collated_columns") or a.get("ref_collated") or a.get("nan_capable"):
+        if a.get("collated_columns") or a.get("ref_collated") or a.get("nan_present"):
             return True
         # integers past 2**53 (epoch nanoseconds, HUGEINT keys): Ibis and GX carry bounds and
         # values through floats somewhere, and 2**53 + 1 becomes 2**53
         if str(a.get("column_type", "")).upper() in {"HUGEINT", "UHUGEINT"}:
             return True
+        if a.get("min") is not None and a.get("max") is not None and a["min"] > a["max"]:
+            return True  # an empty interval (bounds past the type's range): GX and Ibis refuse it
         return any(isinstance(a.get(side), int) and abs(a[side]) > 2**53 for side in ("min", "max"))
+
+    @property
+    def compares_through_floats_safely(self) -> bool:
+        """GX hands bounds to SQL as Python floats: exact only while every value of the column is
+        a double too (integers of at most 32 bits, FLOAT/DOUBLE, DECIMAL of at most 15 digits)."""
+        column_type = str(self.args.get("column_type", "")).upper()
+        if column_type.startswith("DECIMAL"):
+            digits = column_type[column_type.find("(") + 1 :].split(",")[0]
+            return digits.strip().isdigit() and int(digits) <= 15
+        return column_type in {
+            "TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER", "FLOAT", "DOUBLE", ""
+        }
 
     @property
     def is_row_level(self) -> bool:

@@ -73,19 +73,27 @@ def column_expr(spec: CheckSpec, column: str, alias: str = "") -> str:
     return expr
 
 
-def missing_predicate(spec: CheckSpec, column: str) -> str:
+def missing_predicate(spec: CheckSpec, column: str, alias: str = "") -> str:
     """NULL, and on FLOAT/DOUBLE columns NaN: both are a missing value to dq (and to pandas)."""
-    col = quote_ident(column)
-    if spec.args.get("nan_capable"):
+    col = f"{alias}{quote_ident(column)}"
+    if column in spec.args.get("nan_columns", ()):
         return f"({col} IS NULL OR isnan({col}))"
     return f"{col} IS NULL"
+
+
+def present_predicate(spec: CheckSpec, column: str, alias: str = "") -> str:
+    """The column holds a value: neither NULL nor (on FLOAT/DOUBLE) NaN."""
+    col = f"{alias}{quote_ident(column)}"
+    if column in spec.args.get("nan_columns", ()):
+        return f"{col} IS NOT NULL AND NOT isnan({col})"
+    return f"{col} IS NOT NULL"
 
 
 def violation_predicate(spec: CheckSpec) -> str:
     """A boolean SQL expression, true on a row that violates a row-level spec.
 
-    NULLs only violate `not_null`: every other check, as in SQL constraints, Pandera and GX,
-    leaves missing values to the nullability rule.
+    Missing values (NULL, and NaN on FLOAT/DOUBLE columns) only violate `not_null`: every other
+    check, as in SQL constraints, Pandera and GX, leaves them to the nullability rule.
     """
     col = quote_ident(spec.columns[0]) if spec.columns else ""
     a = spec.args
@@ -93,43 +101,45 @@ def violation_predicate(spec: CheckSpec) -> str:
         case CheckKind.not_null:
             return missing_predicate(spec, spec.columns[0])
         case CheckKind.between:
-            # NaN is in no range, but DuckDB sorts it above every number: `NaN < min` is false, so a
-            # min-only bound would let it through. An upper bound of +inf fails NaN (and only NaN).
-            return _outside(col, {**a, "max": math.inf if a.get("max") is None else a["max"]})
+            return _outside(col, a, present_predicate(spec, spec.columns[0]))
         case CheckKind.length:
             return _outside(f"length({col})", a)
         case CheckKind.accepted_values:
             compared = column_expr(spec, spec.columns[0])
-            return f"{col} IS NOT NULL AND {compared} NOT IN ({', '.join(literal(v) for v in a['values'])})"
+            values = ", ".join(literal(v) for v in a["values"])
+            return f"{present_predicate(spec, spec.columns[0])} AND {compared} NOT IN ({values})"
         case CheckKind.pattern:
             return f"{col} IS NOT NULL AND NOT regexp_matches({col}, {literal(a['regex'])})"
         case CheckKind.references:
             binary = ' COLLATE "binary"' if a.get("collated_columns") or a.get("ref_collated") else ""
             ref_col = f"__ref.{quote_ident(a['ref_column'])}{binary}"
             ref = f"{a['relation']} AS __ref WHERE {ref_col} = __t.{col}{binary}"
-            return f"__t.{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {ref})"
+            return f"{present_predicate(spec, spec.columns[0], '__t.')} AND NOT EXISTS (SELECT 1 FROM {ref})"
         case CheckKind.feature_before_label:
             return f"{col} > {quote_ident(spec.columns[1])}"
         case CheckKind.disjoint_keys:
             same = " AND ".join(f"__other.{quote_ident(c)} = __t.{quote_ident(c)}" for c in spec.columns)
-            return f"EXISTS (SELECT 1 FROM {a['relation']} AS __other WHERE {same})"
+            present = " AND ".join(present_predicate(spec, c, "__t.") for c in spec.columns)
+            return f"{present} AND EXISTS (SELECT 1 FROM {a['relation']} AS __other WHERE {same})"
     raise ValueError(f"{spec.kind} has no row predicate")
 
 
-def _outside(expr: str, args: Any) -> str:
+def _outside(expr: str, args: Any, present: str | None = None) -> str:
     parts = []
     if args.get("min") is not None:
         parts.append(f"{expr} < {literal(args['min'])}")
     if args.get("max") is not None:
         parts.append(f"{expr} > {literal(args['max'])}")
-    return f"{expr} IS NOT NULL AND ({' OR '.join(parts)})"
+    return f"{present or f'{expr} IS NOT NULL'} AND ({' OR '.join(parts)})"
 
 
-def key_sql(columns: tuple[str, ...], collated: tuple[str, ...] = ()) -> tuple[str, str]:
-    """A key's quoted column list and the predicate "no part of the key is NULL" (uniqueness,
-    as in SQL, ignores keys with a NULL part). Collated string parts are compared byte-wise."""
-    keys = ", ".join(quote_ident(c) + (' COLLATE "binary"' if c in collated else "") for c in columns)
-    not_null = " AND ".join(f"{quote_ident(c)} IS NOT NULL" for c in columns)
+def key_sql(spec: CheckSpec) -> tuple[str, str]:
+    """A key's quoted column list and the predicate "no part of the key is missing" (uniqueness,
+    as in SQL, ignores keys with a NULL part; NaN is missing too). Collated string parts are
+    compared byte-wise."""
+    collated = spec.args.get("collated_columns", ())
+    keys = ", ".join(quote_ident(c) + (' COLLATE "binary"' if c in collated else "") for c in spec.columns)
+    not_null = " AND ".join(present_predicate(spec, c) for c in spec.columns)
     return keys, not_null
 
 
@@ -138,7 +148,7 @@ def failing_rows_query(spec: CheckSpec, relation: str) -> str:
     if spec.kind is CheckKind.custom_sql:
         return custom_sql(spec, relation)
     if spec.kind is CheckKind.unique:
-        keys, not_null = key_sql(spec.columns, spec.args.get("collated_columns", ()))
+        keys, not_null = key_sql(spec)
         # every row whose key occurs more than once, not just the surplus copies
         return (
             f"SELECT * FROM (SELECT *, count(*) OVER (PARTITION BY {keys}) AS __dq_key_count "
@@ -150,7 +160,7 @@ def failing_rows_query(spec: CheckSpec, relation: str) -> str:
 def failing_count_query(spec: CheckSpec, relation: str) -> str:
     """How many rows violate a row-level spec, answered without a window for uniqueness."""
     if spec.kind is CheckKind.unique:
-        keys, not_null = key_sql(spec.columns, spec.args.get("collated_columns", ()))
+        keys, not_null = key_sql(spec)
         return (
             f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {relation} "
             f"WHERE {not_null} GROUP BY {keys} HAVING count(*) > 1)"
@@ -198,18 +208,40 @@ def metric_expression(spec: CheckSpec) -> str:
             missing = missing_predicate(spec, spec.columns[0])
             return f"CASE WHEN count(*) = 0 THEN 0.0 ELSE count(*) FILTER (WHERE {missing}) / count(*) END"
         case CheckKind.distinct_count:
-            return f"count(DISTINCT {column_expr(spec, spec.columns[0])})"
+            return f"count(DISTINCT {column_expr(spec, spec.columns[0])}){_skip_nan(spec)}"
         case CheckKind.mean:
-            return f"avg({_numeric(col)})"
+            if _numeric(spec, col) == col and _family(spec) in ("integer", "decimal"):
+                # Kahan-summed doubles: no HUGEINT overflow in the sum, and 2**127 + (2**53 + 1) -
+                # 2**127 keeps its 2**53 (a plain double sum cancels it to 0)
+                kept = _skip_nan(spec) or f" FILTER (WHERE {col} IS NOT NULL)"
+                return f"fsum({col}::DOUBLE){kept} / nullif(count({col}){kept}, 0)"
+            return f"avg({_numeric(spec, col)}){_skip_nan(spec)}"
         case CheckKind.stddev:
-            return f"stddev_samp({_numeric(col)})"
+            return f"stddev_samp({_numeric(spec, col)}){_skip_nan(spec)}"
         case CheckKind.quantile:
-            return f"quantile_disc({_numeric(col)}, {literal(float(spec.args['q']))})"
+            # in the column's own type: a BIGINT p100 of 2**53 + 1 is that integer, not a double
+            return f"quantile_disc({col}, {literal(float(spec.args['q']))}){_skip_nan(spec)}"
         case CheckKind.freshness:
             return f"max({col})"
     raise ValueError(f"{spec.kind} has no metric expression")
 
 
-def _numeric(col: str) -> str:
-    # a BOOLEAN column's mean is its true-rate; DuckDB's avg() refuses BOOLEAN itself
-    return f"{col}::DOUBLE"
+def _skip_nan(spec: CheckSpec) -> str:
+    """Aggregates leave NaN out as they leave NULL out (NaN is a missing value)."""
+    column = spec.columns[0]
+    return f" FILTER (WHERE NOT isnan({quote_ident(column)}))" if column in spec.args.get("nan_columns", ()) else ""
+
+
+def _family(spec: CheckSpec) -> str:
+    from dq.bind import column_family  # bind imports this module
+
+    return column_family(str(spec.args.get("column_type", "")))
+
+
+def _numeric(spec: CheckSpec, col: str) -> str:
+    """A BOOLEAN column's mean is its true-rate (DuckDB's avg() refuses BOOLEAN itself). Other
+    columns are averaged as they are: avg() of a HUGEINT or DECIMAL sums exactly before it
+    divides, where a cast to DOUBLE first would lose 2**127 + (2**53 + 1) - 2**127."""
+    if str(spec.args.get("column_type", "")).upper() == "BOOLEAN" or not spec.args.get("column_type"):
+        return f"{col}::DOUBLE"
+    return col

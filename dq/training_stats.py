@@ -66,8 +66,11 @@ def measure(spec: CheckSpec, table: Table, cache: dict[Any, Any] | None = None) 
 def class_fractions(cursor: duckdb.DuckDBPyConnection, table: Table, spec: CheckSpec) -> Measured:
     """Share of every class among the rows that have a label; declared classes absent count 0."""
     label = _label(spec)
+    labelled = f"{label} IS NOT NULL"
+    if table.columns.get(spec.columns[0], "").upper() in ("FLOAT", "DOUBLE"):
+        labelled += f" AND NOT isnan({label})"  # a NaN label is no class: the row is unlabelled
     rows = cursor.execute(
-        f"SELECT {label}::VARCHAR, count(*) FROM {table.relation} WHERE {label} IS NOT NULL GROUP BY 1"
+        f"SELECT {label}::VARCHAR, count(*) FROM {table.relation} WHERE {labelled} GROUP BY 1"
     ).fetchall()
     counts = {str(value): int(n) for value, n in rows}
     # class names as the label's own type prints them (dq.bind): `1` on a DOUBLE label is '1.0'
@@ -75,9 +78,10 @@ def class_fractions(cursor: duckdb.DuckDBPyConnection, table: Table, spec: Check
     if table.columns.get(spec.columns[0], "").upper() == "BOOLEAN":
         expected += ["false", "true"]  # a binary label missing one class is 0% of it, not "fine"
     only = spec.args.get("only")
-    if only is not None and str(only) not in counts:
-        # a named class that never occurs is more often a typo (`yes` for 'Yes') than a real 0%;
-        # either way no share of it can be proven, so the check fails and the report lists the classes
+    if only is not None and str(only) not in counts and str(only) not in spec.args.get("declared_names", ()):
+        # a named class that never occurs, and that the label's accepted_values do not declare, is
+        # more often a typo (`Yes` for 'yes') than a real 0%: the check fails and lists the classes
+        # (declare the label's accepted_values to let a class be absent at 0%)
         seen = max(sum(counts.values()), 1)
         return Measured((None,), {name: round(n / seen, 6) for name, n in sorted(counts.items())})
     for name in expected:

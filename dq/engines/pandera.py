@@ -39,6 +39,7 @@ from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from dq.errors import DqError
@@ -70,7 +71,11 @@ class PanderaEngine:
     name = ENGINE
 
     def supports(self, spec: CheckSpec) -> bool:
-        if _ibis_reads_inexactly(str(spec.args.get("column_type", ""))):
+        if spec.kind in STATISTIC_KINDS:
+            return True  # measured by dq's own SQL (dq.training_stats), judged by a pandera.Check
+        if _ibis_reads_inexactly(str(spec.args.get("column_type", ""))) or _ibis_reads_inexactly(
+            str(spec.args.get("type", ""))
+        ):
             return False
         return spec.kind in SUPPORTED_KINDS and not spec.needs_exact_sql
 
@@ -597,11 +602,17 @@ _CHECK_BUILDERS: dict[CheckKind, Callable[[CheckSpec, Any, Table, datetime], Pas
 # as time) or not at all (JSON, UHUGEINT, nested types: Pandera's Ibis engine raises "Data type
 # 'object' not understood" for the whole schema). A check on such a column cannot be judged by
 # Pandera-on-Ibis as the column's own type, so it is left to the next engine (dq/plan.py).
-_IBIS_INEXACT = ("ENUM(", "HUGEINT", "UHUGEINT", "TIME WITH TIME ZONE", "JSON", "BIT", "UNION(", "MAP(", "STRUCT(")
+_IBIS_INEXACT = (
+    "ENUM(", "HUGEINT", "UHUGEINT", "TIME WITH TIME ZONE", "JSON", "BIT", "UNION(", "MAP(", "STRUCT(", "UUID",
+    # unsigned: Ibis builds literals in the column's type, so `min: -1` on a USMALLINT crashes
+    "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+)
 
 
 def _ibis_reads_inexactly(duckdb_type: str) -> bool:
     upper = duckdb_type.strip().upper()
+    if upper.startswith("DECIMAL(") and int(upper[8:].split(",")[0]) > 18:
+        return True  # Ibis builds the literals of a wide DECIMAL as DECIMAL(18,3): they overflow
     return upper.startswith(_IBIS_INEXACT) or upper.endswith("]")
 
 
@@ -672,8 +683,9 @@ def _age_hours(newest: Any, now: datetime) -> float | None:
 
 
 def _plain(value: Any) -> Any:
-    """Decimal and numpy scalars -> int/float, NaN/inf -> strings (JSON-safe results)."""
-    if value is None or isinstance(value, bool | int | str):
+    """numpy scalars -> int/float, NaN/inf -> strings (JSON-safe results). A Decimal stays a
+    Decimal: a DECIMAL column's quantile is shown as the exact value that was judged."""
+    if value is None or isinstance(value, bool | int | str | Decimal):
         return value
     try:
         number = float(value)

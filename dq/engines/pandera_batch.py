@@ -19,13 +19,14 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import duckdb
 
 from dq.result import CheckResult, outcome
 from dq.source import Table
-from dq.spec import AGGREGATE_KINDS, ROW_KINDS, SCHEMA_KINDS, CheckKind, CheckSpec
+from dq.spec import AGGREGATE_KINDS, ROW_KINDS, SCHEMA_KINDS, TRAINING_ROW_KINDS, CheckKind, CheckSpec
 from dq.sql import custom_sql, failing_count_query, key_sql, metric_expression, violation_predicate
 from dq.types import base_type, canonical_type
 
@@ -33,7 +34,9 @@ ENGINE = "pandera-batch"
 _IN_PASS_ROW_KINDS = frozenset(
     {CheckKind.not_null, CheckKind.between, CheckKind.accepted_values, CheckKind.pattern, CheckKind.length}
 )
-_OWN_QUERY_KINDS = frozenset({CheckKind.references, CheckKind.custom_sql})
+_OWN_QUERY_KINDS = frozenset(
+    {CheckKind.references, CheckKind.custom_sql, CheckKind.disjoint_keys, CheckKind.feature_before_label}
+)
 
 
 @dataclass
@@ -50,7 +53,7 @@ class PanderaBatchEngine:
     name = ENGINE
 
     def supports(self, spec: CheckSpec) -> bool:
-        return spec.kind in SCHEMA_KINDS | ROW_KINDS | AGGREGATE_KINDS
+        return spec.kind in SCHEMA_KINDS | ROW_KINDS | AGGREGATE_KINDS | TRAINING_ROW_KINDS
 
     def run(self, specs: Sequence[CheckSpec], table: Table) -> list[CheckResult]:
         # pandas + Pandera take ~1 s to import; DuckDB releases the GIL while it scans, so the
@@ -93,14 +96,16 @@ def _pass_expression(spec: CheckSpec) -> str:
         # edited as text: a value or regex holding "__t." is data)
         return f"count(*) FILTER (WHERE {violation_predicate(spec)})"
     if spec.kind is CheckKind.unique:
-        key, not_null = key_sql(spec.columns, spec.args.get("collated_columns", ()))
+        key, not_null = key_sql(spec)
         # a compound key is counted as a row value, which is never NULL even when a part is: the
         # distinct count takes the same complete keys as the row count, or a key with a NULL part
         # would offset a duplicated one
+        # the same filter on both sides: a NaN (missing) must not count as a distinct key while
+        # the rows it is compared with leave it out (NaN, 16777216, 16777216 would read as unique)
         distinct = (
             f"count(DISTINCT ({key})) FILTER (WHERE {not_null})"
             if len(spec.columns) > 1
-            else f"count(DISTINCT {key})"
+            else f"count(DISTINCT {key}) FILTER (WHERE {not_null})"
         )
         # surplus copies: 0 exactly when every non-null key is unique
         return f"count(*) FILTER (WHERE {not_null}) - {distinct}"
@@ -138,9 +143,15 @@ def _as_measure(spec: CheckSpec, value: Any) -> _Measure:
         return _Measure(value=int(value), failing_rows=int(value))
     if spec.kind is CheckKind.freshness:
         return _Measure(value=_age_hours(value))
-    if isinstance(value, int | float) or value is None:
+    if spec.kind is CheckKind.stddev and isinstance(value, float) and math.isinf(value):
+        # the deviation of values is never infinite: DuckDB's sum of squares overflowed (values
+        # past ~1e154), and `inf >= min` would pass a lower bound the real deviation may miss
+        return _Measure(value=None)
+    if isinstance(value, int | float | Decimal) or value is None:
+        # a quantile is a value of the column's type (a DECIMAL stays exact, a BIGINT an int),
+        # judged against a bound of the same type (dq.bind): no detour through a double
         return _Measure(value=value)
-    return _Measure(value=float(value))  # DECIMAL from quantiles, hugeint counts
+    return _Measure(value=float(value))
 
 
 def _own_query(spec: CheckSpec, table: Table) -> _Measure:
@@ -274,9 +285,13 @@ def _check(pa: Any, spec: CheckSpec) -> Any:
             return pa.Check.eq("", name=spec.name)
         case CheckKind.freshness:
             return pa.Check.le(a["max_age_seconds"] / 3600, name=spec.name)
-        case kind if kind in ROW_KINDS:
+        case _ if spec.is_row_level:
             return pa.Check.eq(0, name=spec.name)
     low, high = a.get("min"), a.get("max")
+    if low is not None and high is not None and low > high:
+        # binding rounded the bounds inward past each other (`min: 64.5, max: 64.5` on an
+        # integer column): no value of the column's type lies in between, so nothing passes
+        return pa.Check(lambda values: values != values, name=spec.name)
     if low is not None and high is not None:
         return pa.Check.in_range(low, high, name=spec.name)
     if low is not None:
@@ -289,7 +304,7 @@ def _result(spec: CheckSpec, measured: _Measure, holds: bool | None) -> CheckRes
         return CheckResult.errored(spec, ENGINE, measured.error)
     if holds is None:
         return CheckResult.errored(spec, ENGINE, "Pandera returned no verdict for this check")
-    observed = None if spec.kind in ROW_KINDS else measured.value if measured.shown is None else measured.shown
+    observed = None if spec.is_row_level else measured.value if measured.shown is None else measured.shown
     if spec.kind is CheckKind.column_exists:
         observed = "present" if measured.value else "missing"
     return CheckResult.from_spec(
