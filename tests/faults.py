@@ -128,6 +128,7 @@ def _counts(sections: dict[str, dict[str, Any]]) -> list[tuple[str, Any]]:
         ("database_faults", "database faults (engines x faults)"),
         ("concurrency", "concurrent gates and killed runs"),
         ("binding", "typed values, exact bounds, collations, NaN, YAML 1.2 (cases x engines)"),
+        ("oracle_fuzz", "generated cases checked against the oracle, CI slice (cases x engines)"),
     ):
         if name in sections:
             found.append((label, sections[name]["tried"]))

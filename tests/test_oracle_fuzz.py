@@ -179,3 +179,12 @@ def test_engine_agrees_with_the_oracle(outcomes: list[fuzz.Outcome], engine: str
                 f"rows={first.expected.failing_rows} observed={first.expected.observed!r}; dq {first.got}"
             )
         pytest.fail("\n".join(lines), pytrace=False)
+
+
+def test_the_slice_is_counted_in_the_readme_figures(outcomes: list[fuzz.Outcome]) -> None:
+    """The README's reliability figures count this slice (`.dq/reliability.md`, tests/faults.py)."""
+    from tests import faults
+
+    false_passes = sum(1 for o in outcomes if o.verdict == fuzz.FALSE_PASS)
+    faults.record("oracle_fuzz", {"tried": len(outcomes), "false_passes": false_passes})
+    assert outcomes and false_passes == 0
