@@ -29,44 +29,14 @@ import duckdb
 from dq.source import Table
 from dq.spec import CheckKind, CheckSpec
 from dq.sql import quote_ident
-from dq.types import base_type, canonical_type, decimal_scale
+from dq.types import base_type, canonical_type, column_family, decimal_scale
 
-INTEGER_TYPES = frozenset(
-    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
-)
-FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE"})
-STRING_TYPES = frozenset({"VARCHAR"})
-# Compared through a cast of the contract's text to the column's type (DuckDB parses it exactly).
-CAST_TYPES = frozenset(
-    {"DATE", "TIME", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "TIMESTAMP WITH TIME ZONE", "UUID"}
-)
 _STATISTIC_BOUND_KINDS = frozenset({CheckKind.mean, CheckKind.stddev, CheckKind.null_fraction})
 _COUNT_BOUND_KINDS = frozenset({CheckKind.row_count, CheckKind.distinct_count, CheckKind.length})
 
 
 class BindError(ValueError):
     """A contract value that cannot be compared exactly with its column: the message says the fix."""
-
-
-def column_family(duckdb_type: str) -> str:
-    """'integer', 'float', 'decimal', 'string', 'enum', 'boolean', 'cast' (temporal, uuid) or 'other'."""
-    upper = duckdb_type.strip().upper()
-    if upper.startswith("ENUM("):
-        return "enum"
-    base = base_type(_canonical(upper))
-    if base in INTEGER_TYPES:
-        return "integer"
-    if base in FLOAT_TYPES:
-        return "float"
-    if base == "DECIMAL":
-        return "decimal"
-    if base in STRING_TYPES:
-        return "string"
-    if base == "BOOLEAN":
-        return "boolean"
-    if base in CAST_TYPES:
-        return "cast"
-    return "other"
 
 
 def collated_columns(table: Table) -> frozenset[str]:

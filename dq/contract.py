@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from dq.errors import ContractError
-from dq.types import canonical_type
+from dq.types import canonical_type, column_family
 from dq.yaml12 import load_yaml12
 
 
@@ -325,6 +325,32 @@ class ColumnRule(_Strict):
     def _range_ordered(self) -> ColumnRule:
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min ({self.min:g}) is greater than max ({self.max:g})")
+        return self
+
+    @model_validator(mode="after")
+    def _rules_fit_the_declared_type(self) -> ColumnRule:
+        """With a declared `type`, a value that could only be compared through an implicit cast
+        is refused when the contract loads: `dq lint` and `dq dbt export` (whose in-model SQL is
+        written without the database) see it too, not only `validate` (dq/bind.py)."""
+        if self.type is None:
+            return self
+        family = column_family(self.type)
+        numeric = family in ("integer", "float", "decimal")
+        if (self.min is not None or self.max is not None) and not numeric:
+            raise ValueError(f"min/max need a numeric column, but the declared type is {self.type}")
+        if (self.pattern is not None or self.length is not None) and family not in ("string", "enum"):
+            raise ValueError(f"pattern/length need a VARCHAR column, but the declared type is {self.type}")
+        for value in self.accepted_values or ():
+            wrong = (
+                (family in ("string", "enum", "cast") and not isinstance(value, str))
+                or (numeric and isinstance(value, bool | str))
+                or (family == "integer" and isinstance(value, Decimal) and value != value.to_integral_value())
+                or (family == "boolean" and not isinstance(value, bool))
+            )
+            if wrong:
+                shown = repr(value) if isinstance(value, str) else str(value).lower()
+                fix = f"quote it ('{value}')" if family in ("string", "enum", "cast") else "write a value of that type"
+                raise ValueError(f"accepted value {shown} does not fit the declared type {self.type}: {fix}")
         return self
 
 

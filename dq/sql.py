@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from dq.spec import CheckKind, CheckSpec
+from dq.types import column_family
 
 
 def quote_ident(name: str) -> str:
@@ -233,8 +234,6 @@ def _skip_nan(spec: CheckSpec) -> str:
 
 
 def _family(spec: CheckSpec) -> str:
-    from dq.bind import column_family  # bind imports this module
-
     return column_family(str(spec.args.get("column_type", "")))
 
 

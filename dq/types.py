@@ -113,3 +113,40 @@ def _is_known(name: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+INTEGER_TYPES = frozenset(
+    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
+)
+FLOAT_TYPES = frozenset({"FLOAT", "DOUBLE"})
+# Compared through a cast of the contract's text to the column's type (DuckDB parses it exactly).
+CAST_TYPES = frozenset(
+    {"DATE", "TIME", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "TIMESTAMP WITH TIME ZONE", "UUID"}
+)
+
+
+def column_family(duckdb_type: str) -> str:
+    """'integer', 'float', 'decimal', 'string', 'enum', 'boolean', 'cast' (temporal, uuid) or 'other'.
+
+    What a contract value must look like to be compared with a column of this type (dq/bind.py
+    at run time, dq/contract.py at load time for a declared `type`)."""
+    upper = duckdb_type.strip().upper()
+    if upper.startswith("ENUM("):
+        return "enum"
+    try:
+        base = base_type(canonical_type(upper))
+    except ValueError:
+        base = upper
+    if base in INTEGER_TYPES:
+        return "integer"
+    if base in FLOAT_TYPES:
+        return "float"
+    if base == "DECIMAL":
+        return "decimal"
+    if base == "VARCHAR":
+        return "string"
+    if base == "BOOLEAN":
+        return "boolean"
+    if base in CAST_TYPES:
+        return "cast"
+    return "other"

@@ -267,6 +267,15 @@ def test_references_compare_collated_keys_byte_wise(
             r"checks\.0\.sql: check 'smuggle' does not parse",
         ),
         ("checks: [{name: two, sql: 'select 1; select 2'}]", r"checks\.0\.sql: must be exactly one SELECT query"),
+        # with a declared type, what would need an implicit cast is refused at load (lint, dbt export)
+        (
+            "columns: {code: {type: varchar, accepted_values: [1, 2]}}",
+            r"columns\.code: accepted value 1 does not fit the declared type VARCHAR: quote it \('1'\)",
+        ),
+        ("columns: {n: {type: varchar, min: 5}}", r"columns\.n: min/max need a numeric column"),
+        ("columns: {n: {type: bigint, pattern: '^1'}}", r"columns\.n: pattern/length need a VARCHAR column"),
+        ("columns: {b: {type: boolean, accepted_values: ['true']}}", r"accepted value 'true' does not fit"),
+        ("columns: {n: {type: integer, accepted_values: [1.5]}}", r"accepted value 1\.5 does not fit"),
     ],
 )
 def test_the_loader_refuses_what_cannot_be_read_exactly(yaml_text: str, message: str, write_contract: Any) -> None:
