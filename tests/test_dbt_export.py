@@ -136,3 +136,27 @@ def test_sql_that_would_break_jinja_is_refused(write_contract, tmp_path: Path) -
 def test_table_datasets_are_not_exported(write_contract, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = write_contract("contract: c\nversion: 1.0.0\ndataset: {table: main.t}\n")
     assert "models: []" in export_files([path], tmp_path)[PROPERTIES_FILE]
+
+
+@pytest.mark.slow
+def test_the_bundled_project_builds_with_dqs_generated_files_removed(tmp_path: Path) -> None:
+    """Removing what `dq dbt export` wrote leaves a project plain `dbt build` can build (issue 12)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    project = tmp_path / "project"
+    shutil.copytree(root / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs", "*.duckdb*"))
+    (project / "models" / "dq_contracts.yml").unlink()
+    (project / "macros" / "dq_contracts.sql").unlink()
+    db = tmp_path / "warehouse.duckdb"
+    env = {**os.environ, "DQ_DB": str(db)}
+    subprocess.run([sys.executable, str(project / "generate_data.py"), "--db", str(db)], check=True, env=env)
+    dbt = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
+    built = subprocess.run(
+        [dbt, "build", "--project-dir", str(project), "--profiles-dir", str(project), "--quiet"],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
