@@ -98,8 +98,35 @@ def export_files(contract_paths: Sequence[Path], project_dir: Path) -> dict[Path
         if e.model in seen:
             raise ExportError(f"{e.contract_path}: model {e.model!r} already has a contract in {seen[e.model]}")
         seen[e.model] = e.contract_path
+    known = project_models(project_dir) if exports else set()
+    for e in exports:
+        if e.model not in known:
+            # dbt only *warns* about a patch for a model it does not have, and builds on: the
+            # exported gate would vanish in silence (a typo, a renamed model)
+            close = ", ".join(sorted(known)[:20]) or "none"
+            raise ExportError(
+                f"{e.contract_path}: dataset.model {e.model!r} is not a model of {project_dir} "
+                f"(models there: {close}). Fix: correct the contract's model name"
+            )
     exports.sort(key=lambda e: e.model)
     return {PROPERTIES_FILE: render_properties(exports), MACROS_FILE: render_macros(exports)}
+
+
+def project_models(project_dir: Path) -> set[str]:
+    """The names of the project's models: its SQL and Python model files under its model-paths
+    (dbt_project.yml; `models` by default), so the check needs no earlier dbt run."""
+    import yaml
+
+    try:
+        config = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ExportError(f"{project_dir}/dbt_project.yml cannot be read: {exc}") from None
+    paths = config.get("model-paths") or ["models"]
+    found: set[str] = set()
+    for folder in paths:
+        root = project_dir / str(folder)
+        found.update(p.stem for p in root.rglob("*") if p.suffix.lower() in (".sql", ".py") and p.is_file())
+    return found
 
 
 def stale_files(files: dict[Path, str], project_dir: Path) -> list[Path]:

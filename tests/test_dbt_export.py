@@ -121,16 +121,31 @@ def test_freshness_stays_with_dq(write_contract, tmp_path: Path) -> None:  # typ
     assert [s.name for s in export.dq_only] == ["t.freshness"]
 
 
+def _project(directory: Path) -> Path:
+    """A minimal dbt project holding model `m` (what BASE's contracts name)."""
+    (directory / "models").mkdir(parents=True, exist_ok=True)
+    (directory / "dbt_project.yml").write_text("name: p\nversion: '1.0.0'\nprofile: p\n", encoding="utf-8")
+    (directory / "models" / "m.sql").write_text("select 1 as id\n", encoding="utf-8")
+    return directory
+
+
+def test_a_contract_naming_a_model_the_project_lacks_is_an_export_error(write_contract, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """dbt only warns about a patch for a missing model and builds on: the gate would vanish (issue 12)."""
+    path = write_contract(BASE.replace("{model: m}", "{model: mm}") + "columns:\n  id: {type: bigint}\n")
+    with pytest.raises(ExportError, match=r"dataset.model 'mm' is not a model of .*\(models there: m\)"):
+        export_files([path], _project(tmp_path))
+
+
 def test_jinja_in_a_regex_is_passed_through_raw(write_contract, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = write_contract(BASE + "columns:\n  c: {type: varchar, pattern: '^a{#b}{{2}}$'}\n")
-    files = export_files([path], tmp_path)
+    files = export_files([path], _project(tmp_path))
     assert "{% raw %}NOT (" in files[PROPERTIES_FILE]
 
 
 def test_sql_that_would_break_jinja_is_refused(write_contract, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = write_contract(BASE + "columns:\n  c: {type: varchar}\nchecks:\n  - {name: x, sql: \"select '{% endraw %}' AS x\"}\n")
     with pytest.raises(ExportError, match="endraw"):
-        export_files([path], tmp_path)
+        export_files([path], _project(tmp_path))
 
 
 def test_table_datasets_are_not_exported(write_contract, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
