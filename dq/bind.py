@@ -19,6 +19,8 @@ equal to `'DE'`. Binding closes each of those doors before any engine runs:
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Mapping
 from dataclasses import replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, InvalidOperation, localcontext
@@ -27,7 +29,7 @@ from typing import Any
 import duckdb
 
 from dq.source import Table
-from dq.spec import CheckKind, CheckSpec
+from dq.spec import CheckKind, CheckSpec, TypedText
 from dq.sql import quote_ident
 from dq.types import base_type, canonical_type, column_family, decimal_scale
 
@@ -124,6 +126,15 @@ def bind_spec(
             )
         case CheckKind.label_class_fraction:
             args.update(_bound_classes(args, column_type, table.connection, key))
+        case CheckKind.feature_before_label:
+            feature, label_time = (table.columns.get(c, "") for c in spec.columns)
+            families = {column_family(feature), column_family(label_time)}
+            comparable = families <= {"cast"} or families <= {"integer", "float", "decimal"}
+            if not comparable or "UUID" in (feature.upper(), label_time.upper()):
+                raise BindError(
+                    f"leakage.before: {spec.columns[0]} is {feature} and {spec.columns[1]} is {label_time}; "
+                    "times are compared as DATE/TIMESTAMP (or numbers), never as text ('2024-1-15' > '2024-06-01')"
+                )
     return replace(spec, args=args)
 
 
@@ -219,7 +230,7 @@ def own_bound(value: Any, column_type: str, side: str, connection: duckdb.DuckDB
         scale = decimal_scale(column_type)
         with localcontext(Context(prec=80)):  # DECIMAL(38, x) needs more than the default 28 digits
             return exact.quantize(Decimal(1).scaleb(-scale), rounding=rounding)
-    return _float_in(column_type, exact, connection)
+    return _float_bound(column_type, exact, side, connection)
 
 
 def _own_value(value: Any, column_type: str, connection: duckdb.DuckDBPyConnection, key: str) -> Any:
@@ -254,15 +265,19 @@ def _own_value(value: Any, column_type: str, connection: duckdb.DuckDBPyConnecti
             if not fits:
                 raise BindError(f"{key}: {shown} has more than {scale} decimals, so no {column_type} value equals it")
             return exact
-        return _float_in(column_type, exact, connection)
+        value = _float_in(column_type, exact, connection)
+        if math.isinf(value) or (value == 0 and exact != 0):
+            raise BindError(f"{key}: {shown} is outside the range of {column_type}: no value of the column equals it")
+        return value
     if family == "cast":
         if not isinstance(value, str):
             raise BindError(f"{key}: {shown} is a {_kind(value)}; a {column_type} value is written as a quoted string")
+        sql_type = canonical_type_sql(column_type)
         try:
-            rows = connection.execute(f"SELECT CAST(? AS {canonical_type_sql(column_type)})", [value]).fetchall()
+            connection.execute(f"SELECT CAST(? AS {sql_type})", [value]).fetchall()
         except duckdb.Error as exc:
             raise BindError(f"{key}: {value!r} is not a {column_type} value: {str(exc).splitlines()[0]}") from None
-        return rows[0][0]
+        return TypedText(value, sql_type)  # DuckDB reads the text itself, in SQL (no Python datetime)
     raise BindError(f"{key}: accepted_values cannot compare a {column_type} column exactly; use a custom check")
 
 
@@ -304,18 +319,58 @@ def _comparable(duckdb_type: str) -> str:
 
 
 def _float_bounds(args: Mapping[str, Any]) -> dict[str, Any]:
-    return {side: None if args.get(side) is None else float(args[side]) for side in ("min", "max") if side in args}
+    """Bounds on a statistic (a mean, a share): compared as doubles, with `_float_bound`'s care at
+    the ends of the range (a mean bound of 1e400 must not become inf, which +inf would meet)."""
+    return {
+        side: None if args.get(side) is None else _float_bound("DOUBLE", _as_decimal(args[side], side), side, None)
+        for side in ("min", "max")
+        if side in args
+    }
 
 
 def _count_bounds(args: Mapping[str, Any]) -> dict[str, Any]:
     return {side: None if args.get(side) is None else int(args[side]) for side in ("min", "max") if side in args}
 
 
-def _float_in(column_type: str, exact: Decimal, connection: duckdb.DuckDBPyConnection) -> float:
-    """DuckDB's reading of the decimal text in a FLOAT or DOUBLE column's type, as a Python float."""
+_FLOAT_LIMITS = {  # (largest finite, smallest positive subnormal)
+    "DOUBLE": (sys.float_info.max, 5e-324),
+    "FLOAT": (3.4028234663852886e38, 1.401298464324817e-45),
+}
+
+
+def _float_in(column_type: str, exact: Decimal, connection: duckdb.DuckDBPyConnection | None) -> float:
+    """DuckDB's reading of the decimal text in a FLOAT or DOUBLE column's type, as a Python float
+    (`inf` where the text is past the type's largest value)."""
     if base_type(_canonical(column_type.upper())) == "DOUBLE":
         return float(exact)  # CPython's correctly rounded decimal -> double, as DuckDB's cast
+    if abs(exact) > Decimal("3.5e38"):
+        return math.inf if exact > 0 else -math.inf
+    if connection is None:
+        raise ValueError("a FLOAT reading needs the connection")
     return float(connection.execute("SELECT CAST(CAST(? AS FLOAT) AS DOUBLE)", [format(exact, "f")]).fetchall()[0][0])
+
+
+def _float_bound(
+    column_type: str, exact: Decimal, side: str, connection: duckdb.DuckDBPyConnection | None
+) -> float:
+    """A bound's reading in a FLOAT/DOUBLE type, where that reading keeps the bound's meaning.
+
+    Nearest is right for ordinary numbers (`max: 0.1` passes a FLOAT 0.1). But a finite bound
+    past the type's range must not become +-inf (`max: 1e400` would then pass +inf rows), and a
+    tiny nonzero one must not become 0 (`min: 1e-400` would pass 0.0): those are replaced by the
+    type's value with the same meaning on every finite and infinite value.
+    """
+    value = _float_in(column_type, exact, connection)
+    largest, tiny = _FLOAT_LIMITS["FLOAT" if base_type(_canonical(column_type.upper())) == "FLOAT" else "DOUBLE"]
+    if math.isinf(value):
+        if exact > 0:
+            return largest if side == "max" else math.inf  # finite values: <= largest; +inf: >= min
+        return -largest if side == "min" else -math.inf
+    if value == 0 and exact != 0:
+        if exact > 0:
+            return tiny if side == "min" else 0.0
+        return -tiny if side == "max" else 0.0
+    return value
 
 
 def _as_decimal(value: Any, key: str) -> Decimal:
@@ -329,6 +384,10 @@ def _as_decimal(value: Any, key: str) -> Decimal:
 
 
 def _param(value: Any) -> Any:
+    if isinstance(value, TypedText):
+        return value.text
+    if isinstance(value, float) and value == 0:
+        return 0.0  # -0.0 and 0.0 are one class (the label's counts are normalised the same way)
     return format(value, "f") if isinstance(value, Decimal) else value
 
 

@@ -19,10 +19,12 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
     PlainValidator,
+    StrictBool,
     Tag,
     ValidationError,
     ValidationInfo,
@@ -188,7 +190,14 @@ class Fraction(Bounds):
         return self
 
 
-Share = Annotated[float, Field(ge=0, le=1)]
+def _not_a_boolean(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got the boolean {str(value).lower()}")
+    return value
+
+
+# A share of rows in [0, 1]; `true` is not 1 (pydantic's float would take it).
+Share = Annotated[float, BeforeValidator(_not_a_boolean), Field(ge=0, le=1)]
 
 
 def _class_fraction_form(value: Any) -> str:
@@ -238,7 +247,7 @@ class Leakage(_Strict):
     """Signs that a feature already knows the label, or that evaluation rows leaked into training."""
 
     max_abs_correlation_with_label: Share | None = None
-    min_category_rows: Annotated[int, Field(ge=1)] = 30
+    min_category_rows: Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1)] = 30
     disjoint_from: Disjoint | None = None
     before: Before | None = None
     severity: Severity | None = None
@@ -247,7 +256,7 @@ class Leakage(_Strict):
 class DriftColumn(_Strict):
     """Drift bounds for one column against the reference profile (at least one statistic)."""
 
-    psi_max: Annotated[float, Field(ge=0)] | None = None
+    psi_max: Annotated[float, BeforeValidator(_not_a_boolean), Field(ge=0)] | None = None
     ks_max: Share | None = None
     chi2_p_min: Share | None = None
     linf_max: Share | None = None
@@ -273,8 +282,8 @@ class ColumnRule(_Strict):
 
     type: str | None = None
     description: str | None = None
-    nullable: bool = True
-    unique: bool = False
+    nullable: StrictBool = True  # only true/false: `yes`, `no`, `1` are not booleans in YAML 1.2
+    unique: StrictBool = False
     min: Number | None = None
     max: Number | None = None
     accepted_values: list[Scalar] | None = None
@@ -283,8 +292,8 @@ class ColumnRule(_Strict):
     distinct_count: CountBounds | None = None
     mean: Bounds | None = None
     stddev: Bounds | None = None
-    quantiles: dict[float, Bounds] | None = None
-    max_null_fraction: Annotated[float, Field(ge=0, le=1)] | None = None
+    quantiles: Annotated[dict[float, Bounds], Field(min_length=1)] | None = None
+    max_null_fraction: Share | None = None
     references: Reference | None = None
     severity: Severity = Severity.error
 
@@ -435,7 +444,10 @@ def parse_duration(value: Any) -> timedelta:
     amount, unit = float(match.group(1)), match.group(2)
     if amount <= 0:
         raise ValueError(f"duration {value!r} must be positive")
-    return timedelta(**{_DURATION_UNITS[unit]: amount})
+    try:
+        return timedelta(**{_DURATION_UNITS[unit]: amount})
+    except OverflowError:
+        raise ValueError(f"duration {value!r} is too long (at most {timedelta.max.days} days)") from None
 
 
 def load_contract(path: str | Path) -> Contract:

@@ -177,7 +177,8 @@ def failure_message(spec: CheckSpec, failing_rows: int | None, observed: Any) ->
             return f"undeclared columns: {extra}"
         case CheckKind.freshness:
             return f"the newest value is {observed} h old, expected {spec.expectation()}"
-    shown = "nothing (no non-NULL values)" if observed is None else _short(observed)
+    nothing = "no value (no non-missing values, or a NaN or overflowing statistic)"
+    shown = nothing if observed is None else _short(observed)
     return f"observed {shown}, expected {spec.expectation()}"
 
 

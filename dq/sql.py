@@ -11,7 +11,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from dq.spec import CheckKind, CheckSpec
+from dq.spec import CheckKind, CheckSpec, TypedText
 from dq.types import column_family
 
 
@@ -45,6 +45,8 @@ def literal(value: Any) -> str:
         return digits
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, TypedText):
+        return f"CAST({literal(value.text)} AS {value.sql_type})"
     return f"CAST({literal(str(value))} AS {_python_type_sql(value)})"
 
 

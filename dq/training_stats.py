@@ -66,11 +66,14 @@ def measure(spec: CheckSpec, table: Table, cache: dict[Any, Any] | None = None) 
 def class_fractions(cursor: duckdb.DuckDBPyConnection, table: Table, spec: CheckSpec) -> Measured:
     """Share of every class among the rows that have a label; declared classes absent count 0."""
     label = _label(spec)
-    labelled = f"{label} IS NOT NULL"
-    if table.columns.get(spec.columns[0], "").upper() in ("FLOAT", "DOUBLE"):
+    labelled, shown = f"{label} IS NOT NULL", f"{label}::VARCHAR"
+    label_type = table.columns.get(spec.columns[0], "").upper()
+    if label_type in ("FLOAT", "DOUBLE"):
         labelled += f" AND NOT isnan({label})"  # a NaN label is no class: the row is unlabelled
+        shown = f"(CASE WHEN {label} = 0 THEN abs({label}) ELSE {label} END)::VARCHAR"  # -0.0 is 0.0
+    # classes are counted byte-wise: a COLLATE NOCASE label must not merge 'yes' and 'YES'
     rows = cursor.execute(
-        f"SELECT {label}::VARCHAR, count(*) FROM {table.relation} WHERE {labelled} GROUP BY 1"
+        f'SELECT ({shown}) COLLATE "binary", count(*) FROM {table.relation} WHERE {labelled} GROUP BY 1'
     ).fetchall()
     counts = {str(value): int(n) for value, n in rows}
     # class names as the label's own type prints them (dq.bind): `1` on a DOUBLE label is '1.0'
@@ -139,17 +142,29 @@ def _correlation_inputs(table: Table, spec: CheckSpec) -> list[tuple[str, str]]:
 
 def lambdas(cursor: duckdb.DuckDBPyConnection, table: Table, spec: CheckSpec) -> dict[str, float]:
     """Goodman-Kruskal lambda of the label given each categorical feature (see module doc)."""
-    features = _features(table, spec, lambda t: column_kind(t) == "categorical" and t.upper() != "BOOLEAN")
+    # every feature the correlations do not read by value: text, ENUM, UUID, and also TIME,
+    # INTERVAL, BLOB, LIST and STRUCT, by their text (a copy of the label in any type is caught)
+    def by_category(column_type: str) -> bool:
+        upper = column_type.upper()
+        return column_kind(upper) != "numeric" and upper != "BOOLEAN" and upper not in _TEMPORAL_FEATURES
+
+    features = _features(table, spec, by_category)
     minimum = int(spec.args.get("min_category_rows", 30))
-    return {f: goodman_kruskal_lambda(cursor, table.relation, f, spec.columns[0], minimum) for f in features}
+    label_type = table.columns[spec.columns[0]]
+    return {
+        f: goodman_kruskal_lambda(cursor, table.relation, f, spec.columns[0], minimum, label_type) for f in features
+    }
 
 
 def goodman_kruskal_lambda(
-    cursor: duckdb.DuckDBPyConnection, relation: str, feature: str, label: str, min_rows: int
+    cursor: duckdb.DuckDBPyConnection, relation: str, feature: str, label: str, min_rows: int, label_type: str = ""
 ) -> float:
+    """Values and labels are grouped byte-wise (a COLLATE NOCASE feature's 'a' and 'A' are two
+    values) and every feature type counts by its text (TIME, BLOB, LIST, STRUCT too)."""
     f, y = quote_ident(feature), quote_ident(label)
     hits, base, total = cursor.execute(
-        f"WITH cell AS (SELECT {f}::VARCHAR AS v, {y} AS y, count(*) AS n FROM {relation} "
+        f'WITH cell AS (SELECT ({f}::VARCHAR) COLLATE "binary" AS v, {_binary(y, label_type)} AS y, '
+        f"count(*) AS n FROM {relation} "
         f"WHERE {y} IS NOT NULL GROUP BY ALL), "
         f"kept AS (SELECT * FROM (SELECT *, sum(n) OVER (PARTITION BY v) AS nv FROM cell) WHERE nv >= {min_rows}), "
         "per_value AS (SELECT max(n) AS best FROM kept GROUP BY v), "
@@ -198,6 +213,16 @@ def _strongest(scores: dict[str, float], limit: float | None) -> Measured:
     ranked = sorted(scores, key=lambda f: -scores[f])
     named = [f for f in ranked if limit is not None and scores[f] > limit] or ranked[:1]
     return Measured((scores[ranked[0]],), {f: round(scores[f], 6) for f in named})
+
+
+def _binary(column: str, column_type: str) -> str:
+    """A label as it is grouped: byte-wise if it is text, -0.0 as 0.0 if it is floating."""
+    upper = column_type.upper()
+    if upper == "VARCHAR" or upper.startswith("ENUM"):
+        return f'({column}::VARCHAR) COLLATE "binary"'
+    if upper in ("FLOAT", "DOUBLE"):
+        return f"(CASE WHEN {column} = 0 THEN abs({column}) ELSE {column} END)"
+    return column
 
 
 def _features(table: Table, spec: CheckSpec, wanted: Any) -> list[str]:

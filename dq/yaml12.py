@@ -57,14 +57,14 @@ for _tag, _pattern, _first in (
 
 def _construct_bool(loader: Yaml12Loader, node: yaml.ScalarNode) -> bool:
     text = loader.construct_scalar(node)
-    if not _BOOL.match(str(text)):
+    if not _BOOL.fullmatch(str(text)):
         raise ContractError(f"line {node.start_mark.line + 1}: {text!r} is not a boolean (write true or false)")
     return str(text).lower() == "true"
 
 
 def _construct_int(loader: Yaml12Loader, node: yaml.ScalarNode) -> int:
     text = str(loader.construct_scalar(node))
-    if not _INT.match(text):
+    if not _INT.fullmatch(text):
         raise ContractError(f"line {node.start_mark.line + 1}: {text!r} is not an integer")
     if text.startswith("0o"):
         return int(text[2:], 8)
@@ -75,12 +75,12 @@ def _construct_int(loader: Yaml12Loader, node: yaml.ScalarNode) -> int:
 
 def _construct_float(loader: Yaml12Loader, node: yaml.ScalarNode) -> Decimal | float:
     text = str(loader.construct_scalar(node))
-    if not _FLOAT.match(text) and not _INT.match(text):
+    if not _FLOAT.fullmatch(text) and not _INT.fullmatch(text):
         raise ContractError(f"line {node.start_mark.line + 1}: {text!r} is not a number")
     lowered = text.lower()
     if lowered.endswith((".inf", ".nan")):
         return float(lowered.replace(".", ""))  # refused later by the model, with the key path
-    if _INT.match(text):
+    if _INT.fullmatch(text):
         return Decimal(_construct_int(loader, node))
     return Decimal(text)
 

@@ -158,6 +158,67 @@ CASES: list[tuple[str, tuple[str, ...], str, dict[str, tuple[Status, Any]]]] = [
             "ok.type": (Status.passed, None),
         },
     ),
+    # the adversarial review's classes (issue 10): bounds past a float type's range, tiny values
+    (
+        "max: 1e400 on a DOUBLE is not +inf: an infinite row fails",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES (1.0::DOUBLE), ('inf'::DOUBLE)) v(x)",),
+        "columns:\n  x: {type: double, max: 1e400}\n",
+        {"x.range": (Status.failed, 1)},
+    ),
+    (
+        "max: 1e39 on a FLOAT is not +inf",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES (1.0::FLOAT), ('inf'::FLOAT)) v(x)",),
+        "columns:\n  x: {type: float, max: 1e39}\n",
+        {"x.range": (Status.failed, 1)},
+    ),
+    (
+        "min: -3.5e38 on a FLOAT is not -inf",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES (1.0::FLOAT), ('-inf'::FLOAT)) v(x)",),
+        "columns:\n  x: {type: float, min: -3.5e38}\n",
+        {"x.range": (Status.failed, 1)},
+    ),
+    (
+        "min: 1e-400 is not 0: a 0.0 row fails",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES (0.0::DOUBLE), (1.0::DOUBLE)) v(x)",),
+        "columns:\n  x: {type: double, min: 1e-400}\n",
+        {"x.range": (Status.failed, 1)},
+    ),
+    (
+        "a mean bound of 1e400 is not +inf: an infinite mean fails",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES (1.0::DOUBLE), ('inf'::DOUBLE)) v(x)",),
+        "columns:\n  x: {type: double, mean: {max: 1e400}}\n",
+        {"x.mean": (Status.failed, None)},
+    ),
+    (
+        "an accepted value past DOUBLE's range is refused, not read as +inf",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES (1.0::DOUBLE), ('inf'::DOUBLE)) v(x)",),
+        "columns:\n  x: {type: double, accepted_values: [1.0, 1e400]}\n",
+        {"x.accepted_values": (Status.error, r"outside the range of DOUBLE")},
+    ),
+    (
+        "a tiny accepted value is refused, not read as 0.0",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES (1.0::DOUBLE), (0.0::DOUBLE)) v(x)",),
+        "columns:\n  x: {type: double, accepted_values: [1.0, 1e-400]}\n",
+        {"x.accepted_values": (Status.error, r"outside the range of DOUBLE")},
+    ),
+    (
+        "a TIMESTAMP_NS accepted value keeps its nanoseconds",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES ('2024-01-01 00:00:00'::TIMESTAMP_NS)) v(ts)",),
+        "columns:\n  ts: {accepted_values: ['2024-01-01 00:00:00.000000001']}\n",
+        {"ts.accepted_values": (Status.failed, 1)},
+    ),
+    (
+        "'infinity' is not 9999-12-31",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES (DATE '9999-12-31'), ('infinity'::DATE)) v(d)",),
+        "columns:\n  d: {accepted_values: ['infinity']}\n",
+        {"d.accepted_values": (Status.failed, 1)},
+    ),
+    (
+        "leakage.before compares times, never text",
+        ("CREATE TABLE t AS SELECT * FROM (VALUES ('2024-06-01', '2024-1-15')) v(fts, lts)",),
+        "columns:\n  fts: {}\n  lts: {}\nleakage: {before: {column: fts, label_time: lts}}\n",
+        {"leakage.before": (Status.error, r"never as text")},
+    ),
     (
         "date accepted values are parsed as DATE, exactly",
         ("CREATE TABLE t AS SELECT * FROM (VALUES (DATE '2024-01-01'), (DATE '2024-01-02')) v(d)",),
@@ -276,6 +337,11 @@ def test_references_compare_collated_keys_byte_wise(
         ("columns: {n: {type: bigint, pattern: '^1'}}", r"columns\.n: pattern/length need a VARCHAR column"),
         ("columns: {b: {type: boolean, accepted_values: ['true']}}", r"accepted value 'true' does not fit"),
         ("columns: {n: {type: integer, accepted_values: [1.5]}}", r"accepted value 1\.5 does not fit"),
+        ('columns: {n: {unique: !!bool "true\\n"}}', r"is not a boolean"),
+        ("columns: {n: {unique: yes}}", r"columns\.n\.unique: Input should be a valid boolean"),
+        ("columns: {n: {max_null_fraction: true}}", r"expected a number, got the boolean true"),
+        ("columns: {n: {quantiles: {}}}", r"columns\.n\.quantiles"),
+        ("freshness: {column: n, max_age: 99999999999999999999w}\ncolumns: {n: {}}", r"freshness\.max_age: .*too long"),
     ],
 )
 def test_the_loader_refuses_what_cannot_be_read_exactly(yaml_text: str, message: str, write_contract: Any) -> None:
@@ -377,3 +443,52 @@ def test_several_quantiles_of_one_column_are_each_measured(
     checks = {c.name: c for c in result.contracts[0].checks}
     assert checks["x.quantile_0.1"].status is Status.passed and checks["x.quantile_0.1"].observed == 9
     assert checks["x.quantile_0.9"].status is Status.failed and checks["x.quantile_0.9"].observed == 89
+
+
+@pytest.mark.parametrize(
+    ("ddl", "label_values", "key", "bounds"),
+    [
+        # -0.0 and 0.0 are one class (they were counted as two texts)
+        ("y DOUBLE", "CASE WHEN i < 30 THEN 0.0 WHEN i < 90 THEN -0.0 ELSE 1.0 END", "0", "{max: 0.5}"),
+        # a COLLATE NOCASE label: 'yes' and 'YES' are two classes
+        (
+            "y VARCHAR COLLATE NOCASE",
+            "CASE WHEN i < 10 THEN 'yes' WHEN i < 90 THEN 'YES' ELSE 'no' END",
+            "yes",
+            "{min: 0.5}",
+        ),
+    ],
+    ids=["negative zero", "collated label"],
+)
+def test_label_classes_are_counted_by_value_byte_wise(
+    ddl: str, label_values: str, key: str, bounds: str, make_db: Any, write_contract: Any, tmp_path: Path
+) -> None:
+    db = make_db(f"CREATE TABLE t (i INTEGER, {ddl})", f"INSERT INTO t SELECT i, {label_values} FROM range(100) r(i)")
+    body = f"columns:\n  i: {{}}\n  y: {{}}\nlabel: {{column: y, class_fraction: {{{key}: {bounds}}}}}\n"
+    result = faults.run(write_contract(HEAD + body), db, tmp_path)
+    [check] = [c for c in result.contracts[0].checks if c.name.startswith("label.class_fraction")]
+    assert check.status is Status.failed, (check.observed, check.message)
+
+
+@pytest.mark.parametrize(
+    ("feature_ddl", "feature"),
+    [
+        ("CASE WHEN y THEN 'a' ELSE 'A' END COLLATE NOCASE", "f"),
+        ("CASE WHEN y THEN TIME '10:00' ELSE TIME '11:00' END", "f"),
+        ("CASE WHEN y THEN ['a'] ELSE ['b'] END", "f"),
+        ("CASE WHEN y THEN 'a'::BLOB ELSE 'b'::BLOB END", "f"),
+        ("CASE WHEN y THEN INTERVAL 1 DAY ELSE INTERVAL 2 DAY END", "f"),
+    ],
+    ids=["collated text", "TIME", "LIST", "BLOB", "INTERVAL"],
+)
+def test_leakage_reads_features_of_every_type(
+    feature_ddl: str, feature: str, make_db: Any, write_contract: Any, tmp_path: Path
+) -> None:
+    db = make_db(
+        f"CREATE TABLE t AS SELECT i AS id, y, {feature_ddl} AS f FROM (SELECT i, i % 2 = 0 AS y FROM range(200) r(i))"
+    )
+    body = "primary_key: [id]\ncolumns:\n  id: {}\n  y: {}\n  f: {}\nlabel: {column: y}\n"
+    body += "leakage: {max_abs_correlation_with_label: 0.9}\n"
+    result = faults.run(write_contract(HEAD + body), db, tmp_path)
+    [check] = [c for c in result.contracts[0].checks if c.name == "leakage.categorical_determines_label"]
+    assert check.status is Status.failed and feature in str(check.observed), (check.status, check.observed)

@@ -38,12 +38,13 @@ def _render_contract(contract: ContractResult, console: Console) -> None:
     for check in contract.checks:
         table.add_row(
             Text(MARK[check.status], style=STYLE[check.status]),
-            check.name,
-            check.severity,
-            check.engine,
-            check.expected,
-            observed_text(check),
-            failing_rows_text(check),
+            # Text, never markup: a regex such as `^[a-z]+$` or a column `[x]` is shown as written
+            Text(check.name),
+            Text(str(check.severity)),
+            Text(str(check.engine)),
+            Text(str(check.expected)),
+            Text(str(observed_text(check))),
+            Text(str(failing_rows_text(check))),
         )
     console.print(table)
     for check in contract.checks:
