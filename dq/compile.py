@@ -85,6 +85,7 @@ def _references(column: str, rule: ColumnRule) -> Iterator[CheckSpec]:
             (column,),
             model=ref.model,
             table=ref.table,
+            version=ref.version,
             ref_column=ref.column,
             dataset=ref.model or ref.table,
         )
@@ -224,7 +225,8 @@ def _leakage_disjoint(contract: Contract) -> Iterator[CheckSpec]:
         other = leak.disjoint_from
         yield _spec(
             "leakage.disjoint_from", CheckKind.disjoint_keys, other.severity or leak.severity or Severity.error,
-            tuple(other.key), model=other.model, table=other.table, dataset=other.model or other.table,
+            tuple(other.key), model=other.model, table=other.table, version=other.version,
+            dataset=other.model or other.table,
         )
 
 

@@ -115,20 +115,32 @@ class CountBounds(Bounds):
         return self
 
 
+def _not_a_boolean(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got the boolean {str(value).lower()}")
+    return value
+
+
 class Dataset(_Strict):
     """Where the data lives: a dbt model (resolved via the manifest) or a table in the DuckDB file."""
 
     model: str | None = None
     table: str | None = None
+    # a dbt versioned model's version, as `ref('name', v=2)`; without it, the latest_version as `ref('name')`
+    version: Annotated[int | str, BeforeValidator(_not_a_boolean)] | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Dataset:
         if (self.model is None) == (self.table is None):
             raise ValueError("give exactly one of `model` (a dbt model) or `table` (schema.table)")
+        if self.version is not None and self.model is None:
+            raise ValueError("`version` pins a dbt model's version: it needs `model`")
         return self
 
     def describe(self) -> str:
-        return f"model {self.model}" if self.model else f"table {self.table}"
+        if self.model:
+            return f"model {self.model}" + (f" v{self.version}" if self.version is not None else "")
+        return f"table {self.table}"
 
 
 class Reference(Dataset):
@@ -188,12 +200,6 @@ class Fraction(Bounds):
             if end is not None and not 0 <= end <= 1:
                 raise ValueError(f"fractions are within [0, 1], got {end:g}")
         return self
-
-
-def _not_a_boolean(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, got the boolean {str(value).lower()}")
-    return value
 
 
 # A share of rows in [0, 1]; `true` is not 1 (pydantic's float would take it).

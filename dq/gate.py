@@ -105,7 +105,8 @@ class SnapshotWriter:
                     f"{contract.contract} was validated on {table.relation}, not on its staged snapshot: "
                     "nothing can prove the snapshot holds the rows checked. Run the gate again"
                 )
-            node = resolve_model(settings.dbt_project, contract.dataset.model) if contract.dataset.model else None
+            dataset = contract.dataset
+            node = resolve_model(settings.dbt_project, dataset.model, dataset.version) if dataset.model else None
             self.written.append(
                 publish(
                     staged, contract, self.location, run_id=run.run_id, result_path=result_path,

@@ -115,14 +115,14 @@ def models_resolve(path: Path, contract: Contract, ctx: LintContext) -> Iterator
     """`dataset: {model}` and `references: {model}` exist in the dbt manifest."""
     if ctx.skip_dbt:
         return
-    wanted = [("dataset.model", contract.dataset.model)]
-    wanted += [(f"columns.{c}.references.model", r.references.model)
+    wanted = [("dataset.model", contract.dataset.model, contract.dataset.version)]
+    wanted += [(f"columns.{c}.references.model", r.references.model, r.references.version)
                for c, r in contract.columns.items() if r.references is not None]
-    for key, model in wanted:
+    for key, model, version in wanted:
         if model is None:
             continue
         try:
-            resolve_model(ctx.dbt_project, model)
+            resolve_model(ctx.dbt_project, model, version)
         except SourceError as exc:
             yield Problem(str(path), key, f"{exc} (or pass --skip-dbt to lint without dbt)")
 

@@ -177,7 +177,7 @@ def _after_validation(
 
 def resolve_dataset(dataset: Dataset, connection: duckdb.DuckDBPyConnection, settings: Settings) -> Table:
     if dataset.model is not None:
-        node = resolve_model(settings.dbt_project, dataset.model)
+        node = resolve_model(settings.dbt_project, dataset.model, dataset.version)
         origin = f"dbt node {node.unique_id} (database {node.database!r} in the manifest)"
         return resolve_table(connection, settings.db, node.schema, node.alias, node.database, origin)
     catalog, schema, name = split_table_name(dataset.table or "")
@@ -193,7 +193,7 @@ def _why_not_runnable(
         if missing:
             return f"not run: column {', '.join(missing)} is missing from {table.label}"
     if spec.kind is CheckKind.references:
-        target = Dataset(model=spec.args["model"], table=spec.args["table"])
+        target = Dataset(model=spec.args["model"], table=spec.args["table"], version=spec.args.get("version"))
         try:
             ref = resolve_dataset(target, connection, settings)
         except DqError as exc:
@@ -210,7 +210,7 @@ def _why_not_runnable(
         }
         return replace(spec, args={**spec.args, **bound})
     if spec.kind is CheckKind.disjoint_keys:  # leakage.disjoint_from: bind the other split
-        target = Dataset(model=spec.args["model"], table=spec.args["table"])
+        target = Dataset(model=spec.args["model"], table=spec.args["table"], version=spec.args.get("version"))
         try:
             other = resolve_dataset(target, connection, settings)
         except DqError as exc:

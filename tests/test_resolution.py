@@ -107,6 +107,24 @@ def test_a_validation_reads_the_latest_version_table(tmp_path: Path) -> None:
     assert run.status is Status.failed
 
 
+def test_a_contract_can_pin_a_model_version(tmp_path: Path) -> None:
+    """`dataset: {model: orders, version: 1}` is `ref('orders', v=1)`; a version dbt lacks is exit 3."""
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE orders_v1 AS SELECT NULL::INTEGER AS id")
+        con.execute("CREATE TABLE orders_v2 AS SELECT 1 AS id")
+    project = _project(tmp_path, _node("orders", version=1, latest=2), _node("orders", version=2, latest=2))
+    for version, relation, status in ((1, "main.orders_v1", Status.failed), (7, None, Status.error)):
+        contract = tmp_path / f"c{version}.yml"
+        contract.write_text(
+            f"contract: c\nversion: 1.0.0\ndataset: {{model: orders, version: {version}}}\n"
+            "columns:\n  id: {nullable: false}\n",
+            encoding="utf-8",
+        )
+        run = validate([contract], _settings(db, project, tmp_path))
+        assert run.status is status and run.contracts[0].relation == relation, run.contracts[0].error
+
+
 # -- the same name in several packages ----------------------------------------------------------
 
 

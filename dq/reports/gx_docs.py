@@ -78,7 +78,8 @@ def _bind_reference(spec: CheckSpec, connection: Any, settings: Settings) -> Che
         return spec
     from dq.runner import resolve_dataset
 
-    ref = resolve_dataset(Dataset(model=spec.args["model"], table=spec.args["table"]), connection, settings)
+    target = Dataset(model=spec.args["model"], table=spec.args["table"], version=spec.args.get("version"))
+    ref = resolve_dataset(target, connection, settings)
     return replace(spec, args={**spec.args, "relation": quote_relation(ref.schema, ref.name)})
 
 
