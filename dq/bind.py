@@ -128,14 +128,32 @@ def bind_spec(
             args.update(_bound_classes(args, column_type, table.connection, key))
         case CheckKind.feature_before_label:
             feature, label_time = (table.columns.get(c, "") for c in spec.columns)
-            families = {column_family(feature), column_family(label_time)}
-            comparable = families <= {"cast"} or families <= {"integer", "float", "decimal"}
-            if not comparable or "UUID" in (feature.upper(), label_time.upper()):
+            if not _compare_exactly(feature, label_time):
                 raise BindError(
-                    f"leakage.before: {spec.columns[0]} is {feature} and {spec.columns[1]} is {label_time}; "
-                    "times are compared as DATE/TIMESTAMP (or numbers), never as text ('2024-1-15' > '2024-06-01')"
+                    f"leakage.before: {spec.columns[0]} is {feature} and {spec.columns[1]} is {label_time}; they "
+                    "are compared only in one type (never as text: '2024-1-15' > '2024-06-01'; never through a "
+                    "lossy cast: BIGINT 2**53 + 1 vs DOUBLE). Fix: cast both to one DATE/TIMESTAMP or number type "
+                    "in the model"
                 )
     return replace(spec, args=args)
+
+
+_EXACT_WIDENING = (
+    frozenset({"DATE", "TIMESTAMP"}),  # a DATE is its midnight, exactly
+    frozenset(_INTEGER_NAMES := ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")),
+    frozenset({"UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT", *_INTEGER_NAMES}),
+)
+
+
+def _compare_exactly(left: str, right: str) -> bool:
+    """Can DuckDB compare the two types without a lossy or textual cast? The same type, a DATE
+    with a TIMESTAMP, or integers with integers; never text, never a float with anything else."""
+    a, b = (_canonical(t.strip().upper()) for t in (left, right))
+    if column_family(a) in ("string", "enum", "other") or column_family(b) in ("string", "enum", "other"):
+        return False
+    if a == b:
+        return a != "UUID"
+    return any({a, b} <= group for group in _EXACT_WIDENING)
 
 
 def _key_of(spec: CheckSpec) -> str:
@@ -223,6 +241,10 @@ def own_bound(value: Any, column_type: str, side: str, connection: duckdb.DuckDB
     """An inclusive bound as a value of the column's type with the same meaning on its values."""
     family = column_family(column_type)
     exact = _as_decimal(value, key)
+    if family in ("integer", "decimal") and abs(exact) > _BEYOND_EVERY_TYPE:
+        # past every integer and DECIMAL(38) value: the type's extreme has the same meaning
+        # (_within_type), and `1e999999999` must not become a billion-digit int or quantize
+        exact = _BEYOND_EVERY_TYPE if exact > 0 else -_BEYOND_EVERY_TYPE
     rounding = ROUND_CEILING if side == "min" else ROUND_FLOOR
     if family == "integer":
         return int(exact.to_integral_value(rounding=rounding))
@@ -332,6 +354,7 @@ def _count_bounds(args: Mapping[str, Any]) -> dict[str, Any]:
     return {side: None if args.get(side) is None else int(args[side]) for side in ("min", "max") if side in args}
 
 
+_BEYOND_EVERY_TYPE = Decimal(2) ** 130  # more than UHUGEINT's and DECIMAL(38)'s largest values
 _FLOAT_LIMITS = {  # (largest finite, smallest positive subnormal)
     "DOUBLE": (sys.float_info.max, 5e-324),
     "FLOAT": (3.4028234663852886e38, 1.401298464324817e-45),
@@ -422,3 +445,12 @@ def canonical_type_sql(duckdb_type: str) -> str:
 def is_nan_capable(duckdb_type: str) -> bool:
     """FLOAT and DOUBLE columns can hold NaN, which dq counts as a missing value."""
     return column_family(duckdb_type) == "float"
+
+
+def own_bound_without_database(args: Mapping[str, Any], column_type: str) -> dict[str, Any]:
+    """`_own_bounds` for a declared type, where no database is at hand (dq dbt export): an
+    in-memory DuckDB reads FLOAT texts. Unknown or non-numeric types are left as written."""
+    if column_family(column_type) not in ("integer", "float", "decimal"):
+        return {}
+    with duckdb.connect() as connection:
+        return _own_bounds(args, column_type, connection, "min/max")

@@ -151,11 +151,21 @@ def write_files(files: dict[Path, str], project_dir: Path) -> list[Path]:
 
 
 def _nan_aware(spec: CheckSpec, contract: Contract) -> CheckSpec:
-    """NaN is a missing value (README): the in-model SQL says so for columns the contract
-    declares FLOAT/DOUBLE (an undeclared type is unknown when the hook is generated)."""
+    """The in-model SQL is written without the database, so it binds to the *declared* types
+    (an undeclared type is unknown when the hook is generated): NaN is a missing value on a
+    declared FLOAT/DOUBLE, and a range's bounds are that type's values with the same meaning
+    (`min: 1e-400` is not 0.0, `max: 1e400` not inf; dq.bind)."""
+    from dq.bind import own_bound_without_database
+
     declared = {name: rule.type for name, rule in contract.columns.items()}
+    args = dict(spec.args)
     floats = tuple(c for c in spec.columns if declared.get(c) in ("FLOAT", "DOUBLE"))
-    return replace(spec, args={**spec.args, "nan_columns": floats}) if floats else spec
+    if floats:
+        args["nan_columns"] = floats
+    column_type = declared.get(spec.column or "")
+    if spec.kind in (CheckKind.between, CheckKind.quantile) and column_type:
+        args.update(own_bound_without_database(args, column_type))
+    return replace(spec, args=args)
 
 
 def plan_model(contract: Contract, path: Path, project_dir: Path) -> ModelExport | None:

@@ -148,7 +148,7 @@ def failure_message(spec: CheckSpec, failing_rows: int | None, observed: Any) ->
         rows = f"{failing_rows:,} row{'' if failing_rows == 1 else 's'}"
         match spec.kind:
             case CheckKind.not_null:
-                return f"{rows} with NULL"
+                return f"{rows} with NULL" + (" or NaN" if spec.args.get("nan_columns") else "")
             case CheckKind.unique:
                 return f"{rows} share a duplicated key ({', '.join(spec.columns)})"
             case CheckKind.accepted_values:

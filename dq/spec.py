@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -159,6 +160,23 @@ class CheckSpec:
         return any(isinstance(a.get(side), int) and abs(a[side]) > 2**53 for side in ("min", "max"))
 
     @property
+    def measured_exactly_outside_dq_sql(self) -> bool:
+        """Can GX or Pandera-on-Ibis state this check exactly with their own queries?
+
+        Both carry bounds and quantiles through Python floats / float64 (a BIGINT 2**53 + 1 reads
+        as 2**53, a DECIMAL(18,3) loses its last digits), and both average with a plain sum
+        (1e16 - 1 - 1e16 averages to 0, values near 1e308 overflow to -inf). Bounded checks on
+        columns past a double's exact range, and means and deviations of anything but small
+        integers, stay with dq's own SQL (pandera-batch: Kahan sums, shifted deviations).
+        """
+        if self.kind in (CheckKind.mean, CheckKind.stddev):
+            small = {"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER", "BOOLEAN", ""}
+            return str(self.args.get("column_type", "")).upper() in small
+        if self.kind in (CheckKind.between, CheckKind.quantile, CheckKind.accepted_values):
+            return self.compares_through_floats_safely
+        return True
+
+    @property
     def compares_through_floats_safely(self) -> bool:
         """GX hands bounds to SQL as Python floats: exact only while every value of the column is
         a double too (integers of at most 32 bits, FLOAT/DOUBLE, DECIMAL of at most 15 digits)."""
@@ -206,7 +224,7 @@ class CheckSpec:
             case CheckKind.correlation_with_label:
                 return f"|corr(numeric feature, label)| {_bounds(a)}"
             case CheckKind.categorical_determines_label:
-                return f"Goodman-Kruskal lambda(label | categorical feature) {_bounds(a)}"
+                return f"Goodman-Kruskal lambda(label | feature) {_bounds(a)}"
             case CheckKind.drift_psi | CheckKind.drift_ks | CheckKind.drift_chi2 | CheckKind.drift_linf:
                 statistic = {"drift_psi": "PSI", "drift_ks": "KS", "drift_chi2": "chi2 p-value", "drift_linf": "L-inf"}
                 return f"{statistic[self.kind.value]} vs {a['reference']} {_bounds(a)}"
@@ -227,9 +245,19 @@ def _bounds(args: Mapping[str, Any]) -> str:
     return f"<= {_num(high)}" if high is not None else "no bound"
 
 
-def _num(value: float) -> str:
-    """1000000.0 -> '1000000', 0.05 -> '0.05': no exponents in what people read."""
-    return str(int(value)) if float(value).is_integer() else f"{value:.10g}"
+def _num(value: Any) -> str:
+    """1000000.0 -> '1000000', 0.05 -> '0.05': no exponents in what people read, and every digit
+    of an exact bound (an int, a Decimal) shown as it is compared."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
+    number = float(value)
+    if number.is_integer() and abs(number) < 1e16:
+        return str(int(number))
+    return repr(number)  # the shortest text that reads back as this double
 
 
 def _hours(seconds: float) -> str:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from dq.spec import CheckKind, CheckSpec, TypedText
-from dq.types import column_family
+from dq.types import column_family, decimal_scale
 
 
 def quote_ident(name: str) -> str:
@@ -201,8 +201,9 @@ def single_select(query: str, what: str) -> None:
         raise ValueError(f"{what}must be exactly one SELECT query, got {', '.join(kinds) or 'none'}")
 
 
-def metric_expression(spec: CheckSpec) -> str:
-    """The aggregate SQL expression an aggregate spec compares to its bounds."""
+def metric_expression(spec: CheckSpec, relation: str | None = None) -> str:
+    """The aggregate SQL expression an aggregate spec compares to its bounds (`relation`, when
+    given, lets a standard deviation of big integers be taken exactly: see `_stddev`)."""
     col = quote_ident(spec.columns[0]) if spec.columns else ""
     match spec.kind:
         case CheckKind.row_count:
@@ -213,13 +214,12 @@ def metric_expression(spec: CheckSpec) -> str:
         case CheckKind.distinct_count:
             return f"count(DISTINCT {column_expr(spec, spec.columns[0])}){_skip_nan(spec)}"
         case CheckKind.mean:
-            if _numeric(spec, col) == col and _family(spec) in ("integer", "decimal"):
-                # Kahan-summed doubles: no HUGEINT overflow in the sum, and 2**127 + (2**53 + 1) -
-                # 2**127 keeps its 2**53 (a plain double sum cancels it to 0)
-                kept = _skip_nan(spec) or f" FILTER (WHERE {col} IS NOT NULL)"
-                return f"fsum({col}::DOUBLE){kept} / nullif(count({col}){kept}, 0)"
+            if _numeric(spec, col) == col and _family(spec) in ("integer", "decimal", "float"):
+                return _mean(spec, col)
             return f"avg({_numeric(spec, col)}){_skip_nan(spec)}"
         case CheckKind.stddev:
+            if relation is not None and _family(spec) in ("integer", "decimal"):
+                return _stddev(spec, col, relation)
             return f"stddev_samp({_numeric(spec, col)}){_skip_nan(spec)}"
         case CheckKind.quantile:
             # in the column's own type: a BIGINT p100 of 2**53 + 1 is that integer, not a double
@@ -227,6 +227,39 @@ def metric_expression(spec: CheckSpec) -> str:
         case CheckKind.freshness:
             return f"max({col})"
     raise ValueError(f"{spec.kind} has no metric expression")
+
+
+def _mean(spec: CheckSpec, col: str) -> str:
+    """A mean that neither cancels nor overflows where the data do not.
+
+    Kahan-summed doubles (`fsum`): 1e16 - 1 - 1e16 keeps its -1 and 2**127 + (2**53 + 1) - 2**127
+    its 2**53, where a plain sum gives 0; no HUGEINT overflow either. A sum of finite values that
+    still overflows (values near 1e308) is no value (NULL: the bound fails), never a finite bound
+    met by -inf; a column that holds +-inf has the infinite (or NaN) mean it really has.
+    """
+    kept = _skip_nan(spec) or f" FILTER (WHERE {col} IS NOT NULL)"
+    total = f"fsum({col}::DOUBLE){kept}"
+    if _family(spec) != "float":
+        return f"{total} / nullif(count({col}){kept}, 0)"
+    return (
+        f"CASE WHEN bool_or(isinf({col})){kept} THEN avg({col}){kept} WHEN isinf({total}) THEN NULL "
+        f"ELSE {total} / nullif(count({col}){kept}, 0) END"
+    )
+
+
+def _stddev(spec: CheckSpec, col: str, relation: str) -> str:
+    """The sample standard deviation of integers or decimals, shifted by one of the column's own
+    values first (the deviation is shift-invariant): 10**17 + (0 or 1) has a deviation of 0.5, but
+    as doubles every value is 1e17 and the deviation 0. The shift is one cheap LIMIT 1 lookup."""
+    shift = f"(SELECT {col} FROM {relation} WHERE {col} IS NOT NULL LIMIT 1)"
+    column_type = str(spec.args.get("column_type", "")).upper()
+    if _family(spec) == "integer" and column_type not in ("HUGEINT", "UHUGEINT"):
+        wide = "HUGEINT"  # a BIGINT difference can need 65 bits
+    elif _family(spec) == "decimal" and int(column_type[8:].split(",")[0] or 18) <= 18:
+        wide = f"DECIMAL(38,{decimal_scale(column_type)})"
+    else:
+        wide = "DOUBLE"  # HUGEINT and DECIMAL(>18): no exact wider type; the shift still helps
+    return f"stddev_samp(({col}::{wide} - {shift}::{wide})::DOUBLE)"
 
 
 def _skip_nan(spec: CheckSpec) -> str:

@@ -492,3 +492,108 @@ def test_leakage_reads_features_of_every_type(
     result = faults.run(write_contract(HEAD + body), db, tmp_path)
     [check] = [c for c in result.contracts[0].checks if c.name == "leakage.categorical_determines_label"]
     assert check.status is Status.failed and feature in str(check.observed), (check.status, check.observed)
+
+
+# the second adversarial round (issue 10): exactness of aggregates and comparisons across types
+ROUND_TWO: list[tuple[str, str, str, str, Status]] = [
+    (
+        "a DOUBLE mean that a plain sum cancels to 0",
+        "SELECT * FROM (VALUES (1, 1e16::DOUBLE), (2, -1), (3, -1e16)) v(i, x)",
+        "x: {mean: {min: 0}}",
+        "x.mean",
+        Status.failed,
+    ),
+    (
+        "a DOUBLE mean whose sum overflows is no value, not -inf",
+        "SELECT * FROM (VALUES (-1e308::DOUBLE), (-1e308), (1e308), (1e308), (1e308)) v(x)",
+        "x: {mean: {max: 1e307}}",
+        "x.mean",
+        Status.failed,
+    ),
+    (
+        "a BIGINT deviation is not taken through doubles",
+        "SELECT 100000000000000000 + (i % 2) AS x FROM range(100) r(i)",
+        "x: {stddev: {max: 0.4}}",
+        "x.stddev",
+        Status.failed,
+    ),
+    (
+        "a DECIMAL(18,3) quantile keeps its last digit",
+        "SELECT 123456789012345.679::DECIMAL(18,3) AS x",
+        "x: {quantiles: {0.5: {max: 123456789012345.678}}}",
+        "x.quantile_0.5",
+        Status.failed,
+    ),
+    (
+        "a BIGINT quantile one past 2^53",
+        "SELECT 9007199254740993::BIGINT AS x",
+        "x: {quantiles: {0.5: {max: 9007199254740992}}}",
+        "x.quantile_0.5",
+        Status.failed,
+    ),
+    (
+        "a DECIMAL bound far past the type's range is the type's extreme, not a crash",
+        "SELECT 10.5::DECIMAL(18,3) AS x",
+        "x: {max: 1e100}",
+        "x.range",
+        Status.passed,
+    ),
+    (
+        "leakage.before refuses a BIGINT against a DOUBLE (a lossy cast)",
+        "SELECT 9007199254740993::BIGINT AS f, 9007199254740992.0::DOUBLE AS l",
+        "f: {}\n  l: {}\nleakage: {before: {column: f, label_time: l}}",
+        "leakage.before",
+        Status.error,
+    ),
+    (
+        "leakage.before refuses TIME against TIMESTAMP",
+        "SELECT TIME '10:00' AS f, TIMESTAMP '2024-01-01' AS l",
+        "f: {}\n  l: {}\nleakage: {before: {column: f, label_time: l}}",
+        "leakage.before",
+        Status.error,
+    ),
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(
+    ("ddl", "columns", "check", "status"), [c[1:] for c in ROUND_TWO], ids=[c[0] for c in ROUND_TWO]
+)
+def test_aggregates_and_comparisons_are_exact_on_every_engine(
+    engine: str,
+    ddl: str,
+    columns: str,
+    check: str,
+    status: Status,
+    make_db: Any,
+    write_contract: Any,
+    tmp_path: Path,
+) -> None:
+    db = make_db(f"CREATE TABLE t AS {ddl}")
+    result = faults.run(write_contract(HEAD + "columns:\n  " + columns + "\n"), db, tmp_path, engine)
+    [found] = [c for c in result.contracts[0].checks if c.name == check]
+    assert found.status is status, (found.status, found.observed, found.message, found.engine)
+    assert "internal error" not in (result.contracts[0].error or "")
+
+
+@pytest.mark.parametrize(
+    ("feature", "label"),
+    [
+        ("(i % 2) * 1e200", "(i % 2)::INTEGER"),  # corr overflows
+        ("(i % 2) * 1e-200", "(i % 2)::INTEGER"),  # corr underflows to NaN
+        ("(100000000000000000 + i % 2)::BIGINT", "(i % 2)::INTEGER"),  # constant as a double
+        ("(i % 3)::INTEGER", "(i % 3 = 1)"),  # determines the label with corr 0
+        ("CASE WHEN i % 2 = 0 THEN 'a' ELSE 'b' END", "CASE WHEN i % 2 = 0 THEN 'yes' ELSE 'no' END"),  # text label
+    ],
+    ids=["overflow", "underflow", "bigint", "corr 0", "text label"],
+)
+def test_a_feature_that_determines_the_label_is_caught_whatever_its_scale(
+    feature: str, label: str, make_db: Any, write_contract: Any, tmp_path: Path
+) -> None:
+    db = make_db(f"CREATE TABLE t AS SELECT i, {label} AS y, {feature} AS f FROM range(200) r(i)")
+    body = "primary_key: [i]\ncolumns:\n  i: {}\n  y: {}\n  f: {}\nlabel: {column: y}\n"
+    body += "leakage: {max_abs_correlation_with_label: 0.9}\n"
+    result = faults.run(write_contract(HEAD + body), db, tmp_path)
+    assert result.status is Status.failed, [
+        (c.name, c.status, c.observed, c.message) for c in result.contracts[0].checks
+    ]

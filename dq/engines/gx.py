@@ -73,9 +73,8 @@ class GxEngine:
         # column name holding a double quote (`col("id "x"").notnull()`): route those to Pandera.
         if spec.kind is CheckKind.unique and any('"' in column for column in spec.columns):
             return False
-        bounded = spec.kind in (CheckKind.between, CheckKind.quantile, CheckKind.accepted_values)
-        if bounded and not spec.compares_through_floats_safely:
-            return False  # a BIGINT 2**53 + 1 compared with a float bound reads as 2**53
+        if not spec.measured_exactly_outside_dq_sql:
+            return False
         return spec.kind in SUPPORTED_KINDS and not spec.needs_exact_sql
 
     def run(self, specs: Sequence[CheckSpec], table: Table) -> list[CheckResult]:

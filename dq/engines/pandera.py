@@ -77,6 +77,8 @@ class PanderaEngine:
             str(spec.args.get("type", ""))
         ):
             return False
+        if not spec.measured_exactly_outside_dq_sql:
+            return False
         return spec.kind in SUPPORTED_KINDS and not spec.needs_exact_sql
 
     def run(self, specs: Sequence[CheckSpec], table: Table) -> list[CheckResult]:

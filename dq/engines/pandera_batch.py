@@ -81,7 +81,7 @@ def measure(specs: Sequence[CheckSpec], table: Table) -> list[_Measure]:
         elif spec.kind in _OWN_QUERY_KINDS:
             measures[index] = _own_query(spec, table)
         else:
-            in_pass[index] = _pass_expression(spec)
+            in_pass[index] = _pass_expression(spec, table.relation)
     if in_pass:
         _single_pass(specs, in_pass, measures, table)
     for index, spec in enumerate(specs):
@@ -90,7 +90,7 @@ def measure(specs: Sequence[CheckSpec], table: Table) -> list[_Measure]:
     return measures
 
 
-def _pass_expression(spec: CheckSpec) -> str:
+def _pass_expression(spec: CheckSpec, relation: str) -> str:
     if spec.kind in _IN_PASS_ROW_KINDS:
         # the single pass reads `FROM relation AS __t`, so the predicate is used verbatim (never
         # edited as text: a value or regex holding "__t." is data)
@@ -109,7 +109,7 @@ def _pass_expression(spec: CheckSpec) -> str:
         )
         # surplus copies: 0 exactly when every non-null key is unique
         return f"count(*) FILTER (WHERE {not_null}) - {distinct}"
-    return metric_expression(spec)
+    return metric_expression(spec, relation)
 
 
 def _single_pass(specs: Sequence[CheckSpec], in_pass: dict[int, str], measures: list[_Measure], table: Table) -> None:
