@@ -220,6 +220,12 @@ def metric_expression(spec: CheckSpec, relation: str | None = None) -> str:
         case CheckKind.stddev:
             if relation is not None and _family(spec) in ("integer", "decimal"):
                 return _stddev(spec, col, relation)
+            if _family(spec) == "float":
+                # squares of values past ~1e154 overflow: then the deviation is taken on the values
+                # scaled by 2**-512 (exact: a power of two) and scaled back, in the same pass
+                plain, kept = f"stddev_samp({col}){_skip_nan(spec)}", _skip_nan(spec)
+                scaled = f"stddev_samp({col} * 2.0 ** -512){kept} * 2.0 ** 512"
+                return f"CASE WHEN isinf({plain}) THEN {scaled} ELSE {plain} END"
             return f"stddev_samp({_numeric(spec, col)}){_skip_nan(spec)}"
         case CheckKind.quantile:
             # in the column's own type: a BIGINT p100 of 2**53 + 1 is that integer, not a double

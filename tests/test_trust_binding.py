@@ -597,3 +597,14 @@ def test_a_feature_that_determines_the_label_is_caught_whatever_its_scale(
     assert result.status is Status.failed, [
         (c.name, c.status, c.observed, c.message) for c in result.contracts[0].checks
     ]
+
+
+@pytest.mark.parametrize(("bounds", "status"), [("{min: 1e307}", Status.passed), ("{max: 1e307}", Status.failed)])
+def test_a_double_deviation_past_1e154_is_measured_not_overflowed(
+    bounds: str, status: Status, make_db: Any, write_contract: Any, tmp_path: Path
+) -> None:
+    """The deviation of 1e308 and 0.0 is 7.07e307: squares overflow, the scaled pass does not."""
+    db = make_db("CREATE TABLE t AS SELECT * FROM (VALUES (1e308::DOUBLE), (0.0::DOUBLE)) v(x)")
+    result = faults.run(write_contract(HEAD + f"columns:\n  x: {{stddev: {bounds}}}\n"), db, tmp_path)
+    [check] = [c for c in result.contracts[0].checks if c.name == "x.stddev"]
+    assert check.status is status and check.observed == pytest.approx(7.071067811865476e307), check.observed
