@@ -31,7 +31,7 @@ import duckdb
 from dq.source import Table
 from dq.spec import CheckKind, CheckSpec, TypedText
 from dq.sql import quote_ident
-from dq.types import base_type, canonical_type, column_family, decimal_scale
+from dq.types import base_type, canonical_type, column_family, decimal_precision, decimal_scale
 
 _STATISTIC_BOUND_KINDS = frozenset({CheckKind.mean, CheckKind.stddev, CheckKind.null_fraction})
 _COUNT_BOUND_KINDS = frozenset({CheckKind.row_count, CheckKind.distinct_count, CheckKind.length})
@@ -206,9 +206,7 @@ def _type_range(column_type: str) -> tuple[Any, Any] | None:
     if family == "integer":
         return _INTEGER_RANGES.get(base_type(_canonical(column_type.upper())))
     if family == "decimal":
-        parts = column_type.upper().split("(", 1)
-        precision = int(parts[1].split(",")[0]) if len(parts) == 2 else 18
-        scale = decimal_scale(column_type)
+        precision, scale = decimal_precision(column_type), decimal_scale(column_type)
         with localcontext(Context(prec=80)):  # even unary minus rounds to the context's precision
             high = (Decimal(10) ** precision - 1).scaleb(-scale)
             return -high, high

@@ -130,7 +130,7 @@ def validate_contract(
     # only engines other than the default need to know where NaN is (spec.needs_exact_sql)
     nan_present = nan_holding_columns(table) if settings.engine is not EngineChoice.auto else frozenset()
     for spec in specs:
-        blocked = _why_not_runnable(spec, table, connection, settings)
+        blocked = _why_not_runnable(spec, table, connection, settings, collated)
         if isinstance(blocked, str):
             by_name[spec.name] = CheckResult.errored(spec, "dq", blocked)
             continue
@@ -185,7 +185,11 @@ def resolve_dataset(dataset: Dataset, connection: duckdb.DuckDBPyConnection, set
 
 
 def _why_not_runnable(
-    spec: CheckSpec, table: Table, connection: duckdb.DuckDBPyConnection, settings: Settings
+    spec: CheckSpec,
+    table: Table,
+    connection: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    collated: frozenset[str] = frozenset(),
 ) -> CheckSpec | str:
     """The spec ready to run (references bound to a relation), or why it cannot run."""
     if spec.kind is not CheckKind.column_exists:
@@ -223,7 +227,7 @@ def _why_not_runnable(
             c = mismatched[0]
             return (f"leakage.disjoint_from: key column {c} is {table.columns[c]} here but {other.columns[c]} in "
                     f"{other.label}; comparing them would cast one side. Fix: give both the same type in their models")
-        if set(spec.columns) & (collated_columns(table) | collated_columns(other)):
+        if set(spec.columns) & (collated | collated_columns(other)):  # `collated`: this table's, probed once
             return "leakage.disjoint_from: a key column has a collation (COLLATE NOCASE...); compare byte-wise keys"
         return replace(spec, args={**spec.args, "relation": quote_relation(other.schema, other.name)})
     return spec

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from dq.contract import Severity
+from dq.types import decimal_precision
 
 
 class CheckKind(StrEnum):
@@ -182,8 +183,7 @@ class CheckSpec:
         a double too (integers of at most 32 bits, FLOAT/DOUBLE, DECIMAL of at most 15 digits)."""
         column_type = str(self.args.get("column_type", "")).upper()
         if column_type.startswith("DECIMAL"):
-            digits = column_type[column_type.find("(") + 1 :].split(",")[0]
-            return digits.strip().isdigit() and int(digits) <= 15
+            return decimal_precision(column_type) <= 15
         return column_type in {
             "TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER", "FLOAT", "DOUBLE", ""
         }

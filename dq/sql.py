@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from dq.spec import CheckKind, CheckSpec, TypedText
-from dq.types import column_family, decimal_scale
+from dq.types import column_family, decimal_precision, decimal_scale
 
 
 def quote_ident(name: str) -> str:
@@ -261,7 +261,7 @@ def _stddev(spec: CheckSpec, col: str, relation: str) -> str:
     column_type = str(spec.args.get("column_type", "")).upper()
     if _family(spec) == "integer" and column_type not in ("HUGEINT", "UHUGEINT"):
         wide = "HUGEINT"  # a BIGINT difference can need 65 bits
-    elif _family(spec) == "decimal" and int(column_type[8:].split(",")[0] or 18) <= 18:
+    elif _family(spec) == "decimal" and decimal_precision(column_type) <= 18:
         wide = f"DECIMAL(38,{decimal_scale(column_type)})"
     else:
         wide = "DOUBLE"  # HUGEINT and DECIMAL(>18): no exact wider type; the shift still helps

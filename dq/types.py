@@ -97,10 +97,19 @@ def types_match(declared: str, actual: str) -> bool:
     return declared == actual_canonical
 
 
+_DECIMAL_PARTS = re.compile(r"^\s*(?:decimal|numeric)\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)\s*$", re.IGNORECASE)
+
+
 def decimal_scale(duckdb_type: str) -> int:
     """DECIMAL(18,3) -> 3; a bare DECIMAL is DuckDB's default DECIMAL(18,3)."""
-    match = re.match(r"^\s*(?:decimal|numeric)\s*\(\s*\d+\s*,\s*(\d+)\s*\)\s*$", duckdb_type, re.IGNORECASE)
-    return int(match.group(1)) if match else 3
+    match = _DECIMAL_PARTS.match(duckdb_type)
+    return int(match.group(2)) if match else 3
+
+
+def decimal_precision(duckdb_type: str) -> int:
+    """DECIMAL(18,3) -> 18; a bare DECIMAL is DuckDB's default DECIMAL(18,3)."""
+    match = _DECIMAL_PARTS.match(duckdb_type)
+    return int(match.group(1)) if match else 18
 
 
 def is_numeric(canonical: str) -> bool:

@@ -47,6 +47,7 @@ from dq.result import CheckResult, failure_message, outcome
 from dq.source import Table, fetch_one
 from dq.spec import AGGREGATE_KINDS, STATISTIC_KINDS, CheckKind, CheckSpec
 from dq.sql import custom_sql, failing_count_query, metric_expression, quote_ident
+from dq.types import decimal_precision
 
 ENGINE = "pandera"
 
@@ -613,7 +614,7 @@ _IBIS_INEXACT = (
 
 def _ibis_reads_inexactly(duckdb_type: str) -> bool:
     upper = duckdb_type.strip().upper()
-    if upper.startswith("DECIMAL(") and int(upper[8:].split(",")[0]) > 18:
+    if upper.startswith("DECIMAL(") and decimal_precision(upper) > 18:
         return True  # Ibis builds the literals of a wide DECIMAL as DECIMAL(18,3): they overflow
     return upper.startswith(_IBIS_INEXACT) or upper.endswith("]")
 
