@@ -13,7 +13,9 @@ Durability rules, in the order they matter:
   and a lock held by another process is retried with a bounded backoff (`LOCK_TIMEOUT_S`). If the
   lock never frees up, the append raises `HistoryError` and the run is an error (exit 3): a result
   that could not be made durable never becomes a verdict.
-- The schema is versioned (`dq_meta.schema_version`) and created on first use.
+- The schema is versioned (`dq_meta.schema_version`) and created on first use. A new file is
+  built under a private name and hard-linked into place, so a process never opens a file another
+  process is still creating (DuckDB reads a half-written header as "not a valid DuckDB database").
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import random
 import shlex
 import sys
@@ -156,6 +159,7 @@ def _writer(path: Path, timeout_s: float | None) -> Iterator[duckdb.DuckDBPyConn
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise HistoryError(f"cannot create the results history directory {path.parent}: {exc}") from None
+    _create_atomically(path)
     con = connect(path, read_only=False, timeout_s=timeout_s)
     try:
         con.execute("BEGIN TRANSACTION")
@@ -170,6 +174,37 @@ def _writer(path: Path, timeout_s: float | None) -> Iterator[duckdb.DuckDBPyConn
         raise
     finally:
         con.close()
+
+
+def _create_atomically(path: Path) -> None:
+    """Make `path` a complete history file if it does not exist yet, without a window in which
+    another process can see it half-created.
+
+    The schema is written to a private file that is then hard-linked to `path`: a link never
+    replaces an existing file, so when two processes race, one link wins and the other process
+    drops its copy. On a file system without hard links the file is created in place (the old
+    behaviour: correct for one process at a time).
+    """
+    if path.exists():
+        return
+    private = path.with_name(f".{path.name}.{os.getpid()}.{random.getrandbits(32):08x}.new")
+    try:
+        con = duckdb.connect(str(private))
+        try:
+            con.execute("BEGIN TRANSACTION")
+            _ensure_schema(con, path)
+            con.execute("COMMIT")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        with contextlib.suppress(FileExistsError):
+            os.link(private, path)
+    except (duckdb.Error, OSError):
+        pass  # no hard links here, or the directory refuses: connect() below reports what is wrong
+    finally:
+        for leftover in (private, private.with_name(private.name + ".wal")):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
 
 def _ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:

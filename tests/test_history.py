@@ -128,6 +128,8 @@ def test_concurrent_appends_from_four_processes_all_land(tmp_path: Path) -> None
     assert [child.returncode for child in children] == [0, 0, 0, 0], outputs
     assert run_ids(path) == ["p0", "p1", "p2", "p3"]
     assert len(history.read_rows(path, "SELECT * FROM checks")) == 8
+    # the first append of each process raced to create the file: the losers' private copies are gone
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith("history.duckdb")] == []
 
 
 def _hold_lock(path: Path) -> subprocess.Popen[str]:
