@@ -51,6 +51,7 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check dq tests bench examples dbt_project
+	$(BIN)/ruff format --check dq tests bench examples dbt_project
 	$(BIN)/mypy dq
 
 clean:

@@ -46,11 +46,27 @@ def main() -> None:
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     db = out / f"warehouse_{args.customers}.duckdb"
-    env = {**os.environ, "DQ_DB": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-           "DQ_HISTORY": str(out / "history.duckdb"), "GX_ANALYTICS_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "DQ_DB": str(db),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DQ_HISTORY": str(out / "history.duckdb"),
+        "GX_ANALYTICS_ENABLED": "false",
+    }
     started = time.perf_counter()
-    subprocess.run([sys.executable, str(ROOT / "dbt_project" / "generate_data.py"), "--db", str(db),
-                    "--customers", str(args.customers)], check=True, env=env, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "dbt_project" / "generate_data.py"),
+            "--db",
+            str(db),
+            "--customers",
+            str(args.customers),
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
     generate_s = time.perf_counter() - started
 
     plain, exported = _project(out / "plain", None), _project(out / "exported", args.contracts)
@@ -59,9 +75,20 @@ def main() -> None:
         "dbt": [*dbt, *_dirs(plain, out / "t_plain")],
         "dbt+export": [*dbt, *_dirs(exported, out / "t_export")],
         "dbt+export, no data tests": [*dbt, *_dirs(exported, out / "t_export_nt"), "--exclude", "test_type:generic"],
-        "dq dbt build": [str(BIN / "dq"), "dbt", "build", "--contracts", str(args.contracts), "--dbt-project",
-                         str(exported), "--results-dir", str(out / "results"), "--quiet",
-                         "--target-path", str(out / "t_dq")],
+        "dq dbt build": [
+            str(BIN / "dq"),
+            "dbt",
+            "build",
+            "--contracts",
+            str(args.contracts),
+            "--dbt-project",
+            str(exported),
+            "--results-dir",
+            str(out / "results"),
+            "--quiet",
+            "--target-path",
+            str(out / "t_dq"),
+        ],
     }
     rows = []
     for name, command in variants.items():

@@ -152,20 +152,52 @@ def main(argv: list[str] | None = None) -> int:
     drift_contract.write_text(BASE.format(rules=DRIFT.format(profile=profile_path)), encoding="utf-8")
     ml_contract.write_text(BASE.format(rules=LABEL_LEAKAGE), encoding="utf-8")
     with duckdb.connect(str(db), read_only=True) as con:  # the reference the drift rules compare against
-        write_profile(build_profile(con, resolve_table(con, db, "main", "training_set"),
-                                    load_contract(contract), PROFILED), profile_path)
+        write_profile(
+            build_profile(con, resolve_table(con, db, "main", "training_set"), load_contract(contract), PROFILED),
+            profile_path,
+        )
 
     steps = in_process(db, contract, drift_contract, ml_contract)
     count_s, scan_s = steps["count(*)"], steps["scan income, country (hash)"]
     processes = {
-        "python: count(*)": process([sys.executable, "-c",
-                                     f"import duckdb; duckdb.connect({str(db)!r}, read_only=True)"
-                                     ".execute('SELECT count(*) FROM main.training_set').fetchall()"]),
-        "dq profile (income, country)": process([DQ, "profile", str(contract), "--db", str(db), "--column", "income",
-                                                 "--column", "country", "--output", str(work / "cli_profile.json")]),
-        "dq validate (drift rules)": process([DQ, "validate", str(drift_contract), "--db", str(db),
-                                              "--results-dir", str(work / "results"), "--format", "json",
-                                              "--output", str(work / "drift_result.json")]),
+        "python: count(*)": process(
+            [
+                sys.executable,
+                "-c",
+                f"import duckdb; duckdb.connect({str(db)!r}, read_only=True)"
+                ".execute('SELECT count(*) FROM main.training_set').fetchall()",
+            ]
+        ),
+        "dq profile (income, country)": process(
+            [
+                DQ,
+                "profile",
+                str(contract),
+                "--db",
+                str(db),
+                "--column",
+                "income",
+                "--column",
+                "country",
+                "--output",
+                str(work / "cli_profile.json"),
+            ]
+        ),
+        "dq validate (drift rules)": process(
+            [
+                DQ,
+                "validate",
+                str(drift_contract),
+                "--db",
+                str(db),
+                "--results-dir",
+                str(work / "results"),
+                "--format",
+                "json",
+                "--output",
+                str(work / "drift_result.json"),
+            ]
+        ),
     }
     base_wall = processes["python: count(*)"]["wall_s"]
     lines = [
@@ -178,8 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "| whole process | wall s | x count(*) process | peak RSS MB | exit |",
         "|---|---|---|---|---|",
-        *[f"| {name} | {p['wall_s']:.2f} | {p['wall_s'] / base_wall:.1f} | {p['peak_rss_mb']:.0f} | {p['exit']} |"
-          for name, p in processes.items()],
+        *[
+            f"| {name} | {p['wall_s']:.2f} | {p['wall_s'] / base_wall:.1f} | {p['peak_rss_mb']:.0f} | {p['exit']} |"
+            for name, p in processes.items()
+        ],
     ]
     report = "\n".join(lines)
     print(report)

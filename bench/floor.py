@@ -29,8 +29,20 @@ from typing import Any
 import duckdb
 
 COLUMNS = (
-    "customer_id", "country", "age", "income", "email", "plan_id", "monthly_price", "signed_up_at",
-    "first_order_at", "n_orders", "total_spend", "n_events_30d", "snapshot_at", "churned",
+    "customer_id",
+    "country",
+    "age",
+    "income",
+    "email",
+    "plan_id",
+    "monthly_price",
+    "signed_up_at",
+    "first_order_at",
+    "n_orders",
+    "total_spend",
+    "n_events_30d",
+    "snapshot_at",
+    "churned",
 )
 
 FLOOR_SQL = r"""
@@ -68,8 +80,7 @@ def evaluate(obs: dict[str, Any]) -> list[str]:
     newest = obs["snapshot_at_max"]
     failed = {
         "row_count": n < 1000,
-        "primary_key": obs["customer_id_nulls"] != 0
-        or obs["customer_id_distinct"] != obs["customer_id_count"],
+        "primary_key": obs["customer_id_nulls"] != 0 or obs["customer_id_distinct"] != obs["customer_id_count"],
         "country.not_null": obs["country_nulls"] != 0,
         "country.accepted_values": obs["country_not_accepted"] != 0,
         "age.range": obs["age_out_of_range"] != 0,
@@ -104,13 +115,17 @@ def main() -> int:
     assert row is not None
     obs = dict(zip(names, row, strict=True))
     failures = [] if args.scan else evaluate(obs)
-    print(json.dumps({
-        "method": "scan" if args.scan else "floor",
-        "query_s": round(query_s, 4),
-        "passed": not failures,
-        "failures": failures,
-        "observed": {k: v if isinstance(v, int | float | str | None) else str(v) for k, v in obs.items()},
-    }))
+    print(
+        json.dumps(
+            {
+                "method": "scan" if args.scan else "floor",
+                "query_s": round(query_s, 4),
+                "passed": not failures,
+                "failures": failures,
+                "observed": {k: v if isinstance(v, int | float | str | None) else str(v) for k, v in obs.items()},
+            }
+        )
+    )
     return 1 if failures else 0
 
 

@@ -33,8 +33,10 @@ def suite() -> gx.ExpectationSuite:
         gxe.ExpectColumnValuesToNotBeNull(column="customer_id"),
         gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
         # not null x5
-        *(gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("country", "income", "email", "churned",
-                                                                 "snapshot_at")),
+        *(
+            gxe.ExpectColumnValuesToNotBeNull(column=c)
+            for c in ("country", "income", "email", "churned", "snapshot_at")
+        ),
         gxe.ExpectColumnValuesToBeInSet(column="country", value_set=["DE", "FR", "US", "GB", "ES"]),
         gxe.ExpectColumnValuesToBeBetween(column="age", min_value=18, max_value=120),
         gxe.ExpectColumnValuesToNotBeNull(column="age", mostly=0.95),  # max_null_fraction 0.05
@@ -76,15 +78,19 @@ def main() -> int:
             if r.exception_info.get("raised_exception"):
                 failure += f" ({r.exception_info.get('exception_message')})"
             failures.append(failure)
-    print(json.dumps({
-        "method": "plain-gx",
-        "import_s": round(IMPORT_S, 4),
-        "load_s": round(load_s, 4),
-        "validate_s": round(validate_s, 4),
-        "rows": len(df),
-        "passed": bool(result.success),
-        "failures": failures,
-    }))
+    print(
+        json.dumps(
+            {
+                "method": "plain-gx",
+                "import_s": round(IMPORT_S, 4),
+                "load_s": round(load_s, 4),
+                "validate_s": round(validate_s, 4),
+                "rows": len(df),
+                "passed": bool(result.success),
+                "failures": failures,
+            }
+        )
+    )
     return 0 if result.success else 1
 
 

@@ -77,15 +77,19 @@ def main() -> int:
         failures = sorted({f"{column}:{check}" for column, check in pairs})
     validate_s = time.perf_counter() - start
 
-    print(json.dumps({
-        "method": "plain-pandera",
-        "import_s": round(IMPORT_S, 4),
-        "load_s": round(load_s, 4),
-        "validate_s": round(validate_s, 4),
-        "rows": len(df),
-        "passed": not failures,
-        "failures": failures,
-    }))
+    print(
+        json.dumps(
+            {
+                "method": "plain-pandera",
+                "import_s": round(IMPORT_S, 4),
+                "load_s": round(load_s, 4),
+                "validate_s": round(validate_s, 4),
+                "rows": len(df),
+                "passed": not failures,
+                "failures": failures,
+            }
+        )
+    )
     return 1 if failures else 0
 
 

@@ -148,8 +148,7 @@ def ensure_data(out: Path, rows: int) -> dict[str, Any]:
             con.execute("SET enable_progress_bar = false")
             con.execute(GENERATE_SQL.format(rows=rows, snapshot=snapshot.isoformat(sep=" ")))
             con.execute(
-                "CREATE TABLE bench_meta AS "
-                "SELECT ? AS generator, ?::BIGINT AS n_rows, ?::TIMESTAMP AS snapshot_at",
+                "CREATE TABLE bench_meta AS SELECT ? AS generator, ?::BIGINT AS n_rows, ?::TIMESTAMP AS snapshot_at",
                 [GENERATOR_VERSION, rows, snapshot],
             )
             con.execute("CHECKPOINT")
@@ -283,8 +282,17 @@ def command(method: str, db: Path, out: Path) -> list[str]:
     if method.startswith("dq-"):
         engine = method.removeprefix("dq-")
         return [
-            str(BIN / "dq"), "validate", str(CONTRACT), "--db", str(db), "--engine", engine,
-            "--results-dir", str(out / "dq-results"), "--format", "json",
+            str(BIN / "dq"),
+            "validate",
+            str(CONTRACT),
+            "--db",
+            str(db),
+            "--engine",
+            engine,
+            "--results-dir",
+            str(out / "dq-results"),
+            "--format",
+            "json",
         ]
     if method in ("plain-gx", "plain-pandera"):
         script = BENCH / f"{method.replace('-', '_')}.py"
@@ -338,13 +346,11 @@ def _notes(result: Result) -> str:
             for check in contract.get("checks") or []:
                 engines[str(check.get("engine"))] = engines.get(str(check.get("engine")), 0) + 1
         not_passed = [
-            c.get("name") for contract in contracts for c in contract.get("checks") or []
-            if c.get("status") != "passed"
+            c.get("name") for contract in contracts for c in contract.get("checks") or [] if c.get("status") != "passed"
         ]
         notes.append(f"dq status {last.get('status')}")
         durations = [
-            sum(c.get("duration_s") or 0 for c in (r.payload or {}).get("contracts") or [])
-            for r in result.runs
+            sum(c.get("duration_s") or 0 for c in (r.payload or {}).get("contracts") or []) for r in result.runs
         ]
         if any(durations):
             notes.append(f"dq-reported contract duration {statistics.median(durations):.2f}s")
@@ -394,9 +400,7 @@ def machine() -> dict[str, Any]:
     }
 
 
-def markdown(
-    results: list[Result], info: dict[str, Any], data: dict[int, dict[str, Any]], repeat: int
-) -> str:
+def markdown(results: list[Result], info: dict[str, Any], data: dict[int, dict[str, Any]], repeat: int) -> str:
     versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)
     lines = [
         "# dq benchmark",
@@ -407,7 +411,8 @@ def markdown(
         f"Each method is a separate process, timed spawn-to-exit: median of {repeat} runs after one warm-up; "
         "peak RSS is the process's max RSS over those runs. Ratios are to `floor` at the same row count.",
         "",
-        "Data: " + "; ".join(
+        "Data: "
+        + "; ".join(
             f"{rows:,} rows: {d['size_mb']} MB, "
             + ("reused" if d["reused"] else f"generated in {d['generate_s']:.2f}s")
             for rows, d in data.items()
@@ -435,9 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, nargs="+", action="extend", help="row counts (repeatable)")
     parser.add_argument("--repeat", type=int, default=5, help="measured runs per method (default 5)")
     parser.add_argument("--out", type=Path, default=BENCH / "out", help="output dir (default bench/out)")
-    parser.add_argument(
-        "--methods", default=",".join(METHODS), help=f"comma-separated subset of {','.join(METHODS)}"
-    )
+    parser.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated subset of {','.join(METHODS)}")
     parser.add_argument("--timeout", type=float, default=None, help="kill one run after this many seconds")
     args = parser.parse_args(argv)
     rows_list = args.rows or [1_000_000]

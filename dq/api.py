@@ -1,11 +1,11 @@
 """The Python pre-check: training code refuses to start on data that fails its contract.
 
-    result = dq.require_valid("contracts/training_set.yml", db="warehouse.duckdb")
+result = dq.require_valid("contracts/training_set.yml", db="warehouse.duckdb")
 
-    @dq.gated("contracts/training_set.yml")
-    def train(): ...
+@dq.gated("contracts/training_set.yml")
+def train(): ...
 
-    df = dq.load_validated()   # behind `dq gate`: the verified snapshot of the validated rows
+df = dq.load_validated()   # behind `dq gate`: the verified snapshot of the validated rows
 """
 
 from __future__ import annotations

@@ -371,9 +371,7 @@ def _float_in(column_type: str, exact: Decimal, connection: duckdb.DuckDBPyConne
     return float(connection.execute("SELECT CAST(CAST(? AS FLOAT) AS DOUBLE)", [format(exact, "f")]).fetchall()[0][0])
 
 
-def _float_bound(
-    column_type: str, exact: Decimal, side: str, connection: duckdb.DuckDBPyConnection | None
-) -> float:
+def _float_bound(column_type: str, exact: Decimal, side: str, connection: duckdb.DuckDBPyConnection | None) -> float:
     """A bound's reading in a FLOAT/DOUBLE type, where that reading keeps the bound's meaning.
 
     Nearest is right for ordinary numbers (`max: 0.1` passes a FLOAT 0.1). But a finite bound

@@ -29,8 +29,20 @@ def modified_models(project_dir: Path, state_dir: Path) -> set[str]:
     profiles = project_dir if (project_dir / "profiles.yml").is_file() else None
     with tempfile.TemporaryDirectory(prefix="dq-dbt-ls-") as target:
         args = [
-            "ls", "--select", "state:modified+", "--state", str(state_dir), "--resource-type", "model",
-            "--output", "name", "--quiet", "--project-dir", str(project_dir), "--target-path", target,
+            "ls",
+            "--select",
+            "state:modified+",
+            "--state",
+            str(state_dir),
+            "--resource-type",
+            "model",
+            "--output",
+            "name",
+            "--quiet",
+            "--project-dir",
+            str(project_dir),
+            "--target-path",
+            target,
         ]
         if profiles is not None:
             args += ["--profiles-dir", str(profiles)]

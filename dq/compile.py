@@ -112,8 +112,13 @@ def _null_fraction(column: str, rule: ColumnRule) -> Iterator[CheckSpec]:
 def _quantiles(column: str, rule: ColumnRule) -> Iterator[CheckSpec]:
     for q, bounds in sorted((rule.quantiles or {}).items()):
         yield _spec(
-            f"{column}.quantile_{q:g}", CheckKind.quantile, bounds.severity or rule.severity, (column,),
-            q=q, min=bounds.min, max=bounds.max,
+            f"{column}.quantile_{q:g}",
+            CheckKind.quantile,
+            bounds.severity or rule.severity,
+            (column,),
+            q=q,
+            min=bounds.min,
+            max=bounds.max,
         )
 
 
@@ -152,7 +157,10 @@ def _freshness(contract: Contract) -> Iterator[CheckSpec]:
     fresh = contract.freshness
     if fresh is not None:
         yield _spec(
-            f"{fresh.column}.freshness", CheckKind.freshness, fresh.severity or Severity.error, (fresh.column,),
+            f"{fresh.column}.freshness",
+            CheckKind.freshness,
+            fresh.severity or Severity.error,
+            (fresh.column,),
             max_age_seconds=fresh.max_age.total_seconds(),
         )
 
@@ -171,15 +179,24 @@ def _label_class_fraction(contract: Contract) -> Iterator[CheckSpec]:
         bounds = label.class_fraction
         declared = tuple(contract.columns[label.column].accepted_values or ())
         yield _spec(
-            "label.class_fraction", CheckKind.label_class_fraction, bounds.severity or severity, (label.column,),
-            **_bounds(bounds), classes=declared,
+            "label.class_fraction",
+            CheckKind.label_class_fraction,
+            bounds.severity or severity,
+            (label.column,),
+            **_bounds(bounds),
+            classes=declared,
         )
         return
     declared = tuple(contract.columns[label.column].accepted_values or ())
     for value, bounds in label.class_fraction.items():
         yield _spec(
-            f"label.class_fraction.{class_name(value)}", CheckKind.label_class_fraction,
-            bounds.severity or severity, (label.column,), **_bounds(bounds), classes=(value,), only=class_name(value),
+            f"label.class_fraction.{class_name(value)}",
+            CheckKind.label_class_fraction,
+            bounds.severity or severity,
+            (label.column,),
+            **_bounds(bounds),
+            classes=(value,),
+            only=class_name(value),
             declared=declared,
         )
 
@@ -193,7 +210,10 @@ def _label_null_fraction(contract: Contract) -> Iterator[CheckSpec]:
     label = contract.label
     if label is not None and label.max_null_fraction is not None:
         yield _spec(
-            "label.null_fraction", CheckKind.null_fraction, label.severity or Severity.error, (label.column,),
+            "label.null_fraction",
+            CheckKind.null_fraction,
+            label.severity or Severity.error,
+            (label.column,),
             max=label.max_null_fraction,
         )
 
@@ -210,12 +230,21 @@ def _leakage_association(contract: Contract) -> Iterator[CheckSpec]:
     severity = leak.severity or Severity.error
     limit, exclude = leak.max_abs_correlation_with_label, tuple(contract.primary_key)
     yield _spec(
-        "leakage.correlation_with_label", CheckKind.correlation_with_label, severity, (label.column,),
-        max=limit, exclude=exclude,
+        "leakage.correlation_with_label",
+        CheckKind.correlation_with_label,
+        severity,
+        (label.column,),
+        max=limit,
+        exclude=exclude,
     )
     yield _spec(
-        "leakage.categorical_determines_label", CheckKind.categorical_determines_label, severity, (label.column,),
-        max=limit, exclude=exclude, min_category_rows=leak.min_category_rows,
+        "leakage.categorical_determines_label",
+        CheckKind.categorical_determines_label,
+        severity,
+        (label.column,),
+        max=limit,
+        exclude=exclude,
+        min_category_rows=leak.min_category_rows,
     )
 
 
@@ -224,8 +253,13 @@ def _leakage_disjoint(contract: Contract) -> Iterator[CheckSpec]:
     if leak is not None and leak.disjoint_from is not None:
         other = leak.disjoint_from
         yield _spec(
-            "leakage.disjoint_from", CheckKind.disjoint_keys, other.severity or leak.severity or Severity.error,
-            tuple(other.key), model=other.model, table=other.table, version=other.version,
+            "leakage.disjoint_from",
+            CheckKind.disjoint_keys,
+            other.severity or leak.severity or Severity.error,
+            tuple(other.key),
+            model=other.model,
+            table=other.table,
+            version=other.version,
             dataset=other.model or other.table,
         )
 
@@ -235,7 +269,9 @@ def _leakage_before(contract: Contract) -> Iterator[CheckSpec]:
     if leak is not None and leak.before is not None:
         before = leak.before
         yield _spec(
-            "leakage.before", CheckKind.feature_before_label, before.severity or leak.severity or Severity.error,
+            "leakage.before",
+            CheckKind.feature_before_label,
+            before.severity or leak.severity or Severity.error,
             (before.column, before.label_time),
         )
 

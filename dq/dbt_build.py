@@ -257,8 +257,14 @@ def in_model_failures(message: str) -> list[CheckResult] | None:
 def _in_model_check(name: str, observed: str, where: str) -> CheckResult:
     rows = re.fullmatch(r"(\d+) rows", observed)
     return CheckResult(
-        name=name, kind=f"dbt_{where}", columns=(), severity="error", engine="dbt", status=Status.failed,
-        expected="holds (enforced inside the model; previous relation kept)", observed=observed,
+        name=name,
+        kind=f"dbt_{where}",
+        columns=(),
+        severity="error",
+        engine="dbt",
+        status=Status.failed,
+        expected="holds (enforced inside the model; previous relation kept)",
+        observed=observed,
         failing_rows=int(rows.group(1)) if rows else None,
         message=f"dbt {where.replace('_', ' ')} failed: {observed}",
     )
@@ -288,15 +294,24 @@ def drift_check(contract: Contract, actual: dict[str, str], declared: dict[str, 
     parts = [
         f"{label}: {', '.join(items)}"
         for label, items in (
-            ("missing from the model", missing), ("not in the contract", extra), ("retyped", retyped),
-            ("declared in dbt only", dbt_only), ("typed differently in dbt", dbt_retyped),
+            ("missing from the model", missing),
+            ("not in the contract", extra),
+            ("retyped", retyped),
+            ("declared in dbt only", dbt_only),
+            ("typed differently in dbt", dbt_retyped),
         )
         if items
     ]
     return CheckResult(
-        name="schema.drift", kind="schema_drift", columns=(), severity="warn", engine="dq",
-        status=Status.warned if parts else Status.passed, expected="contract, dbt and the model agree",
-        observed="; ".join(parts) or "no drift", message="; ".join(parts),
+        name="schema.drift",
+        kind="schema_drift",
+        columns=(),
+        severity="warn",
+        engine="dq",
+        status=Status.warned if parts else Status.passed,
+        expected="contract, dbt and the model agree",
+        observed="; ".join(parts) or "no drift",
+        message="; ".join(parts),
     )
 
 

@@ -53,8 +53,14 @@ _REF = re.compile(r"__DQ_REF_(\d+)__")
 _JINJA_MARKERS = ("{{", "{%", "{#")
 # Kinds a CHECK / NOT NULL / UNIQUE / PRIMARY KEY constraint enforces (tables with an enforced contract).
 CONSTRAINT_KINDS = frozenset(
-    {CheckKind.not_null, CheckKind.unique, CheckKind.between, CheckKind.accepted_values, CheckKind.pattern,
-     CheckKind.length}
+    {
+        CheckKind.not_null,
+        CheckKind.unique,
+        CheckKind.between,
+        CheckKind.accepted_values,
+        CheckKind.pattern,
+        CheckKind.length,
+    }
 )
 # Row checks whose violations are a per-row predicate: counted together in one scan of the model.
 PREDICATE_KINDS = frozenset(
@@ -64,8 +70,14 @@ SCHEMA_KINDS = frozenset({CheckKind.column_exists, CheckKind.column_type, CheckK
 # What the post-hook can assert; everything else (freshness: it depends on when the data is read,
 # not built; the ML kinds: drift against a reference, leakage...) runs in dq only.
 AGGREGATE_KINDS = frozenset(
-    {CheckKind.row_count, CheckKind.null_fraction, CheckKind.distinct_count, CheckKind.mean, CheckKind.stddev,
-     CheckKind.quantile}
+    {
+        CheckKind.row_count,
+        CheckKind.null_fraction,
+        CheckKind.distinct_count,
+        CheckKind.mean,
+        CheckKind.stddev,
+        CheckKind.quantile,
+    }
 )
 ASSERTABLE_KINDS = frozenset(
     {*PREDICATE_KINDS, *SCHEMA_KINDS, *AGGREGATE_KINDS, CheckKind.unique, CheckKind.references, CheckKind.custom_sql}

@@ -68,9 +68,14 @@ class ContractDiff:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "contract": self.contract, "old": self.old_label, "new": self.new_label,
-            "old_version": self.old_version, "new_version": self.new_version,
-            "breaking": self.breaking, "major_bumped": self.major_bumped, "blocks": self.blocks,
+            "contract": self.contract,
+            "old": self.old_label,
+            "new": self.new_label,
+            "old_version": self.old_version,
+            "new_version": self.new_version,
+            "breaking": self.breaking,
+            "major_bumped": self.major_bumped,
+            "blocks": self.blocks,
             "changes": [
                 {"path": c.path, "change": c.change, "class": c.impact.value, "reason": c.reason} for c in self.changes
             ],
@@ -95,9 +100,7 @@ def added_contract(new: Contract, label: str) -> ContractDiff:
 
 
 def removed_contract(old: Contract, label: str) -> ContractDiff:
-    change = Change(
-        "(contract)", "contract deleted", Impact.breaking, "consumers lose every guarantee it gave"
-    )
+    change = Change("(contract)", "contract deleted", Impact.breaking, "consumers lose every guarantee it gave")
     return ContractDiff(label, "(deleted)", old.contract, old.version, None, [change])
 
 
@@ -227,8 +230,12 @@ def column_accepted_values(column: str, old: ColumnRule, new: ColumnRule) -> Ite
     added = [v for v in after if v not in before]
     dropped = [v for v in before if v not in after]
     if added:
-        yield Change(path, f"added {_values(added)}", Impact.breaking,
-                     "new values in a label or category: a model trained on this data never saw them")
+        yield Change(
+            path,
+            f"added {_values(added)}",
+            Impact.breaking,
+            "new values in a label or category: a model trained on this data never saw them",
+        )
     if dropped:
         yield Change(path, f"removed {_values(dropped)}", Impact.tightening, "fewer accepted values")
 
@@ -237,8 +244,12 @@ def column_pattern(column: str, old: ColumnRule, new: ColumnRule) -> Iterator[Ch
     path = f"columns.{column}.pattern"
     yield from _presence(path, old.pattern, new.pattern, "pattern")
     if old.pattern is not None and new.pattern is not None and old.pattern != new.pattern:
-        yield Change(path, f"/{old.pattern}/ -> /{new.pattern}/", Impact.breaking,
-                     "regex changed: dq cannot prove the new one accepts no more than the old one")
+        yield Change(
+            path,
+            f"/{old.pattern}/ -> /{new.pattern}/",
+            Impact.breaking,
+            "regex changed: dq cannot prove the new one accepts no more than the old one",
+        )
 
 
 def column_references(column: str, old: ColumnRule, new: ColumnRule) -> Iterator[Change]:
@@ -274,10 +285,26 @@ def column_description(column: str, old: ColumnRule, new: ColumnRule) -> Iterato
 
 # The column keys the rules above understand. A key added to the contract format later is not
 # silently ignored: until it gets a rule, any change to it is breaking (fail closed).
-COLUMN_KEYS_WITH_RULES = frozenset({
-    "type", "description", "nullable", "unique", "min", "max", "accepted_values", "pattern", "length",
-    "distinct_count", "mean", "stddev", "quantiles", "max_null_fraction", "references", "severity",
-})
+COLUMN_KEYS_WITH_RULES = frozenset(
+    {
+        "type",
+        "description",
+        "nullable",
+        "unique",
+        "min",
+        "max",
+        "accepted_values",
+        "pattern",
+        "length",
+        "distinct_count",
+        "mean",
+        "stddev",
+        "quantiles",
+        "max_null_fraction",
+        "references",
+        "severity",
+    }
+)
 
 
 def column_other_keys(column: str, old: ColumnRule, new: ColumnRule) -> Iterator[Change]:
@@ -287,14 +314,28 @@ def column_other_keys(column: str, old: ColumnRule, new: ColumnRule) -> Iterator
 
 
 def _unclassified(path: str) -> Change:
-    return Change(path, "changed", Impact.breaking,
-                  "dq diff has no rule for this key yet: treated as breaking until a person reviews it")
+    return Change(
+        path,
+        "changed",
+        Impact.breaking,
+        "dq diff has no rule for this key yet: treated as breaking until a person reviews it",
+    )
 
 
 COLUMN_RULES: tuple[ColumnRuleCheck, ...] = (
-    column_type, column_nullable, column_unique, column_range, column_accepted_values, column_pattern,
-    column_references, column_null_fraction, column_stat_blocks, column_quantiles, column_severity,
-    column_description, column_other_keys,
+    column_type,
+    column_nullable,
+    column_unique,
+    column_range,
+    column_accepted_values,
+    column_pattern,
+    column_references,
+    column_null_fraction,
+    column_stat_blocks,
+    column_quantiles,
+    column_severity,
+    column_description,
+    column_other_keys,
 )
 
 
@@ -315,14 +356,22 @@ ContractRuleCheck = Callable[[Contract, Contract], Iterator[Change]]
 
 def contract_name(old: Contract, new: Contract) -> Iterator[Change]:
     if old.contract != new.contract:
-        yield Change("contract", f"{old.contract} -> {new.contract}", Impact.breaking,
-                     "renamed: consumers and the results history refer to it by name")
+        yield Change(
+            "contract",
+            f"{old.contract} -> {new.contract}",
+            Impact.breaking,
+            "renamed: consumers and the results history refer to it by name",
+        )
 
 
 def contract_dataset(old: Contract, new: Contract) -> Iterator[Change]:
     if old.dataset != new.dataset:
-        yield Change("dataset", f"{old.dataset.describe()} -> {new.dataset.describe()}", Impact.breaking,
-                     "the contract now describes another dataset")
+        yield Change(
+            "dataset",
+            f"{old.dataset.describe()} -> {new.dataset.describe()}",
+            Impact.breaking,
+            "the contract now describes another dataset",
+        )
 
 
 def contract_docs(old: Contract, new: Contract) -> Iterator[Change]:
@@ -351,8 +400,12 @@ def contract_freshness(old: Contract, new: Contract) -> Iterator[Change]:
     if before is None or after is None:
         return
     if before.column != after.column:
-        yield Change("freshness.column", f"{before.column} -> {after.column}", Impact.breaking,
-                     "freshness now measured on another column")
+        yield Change(
+            "freshness.column",
+            f"{before.column} -> {after.column}",
+            Impact.breaking,
+            "freshness now measured on another column",
+        )
     yield from _upper("freshness.max_age", _hours(before.max_age), _hours(after.max_age))
     yield from _severity("freshness.severity", before.severity, after.severity)
 
@@ -371,8 +424,12 @@ def contract_columns(old: Contract, new: Contract) -> Iterator[Change]:
     for before, after in _renames(old, new, removed, added):
         removed.remove(before)
         added.remove(after)
-        yield Change(f"columns.{before}", f"renamed to {after}", Impact.breaking,
-                     "column renamed: consumers reading the old name break")
+        yield Change(
+            f"columns.{before}",
+            f"renamed to {after}",
+            Impact.breaking,
+            "column renamed: consumers reading the old name break",
+        )
     for column in removed:
         yield Change(f"columns.{column}", "removed", Impact.breaking, "column removed: consumers reading it break")
     for column in added:
@@ -386,13 +443,15 @@ def contract_columns(old: Contract, new: Contract) -> Iterator[Change]:
 def _added_column(column: str, new: Contract) -> Change:
     rule = new.columns[column]
     if not rule.nullable or column in new.primary_key:
-        return Change(f"columns.{column}", "added (required)", Impact.tightening,
-                      "new required column: producers must supply it")
+        return Change(
+            f"columns.{column}", "added (required)", Impact.tightening, "new required column: producers must supply it"
+        )
     return Change(f"columns.{column}", "added (optional)", Impact.compatible, "new optional column")
 
 
 def _renames(old: Contract, new: Contract, removed: list[str], added: list[str]) -> list[tuple[str, str]]:
     """A removed and an added column with the same rules (descriptions aside) is one rename."""
+
     def shape(rule: ColumnRule) -> ColumnRule:
         return rule.model_copy(update={"description": None})
 
@@ -414,8 +473,9 @@ def contract_checks(old: Contract, new: Contract) -> Iterator[Change]:
         yield from _presence(path, before.get(name), after.get(name), f"SQL check {name}")
         if name in before and name in after:
             if " ".join(before[name].sql.split()) != " ".join(after[name].sql.split()):
-                yield Change(f"{path}.sql", "edited", Impact.breaking,
-                             "query changed: dq cannot prove it is at least as strict")
+                yield Change(
+                    f"{path}.sql", "edited", Impact.breaking, "query changed: dq cannot prove it is at least as strict"
+                )
             yield from _severity(f"{path}.severity", before[name].severity, after[name].severity)
             if before[name].description != after[name].description:
                 yield Change(f"{path}.description", "edited", Impact.compatible, "documentation only")
@@ -425,10 +485,21 @@ def _hours(value: Any) -> float:
     return float(value.total_seconds() / 3600)
 
 
-CONTRACT_KEYS_WITH_RULES = frozenset({
-    "contract", "version", "owner", "description", "dataset", "primary_key", "row_count", "freshness",
-    "extra_columns", "columns", "checks",
-})
+CONTRACT_KEYS_WITH_RULES = frozenset(
+    {
+        "contract",
+        "version",
+        "owner",
+        "description",
+        "dataset",
+        "primary_key",
+        "row_count",
+        "freshness",
+        "extra_columns",
+        "columns",
+        "checks",
+    }
+)
 
 
 def contract_other_keys(old: Contract, new: Contract) -> Iterator[Change]:
@@ -439,6 +510,14 @@ def contract_other_keys(old: Contract, new: Contract) -> Iterator[Change]:
 
 
 CONTRACT_RULES: tuple[ContractRuleCheck, ...] = (
-    contract_name, contract_dataset, contract_docs, contract_primary_key, contract_row_count,
-    contract_freshness, contract_extra_columns, contract_columns, contract_checks, contract_other_keys,
+    contract_name,
+    contract_dataset,
+    contract_docs,
+    contract_primary_key,
+    contract_row_count,
+    contract_freshness,
+    contract_extra_columns,
+    contract_columns,
+    contract_checks,
+    contract_other_keys,
 )

@@ -109,8 +109,13 @@ class SnapshotWriter:
             node = resolve_model(settings.dbt_project, dataset.model, dataset.version) if dataset.model else None
             self.written.append(
                 publish(
-                    staged, contract, self.location, run_id=run.run_id, result_path=result_path,
-                    contract_path=result.path, dbt_node=node.unique_id if node else None,
+                    staged,
+                    contract,
+                    self.location,
+                    run_id=run.run_id,
+                    result_path=result_path,
+                    contract_path=result.path,
+                    dbt_node=node.unique_id if node else None,
                 )
             )
             self.staged.remove(staged)

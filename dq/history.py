@@ -121,16 +121,34 @@ def append_run(
     with _writer(path, timeout_s) as con:
         con.execute(
             "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [run.run_id, _timestamp(run.started_at), _timestamp(run.finished_at), _utcnow(), run.status.value,
-             _command_line(), run.result_path, _dq_version()],
+            [
+                run.run_id,
+                _timestamp(run.started_at),
+                _timestamp(run.finished_at),
+                _utcnow(),
+                run.status.value,
+                _command_line(),
+                run.result_path,
+                _dq_version(),
+            ],
         )
         for contract in run.contracts:
             fingerprint, row_count = fingerprints.get(contract.path) or (None, None)
             con.execute(
                 "INSERT INTO contracts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [run.run_id, contract.contract, contract.path, contract.version, contract.dataset,
-                 contract.relation, fingerprint, row_count, contract.status.value, contract.error,
-                 contract.duration_s],
+                [
+                    run.run_id,
+                    contract.contract,
+                    contract.path,
+                    contract.version,
+                    contract.dataset,
+                    contract.relation,
+                    fingerprint,
+                    row_count,
+                    contract.status.value,
+                    contract.error,
+                    contract.duration_s,
+                ],
             )
             rows = [_check_row(run.run_id, contract, fingerprint, check) for check in contract.checks]
             if rows:  # one multi-row INSERT: executemany runs a statement per row (~1 ms each)
@@ -227,10 +245,23 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
 
 def _check_row(run_id: str, contract: ContractResult, fingerprint: str | None, check: CheckResult) -> list[Any]:
     return [
-        run_id, contract.contract, contract.version, contract.dataset, contract.relation, fingerprint,
-        check.name, check.kind, json.dumps(list(check.columns)), check.severity, check.engine,
-        check.status.value, None if check.observed is None else json.dumps(check.observed, default=str),
-        numeric_value(check), check.expected, check.failing_rows, check.message or None,
+        run_id,
+        contract.contract,
+        contract.version,
+        contract.dataset,
+        contract.relation,
+        fingerprint,
+        check.name,
+        check.kind,
+        json.dumps(list(check.columns)),
+        check.severity,
+        check.engine,
+        check.status.value,
+        None if check.observed is None else json.dumps(check.observed, default=str),
+        numeric_value(check),
+        check.expected,
+        check.failing_rows,
+        check.message or None,
     ]
 
 
@@ -348,8 +379,9 @@ def known_names(path: Path, contract: str | None = None) -> list[str]:
     if contract is None:
         rows = read_rows(path, "SELECT DISTINCT contract AS name FROM contracts ORDER BY 1")
     else:
-        rows = read_rows(path, "SELECT DISTINCT check_name AS name FROM checks WHERE contract = ? ORDER BY 1",
-                         [contract])
+        rows = read_rows(
+            path, "SELECT DISTINCT check_name AS name FROM checks WHERE contract = ? ORDER BY 1", [contract]
+        )
     return [row["name"] for row in rows]
 
 

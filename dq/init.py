@@ -35,16 +35,22 @@ def draft_contract(model: str, project_dir: Path, db: Path) -> str:
     connection = open_database(db)
     try:
         table = resolve_table(
-            connection, db, node["schema"], node.get("alias") or node["name"],
-            catalog=node.get("database"), origin=f"dbt model {model!r}",
+            connection,
+            db,
+            node["schema"],
+            node.get("alias") or node["name"],
+            catalog=node.get("database"),
+            origin=f"dbt model {model!r}",
         )
         profile = profile_table(table)
     finally:
         connection.close()
     tests = model_tests(manifest, node["unique_id"])
     document = _contract(model, node, tests, table, profile)
-    return HEADER.format(model=model) + HEADER2.format(db=db) + dump_yaml(
-        document, sort_keys=False, width=1000, allow_unicode=True
+    return (
+        HEADER.format(model=model)
+        + HEADER2.format(db=db)
+        + dump_yaml(document, sort_keys=False, width=1000, allow_unicode=True)
     )
 
 
@@ -164,7 +170,7 @@ def _type_name(kind: str) -> str:
 
 
 def _ref_name(to: str) -> str | None:
-    """"ref('stg_plans')" -> 'stg_plans'."""
+    """ "ref('stg_plans')" -> 'stg_plans'."""
     import re
 
     match = re.search(r"ref\(\s*['\"]([^'\"]+)['\"]\s*\)", to)

@@ -105,8 +105,11 @@ def sql_checks_parse(path: Path, contract: Contract, ctx: LintContext) -> Iterat
         sql = check.sql.replace("{dataset}", '"__dq_dataset"')
         parsed = json.loads(ctx.duckdb.execute("SELECT json_serialize_sql(?)", [sql]).fetchall()[0][0])
         if parsed.get("error") and parsed.get("error_type") == "parser":
-            yield Problem(str(path), f"checks.{index}.sql",
-                          f"check {check.name!r} does not parse: {parsed.get('error_message', 'syntax error')}")
+            yield Problem(
+                str(path),
+                f"checks.{index}.sql",
+                f"check {check.name!r} does not parse: {parsed.get('error_message', 'syntax error')}",
+            )
         elif parsed.get("error") or len(parsed.get("statements", [])) != 1:
             yield Problem(str(path), f"checks.{index}.sql", f"check {check.name!r} must be exactly one SELECT")
 
@@ -116,8 +119,11 @@ def models_resolve(path: Path, contract: Contract, ctx: LintContext) -> Iterator
     if ctx.skip_dbt:
         return
     wanted = [("dataset.model", contract.dataset.model, contract.dataset.version)]
-    wanted += [(f"columns.{c}.references.model", r.references.model, r.references.version)
-               for c, r in contract.columns.items() if r.references is not None]
+    wanted += [
+        (f"columns.{c}.references.model", r.references.model, r.references.version)
+        for c, r in contract.columns.items()
+        if r.references is not None
+    ]
     for key, model, version in wanted:
         if model is None:
             continue
@@ -136,9 +142,12 @@ def references_declared(path: Path, contract: Contract, ctx: LintContext) -> Ite
         target = Dataset(model=ref.model, table=ref.table)
         for other_path, other in ctx.contracts.items():
             if other.dataset == target and ref.column not in other.columns:
-                yield Problem(str(path), f"columns.{column}.references.column",
-                              f"column {ref.column!r} is not declared in {other_path} "
-                              f"(contract {other.contract}; columns: {', '.join(other.columns)})")
+                yield Problem(
+                    str(path),
+                    f"columns.{column}.references.column",
+                    f"column {ref.column!r} is not declared in {other_path} "
+                    f"(contract {other.contract}; columns: {', '.join(other.columns)})",
+                )
 
 
 def drift_profiles_load(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
@@ -158,8 +167,11 @@ def drift_profiles_load(path: Path, contract: Contract, ctx: LintContext) -> Ite
     profiled = set(profile.get("columns", {}))
     for column in contract.drift.columns:
         if column not in profiled:
-            yield Problem(str(path), f"drift.columns.{column}",
-                          f"{reference} has no profile of column {column!r} (profiled: {', '.join(sorted(profiled))})")
+            yield Problem(
+                str(path),
+                f"drift.columns.{column}",
+                f"{reference} has no profile of column {column!r} (profiled: {', '.join(sorted(profiled))})",
+            )
 
 
 RULES: tuple[Rule, ...] = (
@@ -175,8 +187,9 @@ def unique_names(contracts: dict[Path, Contract]) -> Iterator[Problem]:
     seen: dict[str, Path] = {}
     for path, contract in contracts.items():
         if contract.contract in seen:
-            yield Problem(str(path), "contract",
-                          f"name {contract.contract!r} is already used by {seen[contract.contract]}")
+            yield Problem(
+                str(path), "contract", f"name {contract.contract!r} is already used by {seen[contract.contract]}"
+            )
         else:
             seen[contract.contract] = path
 

@@ -136,9 +136,7 @@ class RunResult:
             "status": self.status.value,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
-            "contracts": [
-                {**asdict(c), "status": c.status.value, "counts": dict(c.counts())} for c in self.contracts
-            ],
+            "contracts": [{**asdict(c), "status": c.status.value, "counts": dict(c.counts())} for c in self.contracts],
         }
 
 

@@ -225,8 +225,10 @@ def _why_not_runnable(
         mismatched = [c for c in spec.columns if table.columns[c] != other.columns[c]]
         if mismatched:
             c = mismatched[0]
-            return (f"leakage.disjoint_from: key column {c} is {table.columns[c]} here but {other.columns[c]} in "
-                    f"{other.label}; comparing them would cast one side. Fix: give both the same type in their models")
+            return (
+                f"leakage.disjoint_from: key column {c} is {table.columns[c]} here but {other.columns[c]} in "
+                f"{other.label}; comparing them would cast one side. Fix: give both the same type in their models"
+            )
         if set(spec.columns) & (collated | collated_columns(other)):  # `collated`: this table's, probed once
             return "leakage.disjoint_from: a key column has a collation (COLLATE NOCASE...); compare byte-wise keys"
         return replace(spec, args={**spec.args, "relation": quote_relation(other.schema, other.name)})

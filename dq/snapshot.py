@@ -76,7 +76,6 @@ _SAME_NAME_OTHER_VALUES = {
 _NESTED = frozenset({"struct", "list", "map", "union", "array"})
 
 
-
 @dataclass(frozen=True)
 class Snapshot:
     """One contract's snapshot on disk."""
@@ -219,9 +218,7 @@ def discard(staged: Staged) -> None:
     _release(staged.source.connection, staged.catalog, staged.path, staged.view_db)
 
 
-def _release(
-    connection: duckdb.DuckDBPyConnection, catalog: str | None, staging: Path | None, view_db: Path
-) -> None:
+def _release(connection: duckdb.DuckDBPyConnection, catalog: str | None, staging: Path | None, view_db: Path) -> None:
     if catalog is not None:
         # a closed connection (a blocked run is discarded after validate() returned) detached it already
         with contextlib.suppress(duckdb.Error):

@@ -35,9 +35,11 @@ class Verified:
     path: Path
     data: bytes
 
+
 def fingerprint_of(data: bytes) -> str:
     """'sha256:<hex>' of some bytes: the form DQ_FINGERPRINT and manifests carry."""
     return f"{ALGORITHM}:{hashlib.sha256(data).hexdigest()}"
+
 
 def verify(path: str | Path, *, contract: str | None = None, expected: str | None = None) -> Verified:
     """Read a snapshot's bytes once and check them against its manifest (and `expected`).
@@ -70,6 +72,7 @@ def verify(path: str | Path, *, contract: str | None = None, expected: str | Non
         )
     return Verified(manifest, parquet, data)
 
+
 def load(path: str | Path, *, as_: Frame = "pandas", contract: str | None = None, expected: str | None = None) -> Any:
     """The snapshot's rows as a pandas or polars DataFrame or an Arrow table, verified first."""
     if as_ not in ("pandas", "polars", "arrow"):
@@ -94,6 +97,7 @@ def load(path: str | Path, *, as_: Frame = "pandas", contract: str | None = None
         return pl.from_arrow(table)
     return table.to_pandas()
 
+
 def _manifest_for(path: Path, contract: str | None) -> Path:
     if path.is_dir():
         found = sorted(path.glob(f"*{MANIFEST_SUFFIX}"))
@@ -117,6 +121,7 @@ def _manifest_for(path: Path, contract: str | None) -> Path:
         )
     return manifest
 
+
 def _read_manifest(path: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -130,6 +135,7 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     if Path(file).name != file:
         raise SnapshotError(f"{path}: 'file' must name a file beside the manifest, not {file!r}")
     return manifest
+
 
 def _expected_for(expected: str | None, contract: str) -> str | None:
     """The fingerprint the gate handed over for `contract`, if one was."""

@@ -185,7 +185,15 @@ class CheckSpec:
         if column_type.startswith("DECIMAL"):
             return decimal_precision(column_type) <= 15
         return column_type in {
-            "TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER", "FLOAT", "DOUBLE", ""
+            "TINYINT",
+            "SMALLINT",
+            "INTEGER",
+            "UTINYINT",
+            "USMALLINT",
+            "UINTEGER",
+            "FLOAT",
+            "DOUBLE",
+            "",
         }
 
     @property

@@ -70,7 +70,7 @@ def column_expr(spec: CheckSpec, column: str, alias: str = "") -> str:
     """A column as a check compares it: byte-wise for collated strings, ENUMs as their text."""
     expr = f"{alias}{quote_ident(column)}"
     if column in spec.args.get("collated_columns", ()):
-        return f"{expr} COLLATE \"binary\""
+        return f'{expr} COLLATE "binary"'
     if str(spec.args.get("column_type", "")).upper().startswith("ENUM(") and column == spec.column:
         return f"{expr}::VARCHAR"
     return expr

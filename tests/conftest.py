@@ -53,7 +53,9 @@ def _build_warehouse(db: Path, variant: str) -> None:
     env = {**os.environ, "DQ_DB": str(db)}
     subprocess.run(
         [sys.executable, "dbt_project/generate_data.py", "--db", str(db), "--variant", variant],
-        cwd=ROOT, check=True, env=env,
+        cwd=ROOT,
+        check=True,
+        env=env,
     )
     dbt = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
     # defective variants are built with the exported in-model gates off (`dq_enforce: false`),
@@ -61,7 +63,9 @@ def _build_warehouse(db: Path, variant: str) -> None:
     enforce = [] if variant == "clean" else ["--vars", "{dq_enforce: false}"]
     subprocess.run(
         [dbt, "build", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--quiet", *enforce],
-        cwd=ROOT, check=True, env=env,
+        cwd=ROOT,
+        check=True,
+        env=env,
     )
 
 

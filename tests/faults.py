@@ -54,7 +54,10 @@ def rows(db: Path, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ..
 def settings(db: Path, work: Path, engine: EngineChoice | str = EngineChoice.auto) -> Settings:
     """Settings that keep every artefact (results, history) inside the test's own directory."""
     return Settings(
-        db=db, dbt_project=None, results_dir=work / "results", engine=EngineChoice(engine),
+        db=db,
+        dbt_project=None,
+        results_dir=work / "results",
+        engine=EngineChoice(engine),
         history=work / "history.duckdb",
     )
 

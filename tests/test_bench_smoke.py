@@ -24,9 +24,25 @@ def test_bench_smoke(tmp_path: Path) -> None:
     out = tmp_path / "bench-out"
     env = {**os.environ, "GX_ANALYTICS_ENABLED": "false"}
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--rows", "1000", "--repeat", "1",
-         "--methods", ",".join(METHODS), "--out", str(out), "--timeout", "300"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            str(ROOT / "bench" / "run.py"),
+            "--rows",
+            "1000",
+            "--repeat",
+            "1",
+            "--methods",
+            ",".join(METHODS),
+            "--out",
+            str(out),
+            "--timeout",
+            "300",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert proc.returncode == 0, f"harness failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
 

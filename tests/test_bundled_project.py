@@ -66,10 +66,29 @@ def test_gate_trains_on_clean_data_and_refuses_broken(warehouse: dict[str, Path]
     for variant, expected in (("clean", 0), ("broken", 1)):
         marker = tmp_path / f"trained-{variant}"
         done = subprocess.run(
-            [str(Path(sys.executable).parent / "dq"), "gate", "contracts/", "--db", str(warehouse[variant]),
-             "--results-dir", str(tmp_path / "results"), "--snapshot-dir", str(tmp_path / "snapshots"), "--",
-             sys.executable, "examples/train.py", "--db", str(warehouse[variant]), "--model-out", str(tmp_path / "m")],
-            cwd=ROOT, env={**os.environ, "DQ_TRAIN_MARKER": str(marker)}, capture_output=True, text=True, check=False,
+            [
+                str(Path(sys.executable).parent / "dq"),
+                "gate",
+                "contracts/",
+                "--db",
+                str(warehouse[variant]),
+                "--results-dir",
+                str(tmp_path / "results"),
+                "--snapshot-dir",
+                str(tmp_path / "snapshots"),
+                "--",
+                sys.executable,
+                "examples/train.py",
+                "--db",
+                str(warehouse[variant]),
+                "--model-out",
+                str(tmp_path / "m"),
+            ],
+            cwd=ROOT,
+            env={**os.environ, "DQ_TRAIN_MARKER": str(marker)},
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert done.returncode == expected, done.stdout + done.stderr
         assert marker.exists() is (expected == 0), variant

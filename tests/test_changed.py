@@ -20,7 +20,8 @@ DBT = str(Path(sys.executable).parent / "dbt")
 def _parse(project: Path) -> None:
     subprocess.run(
         [DBT, "parse", "--project-dir", str(project), "--profiles-dir", str(project), "--quiet"],
-        check=True, env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        check=True,
+        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
     )
 
 
@@ -39,8 +40,17 @@ def project(tmp_path: Path) -> tuple[Path, Path]:
 def _validate(project: Path, db: Path, tmp_path: Path, *extra: str) -> tuple[int, str]:
     result = CliRunner().invoke(
         app,
-        ["validate", str(ROOT / "contracts"), "--db", str(db), "--dbt-project", str(project),
-         "--results-dir", str(tmp_path / "results"), *extra],
+        [
+            "validate",
+            str(ROOT / "contracts"),
+            "--db",
+            str(db),
+            "--dbt-project",
+            str(project),
+            "--results-dir",
+            str(tmp_path / "results"),
+            *extra,
+        ],
     )
     return result.exit_code, result.output
 
@@ -59,13 +69,17 @@ def test_a_modified_model_selects_its_contract_and_its_descendants(
     assert "stg_customers.yml" not in selected
 
 
-def test_nothing_modified_validates_nothing(project: tuple[Path, Path], warehouse: dict[str, Path], tmp_path: Path) -> None:
+def test_nothing_modified_validates_nothing(
+    project: tuple[Path, Path], warehouse: dict[str, Path], tmp_path: Path
+) -> None:
     copy, state = project
     code, out = _validate(copy, warehouse["clean"], tmp_path, "--changed", "--state", str(state))
     assert code == 0 and "nothing to validate" in out
 
 
-def test_changed_needs_state_and_a_manifest(project: tuple[Path, Path], warehouse: dict[str, Path], tmp_path: Path) -> None:
+def test_changed_needs_state_and_a_manifest(
+    project: tuple[Path, Path], warehouse: dict[str, Path], tmp_path: Path
+) -> None:
     copy, _ = project
     assert _validate(copy, warehouse["clean"], tmp_path, "--changed")[0] == 2
     code, out = _validate(copy, warehouse["clean"], tmp_path, "--changed", "--state", str(tmp_path))

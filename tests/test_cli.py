@@ -71,9 +71,20 @@ def test_failed_error_check_exits_1_with_samples(invoke, write_contract, db: Pat
     [
         (lambda p, db: (p.write_text("contract: x\nversion: one\ndataset: {table: t}\n"), db)[1], "version"),
         (lambda p, db: p.parent / "missing.duckdb", "does not exist"),
-        (lambda p, db: (p.write_text(p.read_text().replace("main.customers", "main.nope")), db)[1], "main.nope not found"),
+        (
+            lambda p, db: (p.write_text(p.read_text().replace("main.customers", "main.nope")), db)[1],
+            "main.nope not found",
+        ),
         (lambda p, db: (p.write_text(p.read_text() + "  height: {min: 1}\n"), db)[1], "column height is missing"),
-        (lambda p, db: (p.write_text(p.read_text().replace("main.customers", "{model: x}").replace("{table: {model: x}}", "{model: x}")), db)[1], "manifest.json not found"),
+        (
+            lambda p, db: (
+                p.write_text(
+                    p.read_text().replace("main.customers", "{model: x}").replace("{table: {model: x}}", "{model: x}")
+                ),
+                db,
+            )[1],
+            "manifest.json not found",
+        ),
     ],
     ids=["bad-contract", "missing-db", "missing-table", "missing-column", "model-without-dbt"],
 )
@@ -101,7 +112,9 @@ def test_usage_errors_exit_2(invoke, write_contract, db: Path, args: list[str]) 
 
 def test_json_format_and_output_file(invoke, write_contract, db: Path, tmp_path: Path) -> None:
     out_file = tmp_path / "out" / "result.json"
-    code, out = invoke("validate", str(contract(write_contract)), "--db", str(db), "--format", "json", "-o", str(out_file))
+    code, out = invoke(
+        "validate", str(contract(write_contract)), "--db", str(db), "--format", "json", "-o", str(out_file)
+    )
     assert code == 0
     printed, written = json.loads(runner_stdout(out)), json.loads(out_file.read_text())
     assert printed == written
@@ -125,7 +138,9 @@ def test_gate_runs_the_command_on_pass(invoke, write_contract, db: Path, tmp_pat
 def test_gate_never_starts_the_command_on_block(invoke, write_contract, db: Path, tmp_path: Path) -> None:
     marker = tmp_path / "trained"
     script = f"import pathlib; pathlib.Path({str(marker)!r}).write_text('x')"
-    code, out = invoke("gate", str(contract(write_contract, age_min=40)), "--db", str(db), "--", sys.executable, "-c", script)
+    code, out = invoke(
+        "gate", str(contract(write_contract, age_min=40)), "--db", str(db), "--", sys.executable, "-c", script
+    )
     assert code == 1
     assert not marker.exists()
     assert "blocked, not running" in out
@@ -144,8 +159,13 @@ def test_gate_without_a_command_is_a_usage_error(invoke, write_contract, db: Pat
 
 def test_locked_database_exits_3(invoke, write_contract, db: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('locked', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('locked', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
@@ -161,7 +181,9 @@ def test_real_subprocess_exit_codes(write_contract, db: Path, tmp_path: Path, ag
     dq = Path(sys.executable).parent / "dq"
     done = subprocess.run(
         [str(dq), "validate", str(contract(write_contract, age_min)), "--db", str(db), "--results-dir", str(tmp_path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == expected, done.stdout + done.stderr
     assert "Traceback" not in done.stderr

@@ -21,8 +21,14 @@ FIXTURES = Path(__file__).parent / "fixtures" / "compile"
 def _as_json(path: Path) -> str:
     specs = compile_contract(load_contract(path))
     rows = [
-        {"name": s.name, "kind": s.kind.value, "severity": s.severity.value, "columns": list(s.columns),
-         "args": dict(s.args), "expected": s.expectation()}
+        {
+            "name": s.name,
+            "kind": s.kind.value,
+            "severity": s.severity.value,
+            "columns": list(s.columns),
+            "args": dict(s.args),
+            "expected": s.expectation(),
+        }
         for s in specs
     ]
     return json.dumps(rows, indent=2, default=str) + "\n"

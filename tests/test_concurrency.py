@@ -59,9 +59,21 @@ def _contract(directory: Path, document: dict[str, Any]) -> Path:
 
 
 def _gate_args(contract: Path, db: Path, work: Path, *command: str) -> list[str]:
-    return [faults.DQ, "gate", str(contract), "--db", str(db), "--results-dir", str(work / "results"),
-            "--history", str(work / "history.duckdb"), "--snapshot-dir", str(work / "snapshots" / contract.stem),
-            "--", *command]
+    return [
+        faults.DQ,
+        "gate",
+        str(contract),
+        "--db",
+        str(db),
+        "--results-dir",
+        str(work / "results"),
+        "--history",
+        str(work / "history.duckdb"),
+        "--snapshot-dir",
+        str(work / "snapshots" / contract.stem),
+        "--",
+        *command,
+    ]
 
 
 def test_eight_gates_at_once_on_one_file_all_return_correct_verdicts(db: Path, tmp_path: Path) -> None:
@@ -76,8 +88,14 @@ def test_eight_gates_at_once_on_one_file_all_return_correct_verdicts(db: Path, t
         command = [sys.executable, "-c", f"import os; open({str(marker)!r}, 'w').write(os.environ['DQ_RESULT'])"]
         args = _gate_args(contract, db, tmp_path, *command)
         args[args.index("--snapshot-dir") + 1] = str(work / "snapshot")
-        procs.append((i, contract, marker, subprocess.Popen(args, cwd=work, env=env, stdout=subprocess.PIPE,
-                                                             stderr=subprocess.PIPE, text=True)))
+        procs.append(
+            (
+                i,
+                contract,
+                marker,
+                subprocess.Popen(args, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+            )
+        )
     outcomes = []
     for i, contract, marker, proc in procs:
         out, err = proc.communicate(timeout=240)
@@ -90,9 +108,11 @@ def test_eight_gates_at_once_on_one_file_all_return_correct_verdicts(db: Path, t
         assert marker.exists() is expect_pass, (i, output)
         assert "Traceback" not in output
 
-    runs = history.read_rows(tmp_path / "history.duckdb",
-                             "SELECT r.run_id, r.status, c.contract, (SELECT count(*) FROM checks k "
-                             "WHERE k.run_id = r.run_id) AS n_checks FROM runs r JOIN contracts c USING (run_id)")
+    runs = history.read_rows(
+        tmp_path / "history.duckdb",
+        "SELECT r.run_id, r.status, c.contract, (SELECT count(*) FROM checks k "
+        "WHERE k.run_id = r.run_id) AS n_checks FROM runs r JOIN contracts c USING (run_id)",
+    )
     assert len(runs) == 8, runs
     assert sorted(r["status"] for r in runs) == ["failed"] * 4 + ["passed"] * 4
     assert {r["contract"]: r["status"] for r in runs} == {"concurrent_pass": "passed", "concurrent_fail": "failed"}
@@ -142,8 +162,14 @@ def test_a_validation_killed_mid_run_leaves_the_history_readable_and_no_pass(
     contract = _contract(tmp_path, PASSING)
     before = _validate_cli(contract, db, tmp_path)  # the history exists and holds one good run
     assert before.returncode == 0, before.stdout + before.stderr
-    proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT, point, str(contract), str(db), str(tmp_path)],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_SCRIPT, point, str(contract), str(db), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        check=False,
+    )
     _tried[0] += 1
     assert proc.returncode == -signal.SIGKILL, proc.stdout + proc.stderr
 
@@ -165,15 +191,26 @@ def test_a_gate_killed_at_any_moment_never_leaves_a_pass_without_its_checks(
     contract = _contract(tmp_path, PASSING)
     marker = tmp_path / "trained"
     command = [sys.executable, "-c", f"import time; open({str(marker)!r}, 'w'); time.sleep(30)"]
-    proc = subprocess.Popen(_gate_args(contract, db, tmp_path, *command), cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        _gate_args(contract, db, tmp_path, *command),
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     time.sleep(delay)
     os.killpg(proc.pid, signal.SIGKILL)  # the gate and, if it started, its training command
     proc.wait(timeout=30)
     _tried[0] += 1
     path = tmp_path / "history.duckdb"
-    runs = history.read_rows(path, "SELECT r.run_id, r.status, (SELECT count(*) FROM checks k "
-                                   "WHERE k.run_id = r.run_id) AS n FROM runs r") if path.exists() else []
+    runs = (
+        history.read_rows(
+            path,
+            "SELECT r.run_id, r.status, (SELECT count(*) FROM checks k WHERE k.run_id = r.run_id) AS n FROM runs r",
+        )
+        if path.exists()
+        else []
+    )
     assert all(r["n"] > 0 for r in runs), runs
     if marker.exists():
         assert [r["status"] for r in runs] == ["passed"], runs
@@ -184,8 +221,14 @@ def test_a_gate_killed_at_any_moment_never_leaves_a_pass_without_its_checks(
 def test_a_killed_training_command_is_the_gates_failure_and_the_history_says_so(db: Path, tmp_path: Path) -> None:
     contract = _contract(tmp_path, PASSING)
     suicide = [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"]
-    proc = subprocess.run(_gate_args(contract, db, tmp_path, *suicide), cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        _gate_args(contract, db, tmp_path, *suicide),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     _tried[0] += 1
     assert proc.returncode == 128 + signal.SIGKILL, proc.stdout + proc.stderr
     assert "killed by signal 9" in proc.stderr
@@ -196,5 +239,14 @@ def test_a_killed_training_command_is_the_gates_failure_and_the_history_says_so(
 
 
 def _validate_cli(contract: Path, db: Path, work: Path) -> subprocess.CompletedProcess[str]:
-    return faults.dq_cli("validate", str(contract), "--db", str(db), "--results-dir", str(work / "results"),
-                         "--history", str(work / "history.duckdb"), cwd=work)
+    return faults.dq_cli(
+        "validate",
+        str(contract),
+        "--db",
+        str(db),
+        "--results-dir",
+        str(work / "results"),
+        "--history",
+        str(work / "history.duckdb"),
+        cwd=work,
+    )

@@ -42,9 +42,23 @@ def contract(tmp_path: Path) -> Callable[..., Path]:
 
 
 def validate(contract: Path, db: Path, engine: str, tmp_path: Path) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["validate", str(contract), "--db", str(db), "--engine", engine,
-                                      "--format", "json", "--results-dir", str(tmp_path / "results"),
-                                      "--history", str(tmp_path / "history.duckdb")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "validate",
+            str(contract),
+            "--db",
+            str(db),
+            "--engine",
+            engine,
+            "--format",
+            "json",
+            "--results-dir",
+            str(tmp_path / "results"),
+            "--history",
+            str(tmp_path / "history.duckdb"),
+        ],
+    )
     _tried[0] += 1
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.output
@@ -72,13 +86,17 @@ def _truncated(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("make_path, says", [
-    (lambda tmp: tmp / "missing.duckdb", "does not exist"),
-    (lambda tmp: tmp, "does not exist"),  # a directory
-    (_not_a_database, "cannot open"),
-    (_empty_file, "cannot open"),
-    (_truncated, "cannot open"),
-], ids=["missing file", "a directory", "not a DuckDB file", "empty file", "truncated DuckDB file"])
+@pytest.mark.parametrize(
+    "make_path, says",
+    [
+        (lambda tmp: tmp / "missing.duckdb", "does not exist"),
+        (lambda tmp: tmp, "does not exist"),  # a directory
+        (_not_a_database, "cannot open"),
+        (_empty_file, "cannot open"),
+        (_truncated, "cannot open"),
+    ],
+    ids=["missing file", "a directory", "not a DuckDB file", "empty file", "truncated DuckDB file"],
+)
 def test_unreadable_database_exits_3_naming_the_file(
     engine: str, make_path: Callable[[Path], Path], says: str, contract: Callable[..., Path], tmp_path: Path
 ) -> None:
@@ -89,10 +107,14 @@ def test_unreadable_database_exits_3_naming_the_file(
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("table, says", [
-    ("main.nope", "table main.nope not found"),
-    ("nope_schema.t", "table nope_schema.t not found"),
-], ids=["missing table", "missing schema"])
+@pytest.mark.parametrize(
+    "table, says",
+    [
+        ("main.nope", "table main.nope not found"),
+        ("nope_schema.t", "table nope_schema.t not found"),
+    ],
+    ids=["missing table", "missing schema"],
+)
 def test_missing_table_or_schema_exits_3_listing_what_is_there(
     engine: str, table: str, says: str, make_db: MakeDb, contract: Callable[..., Path], tmp_path: Path
 ) -> None:
@@ -103,8 +125,9 @@ def test_missing_table_or_schema_exits_3_listing_what_is_there(
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_missing_referenced_table_exits_3(engine: str, make_db: MakeDb, contract: Callable[..., Path],
-                                          tmp_path: Path) -> None:
+def test_missing_referenced_table_exits_3(
+    engine: str, make_db: MakeDb, contract: Callable[..., Path], tmp_path: Path
+) -> None:
     db = make_db(GOOD_TABLE)
     columns = {**CONTRACT["columns"], "s": {"references": {"table": "main.gone", "column": "s"}}}  # type: ignore[dict-item]
     code, out = validate(contract(columns=columns), db, engine, tmp_path)
@@ -142,9 +165,18 @@ def test_all_null_column_fails_its_null_rules_and_its_aggregates(
     engine: str, make_db: MakeDb, contract: Callable[..., Path], tmp_path: Path
 ) -> None:
     db = make_db(GOOD_TABLE, "UPDATE t SET x = NULL")
-    columns = {**CONTRACT["columns"],  # type: ignore[dict-item]
-               "x": {"type": "decimal(2,1)", "nullable": False, "min": 0, "max_null_fraction": 0.5,
-                     "mean": {"min": 0}, "stddev": {"max": 10}, "quantiles": {0.5: {"min": 0}}}}
+    columns = {
+        **CONTRACT["columns"],  # type: ignore[dict-item]
+        "x": {
+            "type": "decimal(2,1)",
+            "nullable": False,
+            "min": 0,
+            "max_null_fraction": 0.5,
+            "mean": {"min": 0},
+            "stddev": {"max": 10},
+            "quantiles": {0.5: {"min": 0}},
+        },
+    }
     code, out = validate(contract(columns=columns), db, engine, tmp_path)
     assert code == 1, out
     checks = {c["name"]: c for c in yaml.safe_load(out)["contracts"][0]["checks"]}
@@ -160,13 +192,19 @@ def locked_db(make_db: MakeDb, tmp_path: Path) -> Iterator[Path]:
     """Another process holds a write connection, as `dbt build` does while it runs."""
     db = make_db(GOOD_TABLE)
     ready = tmp_path / "ready"
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import duckdb, pathlib, sys, time\n"
-        f"con = duckdb.connect({str(db)!r})\n"
-        "con.execute('BEGIN TRANSACTION'); con.execute('INSERT INTO t VALUES (3, 4.5, NULL)')\n"
-        f"pathlib.Path({str(ready)!r}).touch()\n"
-        "time.sleep(120)\n"
-    )])
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import duckdb, pathlib, sys, time\n"
+                f"con = duckdb.connect({str(db)!r})\n"
+                "con.execute('BEGIN TRANSACTION'); con.execute('INSERT INTO t VALUES (3, 4.5, NULL)')\n"
+                f"pathlib.Path({str(ready)!r}).touch()\n"
+                "time.sleep(120)\n"
+            ),
+        ]
+    )
     try:
         deadline = time.monotonic() + 30
         while not ready.exists():
@@ -194,9 +232,21 @@ def test_locked_database_blocks_the_gate_and_the_command_never_runs(
     locked_db: Path, contract: Callable[..., Path], tmp_path: Path
 ) -> None:
     marker = tmp_path / "trained"
-    proc = faults.dq_cli("gate", str(contract()), "--db", str(locked_db), "--results-dir", str(tmp_path / "r"),
-                         "--history", str(tmp_path / "h.duckdb"), "--",
-                         sys.executable, "-c", f"open({str(marker)!r}, 'w')", cwd=tmp_path)
+    proc = faults.dq_cli(
+        "gate",
+        str(contract()),
+        "--db",
+        str(locked_db),
+        "--results-dir",
+        str(tmp_path / "r"),
+        "--history",
+        str(tmp_path / "h.duckdb"),
+        "--",
+        sys.executable,
+        "-c",
+        f"open({str(marker)!r}, 'w')",
+        cwd=tmp_path,
+    )
     _tried[0] += 1
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert not marker.exists()

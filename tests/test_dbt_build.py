@@ -53,16 +53,34 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def _generate(variant: str) -> None:
     subprocess.run(
-        [sys.executable, str(ROOT / "dbt_project" / "generate_data.py"), "--db", os.environ["DQ_DB"], "--variant", variant],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            str(ROOT / "dbt_project" / "generate_data.py"),
+            "--db",
+            os.environ["DQ_DB"],
+            "--variant",
+            variant,
+        ],
+        check=True,
+        capture_output=True,
     )
 
 
 def _build(project: Path, *dbt_args: str, target: str) -> tuple[int, str, Path]:
     target_path = project.parent / "targets" / target
     args = [
-        "dbt", "build", "--contracts", str(project.parent / "contracts"), "--dbt-project", str(project),
-        "--results-dir", str(project.parent / "results"), "--target-path", str(target_path), "--quiet", *dbt_args,
+        "dbt",
+        "build",
+        "--contracts",
+        str(project.parent / "contracts"),
+        "--dbt-project",
+        str(project),
+        "--results-dir",
+        str(project.parent / "results"),
+        "--target-path",
+        str(target_path),
+        "--quiet",
+        *dbt_args,
     ]
     out = CliRunner().invoke(app, args)
     return out.exit_code, out.output, target_path
@@ -153,8 +171,14 @@ def test_a_bad_contract_builds_nothing_and_is_exit_3(project: Path, tmp_path: Pa
 @pytest.mark.parametrize(
     ("message", "names"),
     [
-        ("Invalid Input Error: dq contract c 1.0.0 failed: age.range (7 rows); row_count (observed 3)", ["age.range", "row_count"]),
-        ('Constraint Error: CHECK constraint failed on table "m__dbt_tmp" with expression CHECK(x > 0)', ["dbt.constraint"]),
+        (
+            "Invalid Input Error: dq contract c 1.0.0 failed: age.range (7 rows); row_count (observed 3)",
+            ["age.range", "row_count"],
+        ),
+        (
+            'Constraint Error: CHECK constraint failed on table "m__dbt_tmp" with expression CHECK(x > 0)',
+            ["dbt.constraint"],
+        ),
         ("This model has an enforced contract that failed.", ["dbt.model_contract"]),
     ],
 )
@@ -170,9 +194,11 @@ def test_a_model_sql_error_is_not_a_contract_failure() -> None:
 
 
 def test_drift_lists_missing_extra_and_retyped_columns(write_contract) -> None:  # type: ignore[no-untyped-def]
-    contract = load_contract(write_contract(
-        "contract: c\nversion: 1.0.0\ndataset: {model: m}\ncolumns:\n  a: {type: bigint}\n  b: {type: varchar}\n  gone: {}\n"
-    ))
+    contract = load_contract(
+        write_contract(
+            "contract: c\nversion: 1.0.0\ndataset: {model: m}\ncolumns:\n  a: {type: bigint}\n  b: {type: varchar}\n  gone: {}\n"
+        )
+    )
     check = drift_check(contract, {"a": "INTEGER", "b": "VARCHAR", "new": "DOUBLE"}, {"a": "bigint", "doc_only": None})
     assert check.status is Status.warned
     assert check.observed == (

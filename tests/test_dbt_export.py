@@ -97,14 +97,28 @@ BASE = "contract: c\nversion: 1.0.0\ndataset: {model: m}\nextra_columns: forbid\
     ("columns", "enforced", "where"),
     [
         # (columns YAML, dbt contract enforced?, {check: constrained|asserted|dq_only})
-        ("  id: {type: bigint, nullable: false, min: 1}", True, {"id.not_null": "constrained", "id.range": "constrained"}),
-        ("  id: {type: bigint}\n  e: {type: varchar, pattern: 'x', severity: warn}", False, {"e.pattern": "dq_only", "id.type": "asserted"}),
+        (
+            "  id: {type: bigint, nullable: false, min: 1}",
+            True,
+            {"id.not_null": "constrained", "id.range": "constrained"},
+        ),
+        (
+            "  id: {type: bigint}\n  e: {type: varchar, pattern: 'x', severity: warn}",
+            False,
+            {"e.pattern": "dq_only", "id.type": "asserted"},
+        ),
         ("  d: {type: decimal}", False, {"d.type": "asserted"}),
         ("  t: {type: timestamp}", True, {}),
-        ("  x: {type: double, mean: {min: 0, max: 1}, quantiles: {0.5: {min: 0, max: 1}}}", True, {"x.mean": "asserted", "x.quantile_0.5": "asserted"}),
+        (
+            "  x: {type: double, mean: {min: 0, max: 1}, quantiles: {0.5: {min: 0, max: 1}}}",
+            True,
+            {"x.mean": "asserted", "x.quantile_0.5": "asserted"},
+        ),
     ],
 )
-def test_checks_are_placed_where_dbt_can_enforce_them(write_contract, tmp_path: Path, columns: str, enforced: bool, where: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_checks_are_placed_where_dbt_can_enforce_them(
+    write_contract, tmp_path: Path, columns: str, enforced: bool, where: dict[str, str]
+) -> None:  # type: ignore[no-untyped-def]
     path = write_contract(BASE + "columns:\n" + columns + "\n")
     export = plan_model(load_contract(path), path, tmp_path)
     assert export is not None
@@ -143,7 +157,9 @@ def test_jinja_in_a_regex_is_passed_through_raw(write_contract, tmp_path: Path) 
 
 
 def test_sql_that_would_break_jinja_is_refused(write_contract, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    path = write_contract(BASE + "columns:\n  c: {type: varchar}\nchecks:\n  - {name: x, sql: \"select '{% endraw %}' AS x\"}\n")
+    path = write_contract(
+        BASE + "columns:\n  c: {type: varchar}\nchecks:\n  - {name: x, sql: \"select '{% endraw %}' AS x\"}\n"
+    )
     with pytest.raises(ExportError, match="endraw"):
         export_files([path], _project(tmp_path))
 
@@ -172,6 +188,9 @@ def test_the_bundled_project_builds_with_dqs_generated_files_removed(tmp_path: P
     dbt = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
     built = subprocess.run(
         [dbt, "build", "--project-dir", str(project), "--profiles-dir", str(project), "--quiet"],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert built.returncode == 0, built.stdout + built.stderr

@@ -63,33 +63,81 @@ def col(name: str, **rules: Any) -> dict[str, Any]:
 CASES = [
     # breaking for consumers
     ("column removed", {}, {"columns": {"income": DELETE}}, "columns.income", Impact.breaking),
-    ("column renamed", {}, {"columns": {"email": DELETE, "e_mail": BASE["columns"]["email"]}}, "columns.email", Impact.breaking),
+    (
+        "column renamed",
+        {},
+        {"columns": {"email": DELETE, "e_mail": BASE["columns"]["email"]}},
+        "columns.email",
+        Impact.breaking,
+    ),
     ("type narrowed", {}, col("customer_id", type="integer"), "columns.customer_id.type", Impact.breaking),
     ("type widened", {}, col("age", type="bigint"), "columns.age.type", Impact.breaking),
     ("type changed", {}, col("age", type="double"), "columns.age.type", Impact.breaking),
     ("type check removed", {}, col("age", type=DELETE), "columns.age.type", Impact.breaking),
     ("column becomes nullable", {}, col("churned", nullable=True), "columns.churned.nullable", Impact.breaking),
     ("uniqueness dropped", {}, col("customer_id", unique=False), "columns.customer_id.unique", Impact.breaking),
-    ("accepted value added to a category", {}, col("country", accepted_values=["DE", "FR", "IT"]), "columns.country.accepted_values", Impact.breaking),
-    ("accepted values dropped", {}, col("country", accepted_values=DELETE), "columns.country.accepted_values", Impact.breaking),
+    (
+        "accepted value added to a category",
+        {},
+        col("country", accepted_values=["DE", "FR", "IT"]),
+        "columns.country.accepted_values",
+        Impact.breaking,
+    ),
+    (
+        "accepted values dropped",
+        {},
+        col("country", accepted_values=DELETE),
+        "columns.country.accepted_values",
+        Impact.breaking,
+    ),
     ("min lowered", {}, col("age", min=16), "columns.age.min", Impact.breaking),
     ("min removed", {}, col("age", min=DELETE), "columns.age.min", Impact.breaking),
     ("max raised", {}, col("age", max=130), "columns.age.max", Impact.breaking),
-    ("max_null_fraction raised", {}, col("age", max_null_fraction=0.2), "columns.age.max_null_fraction", Impact.breaking),
+    (
+        "max_null_fraction raised",
+        {},
+        col("age", max_null_fraction=0.2),
+        "columns.age.max_null_fraction",
+        Impact.breaking,
+    ),
     ("mean bound loosened", {}, col("income", mean={"min": 10000}), "columns.income.mean.min", Impact.breaking),
-    ("quantile bound loosened", {}, col("age", quantiles={0.5: {"min": 30}}), "columns.age.quantiles.0.5.min", Impact.breaking),
+    (
+        "quantile bound loosened",
+        {},
+        col("age", quantiles={0.5: {"min": 30}}),
+        "columns.age.quantiles.0.5.min",
+        Impact.breaking,
+    ),
     ("mean check removed", {}, col("income", mean=DELETE), "columns.income.mean", Impact.breaking),
     ("row_count min lowered", {}, {"row_count": {"min": 10}}, "row_count.min", Impact.breaking),
     ("row_count check removed", {}, {"row_count": DELETE}, "row_count", Impact.breaking),
     ("freshness loosened", {}, {"freshness": {"max_age": "72h"}}, "freshness.max_age", Impact.breaking),
     ("primary key changed", {}, {"primary_key": ["customer_id", "snapshot_at"]}, "primary_key", Impact.breaking),
     ("severity lowered error -> warn", {}, col("age", severity="warn"), "columns.age.severity", Impact.breaking),
-    ("block severity lowered", {}, col("income", mean={"severity": "warn"}), "columns.income.mean.severity", Impact.breaking),
+    (
+        "block severity lowered",
+        {},
+        col("income", mean={"severity": "warn"}),
+        "columns.income.mean.severity",
+        Impact.breaking,
+    ),
     ("pattern edited", {}, col("email", pattern="^.+@.+$"), "columns.email.pattern", Impact.breaking),
     ("pattern removed", {}, col("email", pattern=DELETE), "columns.email.pattern", Impact.breaking),
-    ("reference retargeted", {}, col("plan_id", references={"table": "main.plans_v2", "column": "plan_id"}), "columns.plan_id.references", Impact.breaking),
+    (
+        "reference retargeted",
+        {},
+        col("plan_id", references={"table": "main.plans_v2", "column": "plan_id"}),
+        "columns.plan_id.references",
+        Impact.breaking,
+    ),
     ("SQL check removed", {}, {"checks": []}, "checks.no_future", Impact.breaking),
-    ("SQL check edited", {}, {"checks": [{"name": "no_future", "sql": "select 1"}]}, "checks.no_future.sql", Impact.breaking),
+    (
+        "SQL check edited",
+        {},
+        {"checks": [{"name": "no_future", "sql": "select 1"}]},
+        "checks.no_future.sql",
+        Impact.breaking,
+    ),
     ("extra columns now allowed", {}, {"extra_columns": "allow"}, "extra_columns", Impact.breaking),
     ("dataset moved", {}, {"dataset": {"table": "main.other"}}, "dataset", Impact.breaking),
     # tightening for producers
@@ -97,12 +145,36 @@ CASES = [
     ("narrower range", {}, col("age", min=21), "columns.age.min", Impact.tightening),
     ("max lowered", {}, col("age", max=100), "columns.age.max", Impact.tightening),
     ("new range check", {}, col("income", min=0), "columns.income.min", Impact.tightening),
-    ("new accepted-values restriction", col("email", accepted_values=DELETE), col("email", accepted_values=["a@b"]), "columns.email.accepted_values", Impact.tightening),
-    ("accepted value removed", {}, col("country", accepted_values=["DE"]), "columns.country.accepted_values", Impact.tightening),
+    (
+        "new accepted-values restriction",
+        col("email", accepted_values=DELETE),
+        col("email", accepted_values=["a@b"]),
+        "columns.email.accepted_values",
+        Impact.tightening,
+    ),
+    (
+        "accepted value removed",
+        {},
+        col("country", accepted_values=["DE"]),
+        "columns.country.accepted_values",
+        Impact.tightening,
+    ),
     ("new stat check", {}, col("income", stddev={"max": 5}), "columns.income.stddev", Impact.tightening),
     ("severity raised warn -> error", {}, col("email", severity="error"), "columns.email.severity", Impact.tightening),
-    ("new required column", {}, col("plan_price", type="double", nullable=False), "columns.plan_price", Impact.tightening),
-    ("new SQL check", {}, {"checks": [*BASE["checks"], {"name": "x", "sql": "select 1"}]}, "checks.x", Impact.tightening),
+    (
+        "new required column",
+        {},
+        col("plan_price", type="double", nullable=False),
+        "columns.plan_price",
+        Impact.tightening,
+    ),
+    (
+        "new SQL check",
+        {},
+        {"checks": [*BASE["checks"], {"name": "x", "sql": "select 1"}]},
+        "checks.x",
+        Impact.tightening,
+    ),
     ("new primary key", {"primary_key": []}, {}, "primary_key", Impact.tightening),
     ("extra columns now forbidden", {"extra_columns": "allow"}, {}, "extra_columns", Impact.tightening),
     ("freshness tightened", {}, {"freshness": {"max_age": "24h"}}, "freshness.max_age", Impact.tightening),
@@ -131,8 +203,10 @@ def test_a_key_without_a_rule_is_breaking_not_ignored(monkeypatch: pytest.Monkey
     old = Contract.model_validate(BASE)
     new = Contract.model_validate(patched({"owner": "x", **col("age", unique=True)}))
     assert [(c.path, c.impact) for c in diff_contracts(old, new).changes] == [
-        ("owner", Impact.compatible), ("columns.age.unique", Impact.tightening),  # the rules still run ...
-        ("columns.age.unique", Impact.breaking), ("owner", Impact.breaking),  # ... and the catch-all flags them
+        ("owner", Impact.compatible),
+        ("columns.age.unique", Impact.tightening),  # the rules still run ...
+        ("columns.age.unique", Impact.breaking),
+        ("owner", Impact.breaking),  # ... and the catch-all flags them
     ]
 
 
@@ -142,8 +216,13 @@ def test_identical_contracts_have_no_changes() -> None:
 
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
-    [("BIGINT", "INTEGER", "narrowed"), ("INTEGER", "BIGINT", "widened"), ("DOUBLE", "FLOAT", "narrowed"),
-     ("INTEGER", "VARCHAR", "changed"), ("INTEGER", "DOUBLE", "changed")],
+    [
+        ("BIGINT", "INTEGER", "narrowed"),
+        ("INTEGER", "BIGINT", "widened"),
+        ("DOUBLE", "FLOAT", "narrowed"),
+        ("INTEGER", "VARCHAR", "changed"),
+        ("INTEGER", "DOUBLE", "changed"),
+    ],
 )
 def test_type_change(old: str, new: str, expected: str) -> None:
     assert type_change(old, new) == expected
@@ -187,7 +266,9 @@ def test_cli_json(tmp_path: Path) -> None:
     assert document["blocks"] is True
     [change] = document["contracts"][0]["changes"]
     assert change == {
-        "path": "columns.country.accepted_values", "change": "added [IT]", "class": "breaking",
+        "path": "columns.country.accepted_values",
+        "change": "added [IT]",
+        "class": "breaking",
         "reason": "new values in a label or category: a model trained on this data never saw them",
     }
 
@@ -205,8 +286,9 @@ def test_cli_needs_two_files_or_base(tmp_path: Path) -> None:
 
 
 def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=repo, check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=repo, check=True, capture_output=True
+    )
 
 
 def test_base_compares_every_changed_contract_with_the_git_ref(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

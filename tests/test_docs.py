@@ -26,8 +26,16 @@ def built(warehouse: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
     out = tmp_path_factory.mktemp("docs") / "site"
     result = CliRunner().invoke(
         app,
-        ["docs", str(CONTRACT), "--db", str(warehouse["broken"]), "--dbt-project", str(ROOT / "dbt_project"),
-         "--out", str(out)],
+        [
+            "docs",
+            str(CONTRACT),
+            "--db",
+            str(warehouse["broken"]),
+            "--dbt-project",
+            str(ROOT / "dbt_project"),
+            "--out",
+            str(out),
+        ],
     )
     return result.exit_code, result.output, out
 
@@ -58,6 +66,8 @@ def test_docs_for_a_bad_contract_exits_3(make_db: MakeDb, tmp_path: Path) -> Non
 def test_docs_for_a_missing_table_exits_3(make_db: MakeDb, tmp_path: Path) -> None:
     db = make_db("CREATE TABLE t AS SELECT 1 AS id")
     contract = tmp_path / "gone.yml"
-    contract.write_text("contract: gone\nversion: 1.0.0\ndataset: {table: main.gone}\ncolumns:\n  id: {type: integer}\n")
+    contract.write_text(
+        "contract: gone\nversion: 1.0.0\ndataset: {table: main.gone}\ncolumns:\n  id: {type: integer}\n"
+    )
     result = CliRunner().invoke(app, ["docs", str(contract), "--db", str(db), "--out", str(tmp_path / "site")])
     assert result.exit_code == 3 and "gone" in result.output and "cannot build Data Docs" in result.output

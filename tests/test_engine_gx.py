@@ -224,9 +224,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConn
 
 
 def table(db: duckdb.DuckDBPyConnection, name: str) -> Table:
-    row = db.execute(
-        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-    ).fetchone()
+    row = db.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
     assert row is not None
     path = Path(row[0])
     return resolve_table(db, path, "mart", name)
@@ -272,9 +270,7 @@ def check(result: CheckResult, status: Status, observed: Any, failing_rows: Any)
         assert result.message, result
 
 
-@pytest.mark.parametrize(
-    ("case", "status", "observed", "failing_rows"), CASES, ids=[c[0].name for c in CASES]
-)
+@pytest.mark.parametrize(("case", "status", "observed", "failing_rows"), CASES, ids=[c[0].name for c in CASES])
 def test_case(main_run: Any, case: CheckSpec, status: Status, observed: Any, failing_rows: Any) -> None:
     check(main_run[0][case.name], status, observed, failing_rows)
 
@@ -332,9 +328,7 @@ def test_without_reflection_fix_other_schemas_break(
     assert any(q.startswith("SELECT * FROM items LIMIT") for q in queries.sent)
 
 
-def test_result_buffering_fix_is_needed(
-    db: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_result_buffering_fix_is_needed(db: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the execute_query fix every expectation errors with IndexError (GX #10738, #11579)."""
     from great_expectations.execution_engine.sqlalchemy_execution_engine import SqlAlchemyExecutionEngine
 

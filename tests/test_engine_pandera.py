@@ -427,9 +427,7 @@ CASES = [
         Status.passed,
         observed=0.25,
     ),
-    Case(
-        "mean_empty_fails_closed", (EMPTY,), spec(K.mean, "x", min=0, max=None), Status.failed, observed=None
-    ),
+    Case("mean_empty_fails_closed", (EMPTY,), spec(K.mean, "x", min=0, max=None), Status.failed, observed=None),
     Case(
         "mean_all_null_fails_closed",
         (values("x", "(NULL::DOUBLE)", "(NULL)"),),
@@ -602,9 +600,7 @@ def test_many_specs_one_run_keep_order_and_attribution(tmp_path: Path) -> None:
 def test_same_name_twice_is_not_conflated(tmp_path: Path) -> None:
     table = build(tmp_path, values("x", "(5)"))
     low = CheckSpec(name="x.check", kind=K.between, severity=Severity.error, columns=("x",), args={"min": 0})
-    high = CheckSpec(
-        name="x.check", kind=K.between, severity=Severity.error, columns=("x",), args={"min": 10}
-    )
+    high = CheckSpec(name="x.check", kind=K.between, severity=Severity.error, columns=("x",), args={"min": 10})
     assert [r.status for r in ENGINE.run([low, high], table)] == [Status.passed, Status.failed]
 
 
@@ -656,8 +652,6 @@ def test_engine_supports_every_kind() -> None:
 
 
 def test_importing_the_engine_does_not_import_pandera_or_ibis() -> None:
-    code = (
-        "import sys, dq.engines.pandera; print(any(m in sys.modules for m in ('ibis', 'pandera', 'pandas')))"
-    )
+    code = "import sys, dq.engines.pandera; print(any(m in sys.modules for m in ('ibis', 'pandera', 'pandas')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

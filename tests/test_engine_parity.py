@@ -33,7 +33,11 @@ def test_engines_agree(tmp_path: Path, case: Case) -> None:
         if case.spec.is_row_level:
             assert result.failing_rows == case.failing_rows, name
         elif case.id != "freshness_stale":
-            assert result.observed == pytest.approx(case.observed) if isinstance(case.observed, float) else result.observed == case.observed, name
+            assert (
+                result.observed == pytest.approx(case.observed)
+                if isinstance(case.observed, float)
+                else result.observed == case.observed
+            ), name
     statuses = {name: r.status for name, r in outcomes.items()}
     assert len(set(statuses.values())) == 1, statuses
 
@@ -45,13 +49,20 @@ def test_batch_engine_scans_the_table_once(tmp_path: Path) -> None:
 
     table = build(tmp_path, values("id, age, email", "(1, 30, 'a@x.io')", "(2, 45, 'b@x.io')", "(3, NULL, NULL)"))
     specs = [
-        spec(K.not_null, "id"), spec(K.unique, "id"), spec(K.between, "age", min=18, max=120),
-        spec(K.pattern, "email", regex="@"), spec(K.row_count, min=1), spec(K.mean, "age", max=100),
-        spec(K.null_fraction, "age", max=0.5), spec(K.distinct_count, "id", min=3),
+        spec(K.not_null, "id"),
+        spec(K.unique, "id"),
+        spec(K.between, "age", min=18, max=120),
+        spec(K.pattern, "email", regex="@"),
+        spec(K.row_count, min=1),
+        spec(K.mean, "age", max=100),
+        spec(K.null_fraction, "age", max=0.5),
+        spec(K.distinct_count, "id", min=3),
     ]
     statements: list[str] = []
     traced = _Tracing(table.connection, statements)
-    results = PanderaBatchEngine().run(specs, table.__class__(traced, table.db_path, table.schema, table.name, table.columns))  # type: ignore[arg-type]
+    results = PanderaBatchEngine().run(
+        specs, table.__class__(traced, table.db_path, table.schema, table.name, table.columns)
+    )  # type: ignore[arg-type]
     assert [r.status for r in results] == [Status.passed] * len(specs)
     assert len(statements) == 1 and statements[0].count(" FROM ") == 1
 

@@ -39,12 +39,21 @@ MATRIX_CONTRACT: dict[str, Any] = {
     "columns": {
         "customer_id": {"type": "bigint", "nullable": False},
         "country": {"type": "varchar", "nullable": False, "accepted_values": ["DE", "FR", "US", "GB", "ES"]},
-        "age": {"type": "integer", "min": 18, "max": 120, "max_null_fraction": 0.05,
-                "quantiles": {0.5: {"min": 40, "max": 70}}},
+        "age": {
+            "type": "integer",
+            "min": 18,
+            "max": 120,
+            "max_null_fraction": 0.05,
+            "quantiles": {0.5: {"min": 40, "max": 70}},
+        },
         "income": {"type": "double", "nullable": False, "min": 0, "mean": {"min": 20000, "max": 90000}},
         "email": {"type": "varchar", "nullable": False, "pattern": r"^\S+$"},
-        "plan_id": {"type": "varchar", "nullable": False, "distinct_count": {"min": 3},
-                    "references": {"table": "main.stg_plans", "column": "plan_id"}},
+        "plan_id": {
+            "type": "varchar",
+            "nullable": False,
+            "distinct_count": {"min": 3},
+            "references": {"table": "main.stg_plans", "column": "plan_id"},
+        },
         "monthly_price": {"type": "double", "min": 0, "max": 1000},
         "signed_up_at": {"type": "timestamp", "nullable": False},
         "first_order_at": {"type": "timestamp"},
@@ -55,8 +64,9 @@ MATRIX_CONTRACT: dict[str, Any] = {
         "snapshot_at": {"type": "timestamp", "nullable": False},
         "churned": {"type": "boolean", "nullable": False},
     },
-    "checks": [{"name": "no_orders_before_signup",
-                "sql": "select * from {dataset} where first_order_at < signed_up_at"}],
+    "checks": [
+        {"name": "no_orders_before_signup", "sql": "select * from {dataset} where first_order_at < signed_up_at"}
+    ],
 }
 
 # A compound key lives on the raw orders: (customer_id, ordered_at) identifies an order.
@@ -73,7 +83,9 @@ ORDERS_CONTRACT: dict[str, Any] = {
     },
 }
 
-ALL_DUPLICATED_KEYS = f"SELECT count(*) FROM {T} WHERE customer_id IN (SELECT customer_id FROM {T} GROUP BY 1 HAVING count(*) > 1)"
+ALL_DUPLICATED_KEYS = (
+    f"SELECT count(*) FROM {T} WHERE customer_id IN (SELECT customer_id FROM {T} GROUP BY 1 HAVING count(*) > 1)"
+)
 
 
 @dataclass(frozen=True)
@@ -108,119 +120,217 @@ def _not_run(column: str, *kinds: str) -> dict[str, str]:
 
 
 CASES: list[Case] = [
-    Case("duplicated primary key (join fan-out)",
-         (f"INSERT INTO {T} SELECT * FROM {T} WHERE customer_id <= 5",),
-         {"primary_key.unique": (10, ALL_DUPLICATED_KEYS)}),
-    Case("compound-key duplicate",
-         ("INSERT INTO raw.orders SELECT order_id + 1000000, customer_id, ordered_at, amount "
-          "FROM raw.orders ORDER BY order_id LIMIT 4",),
-         {"primary_key.unique": (8, "SELECT count(*) FROM raw.orders WHERE (customer_id, ordered_at) IN "
-                                    "(SELECT (customer_id, ordered_at) FROM raw.orders GROUP BY 1 HAVING count(*) > 1)")},
-         contract=ORDERS_CONTRACT),
-    Case("null in a not-null column",
-         (f"UPDATE {T} SET country = NULL WHERE customer_id % 250 = 0",),
-         {"country.not_null": (8, f"SELECT count(*) FROM {T} WHERE country IS NULL")}),
-    Case("null fraction over its bound",
-         (f"UPDATE {T} SET age = NULL WHERE customer_id % 10 = 0",),
-         {"age.null_fraction": (None, f"SELECT round(avg(CASE WHEN age IS NULL THEN 1 ELSE 0 END), 6) FROM {T}")}),
-    Case("value below its range",
-         (f"UPDATE {T} SET age = 3 WHERE customer_id IN (2, 4, 6)",),
-         {"age.range": (3, f"SELECT count(*) FROM {T} WHERE age < 18 OR age > 120")}),
-    Case("value above its range",
-         (f"UPDATE {T} SET age = 250 WHERE customer_id IN (7, 8, 9, 10)",),
-         {"age.range": (4, f"SELECT count(*) FROM {T} WHERE age < 18 OR age > 120")}),
-    Case("value outside the accepted set",
-         (f"UPDATE {T} SET country = 'NL' WHERE customer_id <= 6",),
-         {"country.accepted_values": (6, f"SELECT count(*) FROM {T} WHERE country NOT IN ('DE', 'FR', 'US', 'GB', 'ES')")}),
-    Case("regex mismatch",
-         (f"UPDATE {T} SET email = 'user ' || customer_id || '@example.com' WHERE customer_id BETWEEN 100 AND 104",),
-         {"email.pattern": (5, f"SELECT count(*) FROM {T} WHERE email LIKE '% %'")}),
-    Case("orphan foreign key",
-         (f"UPDATE {T} SET plan_id = 'platinum' WHERE customer_id % 400 = 1",),
-         {"plan_id.references": (5, f"SELECT count(*) FROM {T} t LEFT JOIN main.stg_plans p USING (plan_id) "
-                                    "WHERE p.plan_id IS NULL")}),
-    Case("row count too low",
-         (f"DELETE FROM {T} WHERE customer_id > 999",),
-         {"row_count": (999, f"SELECT count(*) FROM {T}")}),
-    Case("empty table",
-         (f"DELETE FROM {T}",),
-         {"row_count": (0, f"SELECT count(*) FROM {T}"),
-          "income.mean": (None, f"SELECT avg(income) FROM {T}"),
-          "age.quantile_0.5": (None, f"SELECT median(age) FROM {T}"),
-          "plan_id.distinct_count": (0, f"SELECT count(DISTINCT plan_id) FROM {T}"),
-          "snapshot_at.freshness": (None, f"SELECT max(snapshot_at) FROM {T}"),
-          "label.class_fraction": (None, f"SELECT max(churned::INT) FROM {T}")}),
-    Case("stale freshness column",
-         (f"UPDATE {T} SET snapshot_at = snapshot_at - INTERVAL 3 DAY",),
-         {"snapshot_at.freshness": (None, f"SELECT date_diff('second', max(snapshot_at), "
-                                          f"(now() AT TIME ZONE 'UTC')) / 3600.0 FROM {T}")}),
-    Case("a column dropped",
-         (f"ALTER TABLE {T} DROP COLUMN n_support_events_90d",),
-         {"n_support_events_90d.exists": ("missing", None)},
-         status=Status.error,
-         errored=_not_run("n_support_events_90d", "type", "not_null", "range")),
-    Case("a column retyped (integer -> varchar)",
-         (f"ALTER TABLE {T} ALTER n_orders TYPE VARCHAR",),
-         {"n_orders.type": ("VARCHAR", "SELECT data_type FROM information_schema.columns "
-                                       "WHERE table_name = 'training_set' AND column_name = 'n_orders'")},
-         # numeric bounds on a varchar would need an implicit cast: "could not validate", never a pass
-         status=Status.error, errored={"n_orders.range": "numeric bounds need a numeric column, but n_orders is VARCHAR"}),
-    Case("a column renamed",
-         (f"ALTER TABLE {T} RENAME n_events_30d TO n_events_last_30d",),
-         {"n_events_30d.exists": ("missing", None), "schema.no_extra_columns": (["n_events_last_30d"], None)},
-         status=Status.error,
-         errored=_not_run("n_events_30d", "type", "not_null", "range")),
-    Case("an extra column (forbidden)",
-         (f"ALTER TABLE {T} ADD COLUMN debug_score DOUBLE",),
-         {"schema.no_extra_columns": (["debug_score"], None)}),
-    Case("an extra column (allowed)",
-         (f"ALTER TABLE {T} ADD COLUMN debug_score DOUBLE",),
-         {}, status=Status.passed, patch=_allow_extra),
-    Case("mean shifted past its bound",
-         (f"UPDATE {T} SET income = income * 3",),
-         {"income.mean": (None, f"SELECT avg(income) FROM {T}")}),
-    Case("median shifted past its bound",
-         (f"UPDATE {T} SET age = 19 WHERE age < 65",),
-         {"age.quantile_0.5": (19, f"SELECT quantile_disc(age, 0.5) FROM {T}")}),
-    Case("distinct values collapsed",
-         (f"UPDATE {T} SET plan_id = 'basic'",),
-         {"plan_id.distinct_count": (1, f"SELECT count(DISTINCT plan_id) FROM {T}")}),
-    Case("label class fraction out of bounds",
-         (f"UPDATE {T} SET churned = false WHERE customer_id % 50 <> 0",),
-         {"label.class_fraction": (None, f"SELECT avg(churned::INT) FROM {T}")}),
-    Case("NaN in a not-null double column",
-         (f"UPDATE {T} SET total_spend = 'NaN' WHERE customer_id IN (11, 12)",),
-         # NaN is a missing value (as pandas counts it): `nullable: false` blocks it, ranges leave it alone
-         {"total_spend.not_null": (2, f"SELECT count(*) FROM {T} WHERE total_spend IS NULL OR isnan(total_spend)")},
-         engines=EVERY_ENGINE),
-    Case("case variant in a COLLATE NOCASE column",
-         (f"ALTER TABLE {T} ALTER country TYPE VARCHAR COLLATE NOCASE",
-          f"UPDATE {T} SET country = lower(country) WHERE customer_id IN (31, 32, 33)"),
-         {"country.accepted_values": (3, f"SELECT count(*) FROM {T} WHERE regexp_matches(country, '[a-z]')")},
-         engines=EVERY_ENGINE),
-    Case("integer one above a bound past 2^53 (a double would round it away)",
-         (f"UPDATE {T} SET customer_id = 100000000000000001 WHERE customer_id = 50",),
-         {"customer_id.range": (1, f"SELECT count(*) FROM {T} WHERE customer_id > 100000000000000000")},
-         patch=_customer_id_max_1e17, engines=EVERY_ENGINE),
-    Case("+inf in a double column",
-         (f"UPDATE {T} SET monthly_price = 'Infinity' WHERE customer_id IN (13, 14, 15)",),
-         {"monthly_price.range": (3, f"SELECT count(*) FROM {T} WHERE isinf(monthly_price)")}),
-    Case("-inf in a double column",
-         (f"UPDATE {T} SET total_spend = '-Infinity' WHERE customer_id IN (16, 17, 18, 19)",),
-         {"total_spend.range": (4, f"SELECT count(*) FROM {T} WHERE isinf(total_spend)")}),
-    Case("timestamps with time zones",
-         ("SET TimeZone = 'UTC'", f"ALTER TABLE {T} ALTER snapshot_at TYPE TIMESTAMPTZ"),
-         {"snapshot_at.type": ("TIMESTAMP WITH TIME ZONE", "SELECT data_type FROM information_schema.columns "
-                               "WHERE table_name = 'training_set' AND column_name = 'snapshot_at'")}),
-    Case("unicode look-alike string",
-         (f"UPDATE {T} SET country = 'D' || chr(1045) WHERE customer_id IN (20, 21, 22)",),  # Cyrillic Ye
-         {"country.accepted_values": (3, f"SELECT count(*) FROM {T} WHERE NOT regexp_matches(country, '^[A-Z]+$')")}),
-    Case("whitespace-only strings",
-         (f"UPDATE {T} SET email = '   ' WHERE customer_id IN (23, 24)",),
-         {"email.pattern": (2, f"SELECT count(*) FROM {T} WHERE trim(email) = ''")}),
-    Case("custom SQL rule violated (order before signup)",
-         (f"UPDATE {T} SET first_order_at = signed_up_at - INTERVAL 1 DAY WHERE customer_id IN (1, 3, 5)",),
-         {"checks.no_orders_before_signup": (3, f"SELECT count(*) FROM {T} WHERE first_order_at < signed_up_at")}),
+    Case(
+        "duplicated primary key (join fan-out)",
+        (f"INSERT INTO {T} SELECT * FROM {T} WHERE customer_id <= 5",),
+        {"primary_key.unique": (10, ALL_DUPLICATED_KEYS)},
+    ),
+    Case(
+        "compound-key duplicate",
+        (
+            "INSERT INTO raw.orders SELECT order_id + 1000000, customer_id, ordered_at, amount "
+            "FROM raw.orders ORDER BY order_id LIMIT 4",
+        ),
+        {
+            "primary_key.unique": (
+                8,
+                "SELECT count(*) FROM raw.orders WHERE (customer_id, ordered_at) IN "
+                "(SELECT (customer_id, ordered_at) FROM raw.orders GROUP BY 1 HAVING count(*) > 1)",
+            )
+        },
+        contract=ORDERS_CONTRACT,
+    ),
+    Case(
+        "null in a not-null column",
+        (f"UPDATE {T} SET country = NULL WHERE customer_id % 250 = 0",),
+        {"country.not_null": (8, f"SELECT count(*) FROM {T} WHERE country IS NULL")},
+    ),
+    Case(
+        "null fraction over its bound",
+        (f"UPDATE {T} SET age = NULL WHERE customer_id % 10 = 0",),
+        {"age.null_fraction": (None, f"SELECT round(avg(CASE WHEN age IS NULL THEN 1 ELSE 0 END), 6) FROM {T}")},
+    ),
+    Case(
+        "value below its range",
+        (f"UPDATE {T} SET age = 3 WHERE customer_id IN (2, 4, 6)",),
+        {"age.range": (3, f"SELECT count(*) FROM {T} WHERE age < 18 OR age > 120")},
+    ),
+    Case(
+        "value above its range",
+        (f"UPDATE {T} SET age = 250 WHERE customer_id IN (7, 8, 9, 10)",),
+        {"age.range": (4, f"SELECT count(*) FROM {T} WHERE age < 18 OR age > 120")},
+    ),
+    Case(
+        "value outside the accepted set",
+        (f"UPDATE {T} SET country = 'NL' WHERE customer_id <= 6",),
+        {
+            "country.accepted_values": (
+                6,
+                f"SELECT count(*) FROM {T} WHERE country NOT IN ('DE', 'FR', 'US', 'GB', 'ES')",
+            )
+        },
+    ),
+    Case(
+        "regex mismatch",
+        (f"UPDATE {T} SET email = 'user ' || customer_id || '@example.com' WHERE customer_id BETWEEN 100 AND 104",),
+        {"email.pattern": (5, f"SELECT count(*) FROM {T} WHERE email LIKE '% %'")},
+    ),
+    Case(
+        "orphan foreign key",
+        (f"UPDATE {T} SET plan_id = 'platinum' WHERE customer_id % 400 = 1",),
+        {
+            "plan_id.references": (
+                5,
+                f"SELECT count(*) FROM {T} t LEFT JOIN main.stg_plans p USING (plan_id) WHERE p.plan_id IS NULL",
+            )
+        },
+    ),
+    Case(
+        "row count too low",
+        (f"DELETE FROM {T} WHERE customer_id > 999",),
+        {"row_count": (999, f"SELECT count(*) FROM {T}")},
+    ),
+    Case(
+        "empty table",
+        (f"DELETE FROM {T}",),
+        {
+            "row_count": (0, f"SELECT count(*) FROM {T}"),
+            "income.mean": (None, f"SELECT avg(income) FROM {T}"),
+            "age.quantile_0.5": (None, f"SELECT median(age) FROM {T}"),
+            "plan_id.distinct_count": (0, f"SELECT count(DISTINCT plan_id) FROM {T}"),
+            "snapshot_at.freshness": (None, f"SELECT max(snapshot_at) FROM {T}"),
+            "label.class_fraction": (None, f"SELECT max(churned::INT) FROM {T}"),
+        },
+    ),
+    Case(
+        "stale freshness column",
+        (f"UPDATE {T} SET snapshot_at = snapshot_at - INTERVAL 3 DAY",),
+        {
+            "snapshot_at.freshness": (
+                None,
+                f"SELECT date_diff('second', max(snapshot_at), (now() AT TIME ZONE 'UTC')) / 3600.0 FROM {T}",
+            )
+        },
+    ),
+    Case(
+        "a column dropped",
+        (f"ALTER TABLE {T} DROP COLUMN n_support_events_90d",),
+        {"n_support_events_90d.exists": ("missing", None)},
+        status=Status.error,
+        errored=_not_run("n_support_events_90d", "type", "not_null", "range"),
+    ),
+    Case(
+        "a column retyped (integer -> varchar)",
+        (f"ALTER TABLE {T} ALTER n_orders TYPE VARCHAR",),
+        {
+            "n_orders.type": (
+                "VARCHAR",
+                "SELECT data_type FROM information_schema.columns "
+                "WHERE table_name = 'training_set' AND column_name = 'n_orders'",
+            )
+        },
+        # numeric bounds on a varchar would need an implicit cast: "could not validate", never a pass
+        status=Status.error,
+        errored={"n_orders.range": "numeric bounds need a numeric column, but n_orders is VARCHAR"},
+    ),
+    Case(
+        "a column renamed",
+        (f"ALTER TABLE {T} RENAME n_events_30d TO n_events_last_30d",),
+        {"n_events_30d.exists": ("missing", None), "schema.no_extra_columns": (["n_events_last_30d"], None)},
+        status=Status.error,
+        errored=_not_run("n_events_30d", "type", "not_null", "range"),
+    ),
+    Case(
+        "an extra column (forbidden)",
+        (f"ALTER TABLE {T} ADD COLUMN debug_score DOUBLE",),
+        {"schema.no_extra_columns": (["debug_score"], None)},
+    ),
+    Case(
+        "an extra column (allowed)",
+        (f"ALTER TABLE {T} ADD COLUMN debug_score DOUBLE",),
+        {},
+        status=Status.passed,
+        patch=_allow_extra,
+    ),
+    Case(
+        "mean shifted past its bound",
+        (f"UPDATE {T} SET income = income * 3",),
+        {"income.mean": (None, f"SELECT avg(income) FROM {T}")},
+    ),
+    Case(
+        "median shifted past its bound",
+        (f"UPDATE {T} SET age = 19 WHERE age < 65",),
+        {"age.quantile_0.5": (19, f"SELECT quantile_disc(age, 0.5) FROM {T}")},
+    ),
+    Case(
+        "distinct values collapsed",
+        (f"UPDATE {T} SET plan_id = 'basic'",),
+        {"plan_id.distinct_count": (1, f"SELECT count(DISTINCT plan_id) FROM {T}")},
+    ),
+    Case(
+        "label class fraction out of bounds",
+        (f"UPDATE {T} SET churned = false WHERE customer_id % 50 <> 0",),
+        {"label.class_fraction": (None, f"SELECT avg(churned::INT) FROM {T}")},
+    ),
+    Case(
+        "NaN in a not-null double column",
+        (f"UPDATE {T} SET total_spend = 'NaN' WHERE customer_id IN (11, 12)",),
+        # NaN is a missing value (as pandas counts it): `nullable: false` blocks it, ranges leave it alone
+        {"total_spend.not_null": (2, f"SELECT count(*) FROM {T} WHERE total_spend IS NULL OR isnan(total_spend)")},
+        engines=EVERY_ENGINE,
+    ),
+    Case(
+        "case variant in a COLLATE NOCASE column",
+        (
+            f"ALTER TABLE {T} ALTER country TYPE VARCHAR COLLATE NOCASE",
+            f"UPDATE {T} SET country = lower(country) WHERE customer_id IN (31, 32, 33)",
+        ),
+        {"country.accepted_values": (3, f"SELECT count(*) FROM {T} WHERE regexp_matches(country, '[a-z]')")},
+        engines=EVERY_ENGINE,
+    ),
+    Case(
+        "integer one above a bound past 2^53 (a double would round it away)",
+        (f"UPDATE {T} SET customer_id = 100000000000000001 WHERE customer_id = 50",),
+        {"customer_id.range": (1, f"SELECT count(*) FROM {T} WHERE customer_id > 100000000000000000")},
+        patch=_customer_id_max_1e17,
+        engines=EVERY_ENGINE,
+    ),
+    Case(
+        "+inf in a double column",
+        (f"UPDATE {T} SET monthly_price = 'Infinity' WHERE customer_id IN (13, 14, 15)",),
+        {"monthly_price.range": (3, f"SELECT count(*) FROM {T} WHERE isinf(monthly_price)")},
+    ),
+    Case(
+        "-inf in a double column",
+        (f"UPDATE {T} SET total_spend = '-Infinity' WHERE customer_id IN (16, 17, 18, 19)",),
+        {"total_spend.range": (4, f"SELECT count(*) FROM {T} WHERE isinf(total_spend)")},
+    ),
+    Case(
+        "timestamps with time zones",
+        ("SET TimeZone = 'UTC'", f"ALTER TABLE {T} ALTER snapshot_at TYPE TIMESTAMPTZ"),
+        {
+            "snapshot_at.type": (
+                "TIMESTAMP WITH TIME ZONE",
+                "SELECT data_type FROM information_schema.columns "
+                "WHERE table_name = 'training_set' AND column_name = 'snapshot_at'",
+            )
+        },
+    ),
+    Case(
+        "unicode look-alike string",
+        (f"UPDATE {T} SET country = 'D' || chr(1045) WHERE customer_id IN (20, 21, 22)",),  # Cyrillic Ye
+        {"country.accepted_values": (3, f"SELECT count(*) FROM {T} WHERE NOT regexp_matches(country, '^[A-Z]+$')")},
+    ),
+    Case(
+        "whitespace-only strings",
+        (f"UPDATE {T} SET email = '   ' WHERE customer_id IN (23, 24)",),
+        {"email.pattern": (2, f"SELECT count(*) FROM {T} WHERE trim(email) = ''")},
+    ),
+    Case(
+        "custom SQL rule violated (order before signup)",
+        (f"UPDATE {T} SET first_order_at = signed_up_at - INTERVAL 1 DAY WHERE customer_id IN (1, 3, 5)",),
+        {"checks.no_orders_before_signup": (3, f"SELECT count(*) FROM {T} WHERE first_order_at < signed_up_at")},
+    ),
 ]
 
 _rows: list[dict[str, Any]] = []
@@ -233,14 +343,17 @@ def reliability_table() -> Iterator[None]:
     order = {case.defect: i for i, case in enumerate(CASES)}
     rows = sorted(_rows, key=lambda row: order.get(row["defect"].split(" (on ")[0], -1))
     must_block = [r for r in rows if r["must_block"]]
-    faults.record("fault_matrix", {
-        "rows": rows,
-        "classes": len(rows) - sum(1 for r in rows if r["defect"] == "none (the clean copy)"),
-        "should_block": len(must_block),
-        "blocked": sum(1 for r in must_block if r["blocked"]),
-        "harmless_passed": sum(1 for r in rows if not r["must_block"] and not r["blocked"]),
-        "false_passes": sum(1 for r in must_block if not r["blocked"]),
-    })
+    faults.record(
+        "fault_matrix",
+        {
+            "rows": rows,
+            "classes": len(rows) - sum(1 for r in rows if r["defect"] == "none (the clean copy)"),
+            "should_block": len(must_block),
+            "blocked": sum(1 for r in must_block if r["blocked"]),
+            "harmless_passed": sum(1 for r in rows if not r["must_block"] and not r["blocked"]),
+            "false_passes": sum(1 for r in must_block if not r["blocked"]),
+        },
+    )
 
 
 def _contract_file(case: Case, directory: Path, clean_db: Path) -> Path:
@@ -249,8 +362,10 @@ def _contract_file(case: Case, directory: Path, clean_db: Path) -> Path:
     # still holds on the clean build and only the injected column is extra.
     relation = document["dataset"]["table"].split(".")
     for (column,) in faults.rows(
-        clean_db, "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
-        "ORDER BY ordinal_position", relation,
+        clean_db,
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+        "ORDER BY ordinal_position",
+        relation,
     ):
         document["columns"].setdefault(column, {"description": "not under test here"})
     if case.patch is not None:
@@ -269,9 +384,17 @@ def test_clean_copy_passes_with_no_failure(warehouse: dict[str, Path], tmp_path:
         assert result.status is Status.passed, by_status
         assert set(by_status) == {"passed"}, by_status
         assert exit_code_for(result.status) is ExitCode.OK
-    _rows.append({"defect": "none (the clean copy)", "injection": "-", "checks": ["every check"],
-                  "result": "PASS (exit 0)", "found": "no failed, warned or errored check",
-                  "must_block": False, "blocked": False})
+    _rows.append(
+        {
+            "defect": "none (the clean copy)",
+            "injection": "-",
+            "checks": ["every check"],
+            "result": "PASS (exit 0)",
+            "found": "no failed, warned or errored check",
+            "must_block": False,
+            "blocked": False,
+        }
+    )
 
 
 @pytest.mark.parametrize(
@@ -318,12 +441,17 @@ def test_injected_defect_is_blocked_by_exactly_its_check(
     assert blocked is (case.status is not Status.passed)
     if engine != case.engines[0]:
         return  # one row per class: the first engine's; the others asserted the same above
-    _rows.append({
-        "defect": case.defect + ("" if len(case.engines) == 1 else f" (on {', '.join(case.engines)})"), "injection": "; ".join(s for s in case.inject if not s.startswith("SET ")),
-        "checks": list(case.failed) or ["(none: extra columns allowed)"],
-        "result": f"{'BLOCK' if blocked else 'PASS'} ({result.status.value}, exit {int(code)})",
-        "found": "; ".join(shown) or "-", "must_block": case.status is not Status.passed, "blocked": blocked,
-    })
+    _rows.append(
+        {
+            "defect": case.defect + ("" if len(case.engines) == 1 else f" (on {', '.join(case.engines)})"),
+            "injection": "; ".join(s for s in case.inject if not s.startswith("SET ")),
+            "checks": list(case.failed) or ["(none: extra columns allowed)"],
+            "result": f"{'BLOCK' if blocked else 'PASS'} ({result.status.value}, exit {int(code)})",
+            "found": "; ".join(shown) or "-",
+            "must_block": case.status is not Status.passed,
+            "blocked": blocked,
+        }
+    )
 
 
 def _same(found: Any, hand: Any) -> bool:
@@ -341,22 +469,35 @@ def _show(value: Any) -> str:
 
 
 @pytest.mark.parametrize("engine", ["auto", "pandera", "gx"])
-@pytest.mark.parametrize("bounds, failing", [
-    ({"min": 0}, 1),             # -inf
-    ({"max": 10}, 1),            # +inf
-    ({"min": 0, "max": 10}, 2),  # +inf and -inf
-])
+@pytest.mark.parametrize(
+    "bounds, failing",
+    [
+        ({"min": 0}, 1),  # -inf
+        ({"max": 10}, 1),  # +inf
+        ({"min": 0, "max": 10}, 2),  # +inf and -inf
+    ],
+)
 def test_nan_is_missing_and_infinities_are_outside_every_range_on_every_engine(
     engine: str, bounds: dict[str, float], failing: int, make_db: Callable[..., Path], tmp_path: Path
 ) -> None:
     """NaN is a missing value (as pandas, Pandera and GX on pandas count it): only `nullable:
     false` and `max_null_fraction` see it, exactly as they see NULL. +-inf are values, outside
     every finite range."""
-    db = make_db("CREATE TABLE t AS SELECT * FROM (VALUES (1.0), ('NaN'::DOUBLE), ('Infinity'::DOUBLE), "
-                 "('-Infinity'::DOUBLE), (NULL)) v(x)")
+    db = make_db(
+        "CREATE TABLE t AS SELECT * FROM (VALUES (1.0), ('NaN'::DOUBLE), ('Infinity'::DOUBLE), "
+        "('-Infinity'::DOUBLE), (NULL)) v(x)"
+    )
     contract = tmp_path / "nan.yml"
-    contract.write_text(yaml.safe_dump({"contract": "nan", "version": "1.0.0", "dataset": {"table": "main.t"},
-                                        "columns": {"x": {"type": "double", "nullable": False, **bounds}}}),
-                        encoding="utf-8")
+    contract.write_text(
+        yaml.safe_dump(
+            {
+                "contract": "nan",
+                "version": "1.0.0",
+                "dataset": {"table": "main.t"},
+                "columns": {"x": {"type": "double", "nullable": False, **bounds}},
+            }
+        ),
+        encoding="utf-8",
+    )
     result = faults.run(contract, db, tmp_path, engine)
     assert faults.checks_by_status(result).get("failed") == {"x.range": failing, "x.not_null": 2}

@@ -33,32 +33,103 @@ VALID: dict[str, Any] = {
     "extra_columns": "forbid",
     "columns": {
         "id": {"type": "bigint", "nullable": False, "unique": True, "min": 1},
-        "x": {"type": "double", "min": 0, "max": 10, "mean": {"min": 0, "max": 10},
-              "quantiles": {0.5: {"min": 0, "max": 10}}, "max_null_fraction": 0.5},
-        "s": {"type": "varchar", "accepted_values": ["a", "b"], "pattern": "^[ab]$",
-              "length": {"min": 1, "max": 1}, "distinct_count": {"min": 1}},
+        "x": {
+            "type": "double",
+            "min": 0,
+            "max": 10,
+            "mean": {"min": 0, "max": 10},
+            "quantiles": {0.5: {"min": 0, "max": 10}},
+            "max_null_fraction": 0.5,
+        },
+        "s": {
+            "type": "varchar",
+            "accepted_values": ["a", "b"],
+            "pattern": "^[ab]$",
+            "length": {"min": 1, "max": 1},
+            "distinct_count": {"min": 1},
+        },
         "at": {"type": "timestamp"},
     },
     "checks": [{"name": "no_big_x", "sql": "select * from {dataset} where x > 10"}],
 }
-TABLE = ("CREATE TABLE t AS SELECT id::BIGINT AS id, x::DOUBLE AS x, s, now() AT TIME ZONE 'UTC' AS \"at\" "
-         "FROM (VALUES (1, 1.5, 'a'), (2, 2.5, 'b')) v(id, x, s)")
+TABLE = (
+    "CREATE TABLE t AS SELECT id::BIGINT AS id, x::DOUBLE AS x, s, now() AT TIME ZONE 'UTC' AS \"at\" "
+    "FROM (VALUES (1, 1.5, 'a'), (2, 2.5, 'b')) v(id, x, s)"
+)
 
 # Every key path of the valid contract, so mutations land on real keys (and on unknown ones).
-KEY_WORDS = ["contract", "version", "dataset", "table", "model", "primary_key", "row_count", "min", "max",
-             "freshness", "column", "max_age", "extra_columns", "columns", "type", "nullable", "unique",
-             "accepted_values", "pattern", "length", "mean", "stddev", "quantiles", "max_null_fraction",
-             "references", "severity", "checks", "name", "sql", "label", "leakage", "drift", "id", "x", "s"]
+KEY_WORDS = [
+    "contract",
+    "version",
+    "dataset",
+    "table",
+    "model",
+    "primary_key",
+    "row_count",
+    "min",
+    "max",
+    "freshness",
+    "column",
+    "max_age",
+    "extra_columns",
+    "columns",
+    "type",
+    "nullable",
+    "unique",
+    "accepted_values",
+    "pattern",
+    "length",
+    "mean",
+    "stddev",
+    "quantiles",
+    "max_null_fraction",
+    "references",
+    "severity",
+    "checks",
+    "name",
+    "sql",
+    "label",
+    "leakage",
+    "drift",
+    "id",
+    "x",
+    "s",
+]
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
-    st.sampled_from(["", "1.0.0", "36h", "-1h", "0s", "warn", "error", "forbid", "bigint", "decimal(3,1)",
-                     "[", "(?P<", "main.t", '"a"."b"', "'; drop table t; --", "\x00", "ünï", "1e400", ".nan"]),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from(
+        [
+            "",
+            "1.0.0",
+            "36h",
+            "-1h",
+            "0s",
+            "warn",
+            "error",
+            "forbid",
+            "bigint",
+            "decimal(3,1)",
+            "[",
+            "(?P<",
+            "main.t",
+            '"a"."b"',
+            "'; drop table t; --",
+            "\x00",
+            "ünï",
+            "1e400",
+            ".nan",
+        ]
+    ),
 )
 keys = st.one_of(st.sampled_from(KEY_WORDS), st.text(max_size=8), st.integers(), st.booleans(), st.none())
 documents = st.recursive(
-    scalars, lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=5)),
+    scalars,
+    lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=5)),
     max_leaves=25,
 )
 
@@ -139,29 +210,60 @@ def test_random_values_in_valid_shapes_load_or_fail_naming_file_and_key(
 
 
 @settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.one_of(
-    st.text(max_size=200),
-    st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
-    st.lists(st.sampled_from(["{", "}", "[", "]", ":", "- ", "? ", "&a ", "*a ", "!!python/object ", "\n", "  ",
-                              "contract", "columns", "!!binary ", "'", '"', "#", "|", ">", "%YAML 1.1\n", "---\n"]),
-             max_size=40).map("".join),
-))
+@given(
+    text=st.one_of(
+        st.text(max_size=200),
+        st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
+        st.lists(
+            st.sampled_from(
+                [
+                    "{",
+                    "}",
+                    "[",
+                    "]",
+                    ":",
+                    "- ",
+                    "? ",
+                    "&a ",
+                    "*a ",
+                    "!!python/object ",
+                    "\n",
+                    "  ",
+                    "contract",
+                    "columns",
+                    "!!binary ",
+                    "'",
+                    '"',
+                    "#",
+                    "|",
+                    ">",
+                    "%YAML 1.1\n",
+                    "---\n",
+                ]
+            ),
+            max_size=40,
+        ).map("".join),
+    )
+)
 def test_random_text_loads_or_fails_naming_the_file(text: str, tmp_path: Path) -> None:
     path = tmp_path / "text.yml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     _assert_loads_or_names_file_and_key(path, None)
 
 
-@pytest.mark.parametrize("text", [
-    "? [a, b]\n: c\n",                                   # a key that is a list
-    "[" * 5000 + "]" * 5000,                             # nested deeper than Python's recursion limit
-    "a: &x [*x]\n",                                      # a recursive alias
-    "contract: !!python/object/apply:os.system [true]\n",  # an unsafe tag
-    _dump({**VALID, "row_count": {"min": 1e400}}),       # parses as inf
-    _dump({**VALID, "columns": {**VALID["columns"], "x": {"min": float("nan")}}}),
-    "contract: a\ncontract: b\n",                        # a duplicated key
-    "\ufeffcontract: x\n",                               # a byte-order mark and nothing else valid
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "? [a, b]\n: c\n",  # a key that is a list
+        "[" * 5000 + "]" * 5000,  # nested deeper than Python's recursion limit
+        "a: &x [*x]\n",  # a recursive alias
+        "contract: !!python/object/apply:os.system [true]\n",  # an unsafe tag
+        _dump({**VALID, "row_count": {"min": 1e400}}),  # parses as inf
+        _dump({**VALID, "columns": {**VALID["columns"], "x": {"min": float("nan")}}}),
+        "contract: a\ncontract: b\n",  # a duplicated key
+        "\ufeffcontract: x\n",  # a byte-order mark and nothing else valid
+    ],
+)
 def test_known_hostile_documents_are_contract_errors(text: str, tmp_path: Path) -> None:
     path = tmp_path / "hostile.yml"
     path.write_text(text, encoding="utf-8")
@@ -191,8 +293,19 @@ def test_cli_exits_3_naming_the_file_or_reaches_a_verdict(
         loads = True
     except ContractError:
         loads = False
-    result = CliRunner().invoke(app, ["validate", str(path), "--db", str(tiny_db), "--results-dir",
-                                      str(tmp_path / "results"), "--history", str(tmp_path / "history.duckdb")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "validate",
+            str(path),
+            "--db",
+            str(tiny_db),
+            "--results-dir",
+            str(tmp_path / "results"),
+            "--history",
+            str(tmp_path / "history.duckdb"),
+        ],
+    )
     _tried[1] += 1
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.output
@@ -213,5 +326,4 @@ def test_valid_base_contract_passes_on_its_data(tiny_db: Path, tmp_path: Path) -
 
 def test_zz_record_counts() -> None:
     """Runs last in this module: how many documents were tried, for the README's figures."""
-    faults.record("fuzz_contracts", {"tried": sum(_tried), "loader": _tried[0], "cli": _tried[1],
-                                      "false_passes": 0})
+    faults.record("fuzz_contracts", {"tried": sum(_tried), "loader": _tried[0], "cli": _tried[1], "false_passes": 0})

@@ -41,10 +41,21 @@ def a_run(run_id: str, mean: float, status: Status = Status.passed) -> RunResult
         CheckResult("score.mean", "mean", ("score",), "error", "pandera", status, "between 0 and 10", observed=mean),
         CheckResult("id.not_null", "not_null", ("id",), "error", "pandera", Status.passed, "no nulls", failing_rows=0),
     ]
-    contract = ContractResult("scores", "contracts/scores.yml", version="1.2.0", dataset="table main.scores",
-                              relation="main.scores", checks=checks)
-    return RunResult(run_id, started_at="2026-01-01T00:00:00+00:00", contracts=[contract],
-                     finished_at="2026-01-01T00:00:01+00:00", result_path=f"/results/{run_id}.json")
+    contract = ContractResult(
+        "scores",
+        "contracts/scores.yml",
+        version="1.2.0",
+        dataset="table main.scores",
+        relation="main.scores",
+        checks=checks,
+    )
+    return RunResult(
+        run_id,
+        started_at="2026-01-01T00:00:00+00:00",
+        contracts=[contract],
+        finished_at="2026-01-01T00:00:01+00:00",
+        result_path=f"/results/{run_id}.json",
+    )
 
 
 def run_ids(path: Path) -> list[str]:
@@ -61,7 +72,10 @@ def test_append_and_read_back(tmp_path: Path) -> None:
 
     series = history.check_series(path, "scores", "score.mean", limit=10)
     assert [(r["run_id"], r["version"], r["observed_value"], r["fingerprint"]) for r in series] == [
-        ("r0", "1.2.0", 4.0, "v1:3:abc"), ("r1", "1.2.0", 5.0, "v1:3:abc"), ("r2", "1.2.0", 9.5, "v1:3:abc")]
+        ("r0", "1.2.0", 4.0, "v1:3:abc"),
+        ("r1", "1.2.0", 5.0, "v1:3:abc"),
+        ("r2", "1.2.0", 9.5, "v1:3:abc"),
+    ]
     assert [r["run_id"] for r in history.check_series(path, "scores", "score.mean", limit=2)] == ["r1", "r2"]
     overview = {r["check"]: r for r in history.contract_overview(path, "scores", limit=10)}
     assert overview["score.mean"]["series"] == [4.0, 5.0, 9.5]
@@ -161,14 +175,19 @@ def test_fingerprint_follows_the_rows_not_their_order(make_db: MakeDb) -> None:
             con.close()
 
     base = fingerprint("CREATE TABLE t AS SELECT range AS id, range * 2 AS x FROM range(1000)", name="a.duckdb")
-    shuffled = fingerprint("CREATE TABLE t AS SELECT range AS id, range * 2 AS x FROM range(1000) ORDER BY random()",
-                           name="b.duckdb")
-    one_changed = fingerprint("CREATE TABLE t AS SELECT range AS id, CASE WHEN range = 7 THEN 0 ELSE range * 2 END AS x "
-                              "FROM range(1000)", name="c.duckdb")
-    duplicated = fingerprint("CREATE TABLE t AS SELECT range % 500 AS id, (range % 500) * 2 AS x FROM range(1000)",
-                             name="d.duckdb")
-    doubled = fingerprint("CREATE TABLE t AS SELECT range % 500 AS id, (range % 500) * 2 AS x FROM range(1500)",
-                          name="e.duckdb")
+    shuffled = fingerprint(
+        "CREATE TABLE t AS SELECT range AS id, range * 2 AS x FROM range(1000) ORDER BY random()", name="b.duckdb"
+    )
+    one_changed = fingerprint(
+        "CREATE TABLE t AS SELECT range AS id, CASE WHEN range = 7 THEN 0 ELSE range * 2 END AS x FROM range(1000)",
+        name="c.duckdb",
+    )
+    duplicated = fingerprint(
+        "CREATE TABLE t AS SELECT range % 500 AS id, (range % 500) * 2 AS x FROM range(1000)", name="d.duckdb"
+    )
+    doubled = fingerprint(
+        "CREATE TABLE t AS SELECT range % 500 AS id, (range % 500) * 2 AS x FROM range(1500)", name="e.duckdb"
+    )
     assert base is not None and base[1] == 1000 and base == shuffled
     assert len({base, one_changed, duplicated, doubled}) == 4
 
@@ -253,10 +272,12 @@ def test_gate_records_the_training_outcome(project: Path) -> None:
         app, ["gate", "scores.yml", "--db", "test.duckdb", "--", sys.executable, "-c", "raise SystemExit(4)"]
     )
     assert result.exit_code == 4, result.output
-    events = history.read_rows(project / ".dq" / "history.duckdb", "SELECT e.*, r.status AS verdict FROM events e "
-                               "JOIN runs r USING (run_id)")
+    events = history.read_rows(
+        project / ".dq" / "history.duckdb", "SELECT e.*, r.status AS verdict FROM events e JOIN runs r USING (run_id)"
+    )
     assert [(e["event"], e["status"], e["exit_code"], e["verdict"]) for e in events] == [
-        ("training", "failed", 4, "passed")]  # validation passed, training failed
+        ("training", "failed", 4, "passed")
+    ]  # validation passed, training failed
 
 
 def test_dq_history_views(project: Path) -> None:

@@ -37,7 +37,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         db.parent.mkdir()
         subprocess.run(
             [sys.executable, str(project / "generate_data.py"), "--db", str(db), "--variant", variant],
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )
         os.environ["DQ_DB"] = str(db)
         dbt = ["run", "--project-dir", str(project), "--profiles-dir", str(project), "--quiet"]

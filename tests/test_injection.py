@@ -70,30 +70,42 @@ def contract_text(name: str = "hostile") -> str:
         "extra_columns": "forbid",
         "columns": {
             'id "quoted"': {"type": "bigint", "min": 1, "distinct_count": {"min": 3}},
-            "with space": {"type": "varchar", "nullable": False, "accepted_values": ["a", "b"],
-                           "length": {"min": 1, "max": 1}},
+            "with space": {
+                "type": "varchar",
+                "nullable": False,
+                "accepted_values": ["a", "b"],
+                "length": {"min": 1, "max": 1},
+            },
             "semi;colon": {"type": "double", "min": 0, "mean": {"max": 100}},
             "ünïcødé 💥": {"type": "varchar", "pattern": "@"},
-            "select": {"type": "integer", "max": 35, "quantiles": {0.5: {"min": 20, "max": 30}},
-                       "max_null_fraction": 0.1},
+            "select": {
+                "type": "integer",
+                "max": 35,
+                "quantiles": {0.5: {"min": 20, "max": 30}},
+                "max_null_fraction": 0.1,
+            },
             "from": {"type": "varchar", "accepted_values": ["DE", "FR"]},
             "it's": {"type": "varchar", "references": {"table": q(REF_TABLE), "column": "plan id"}},
         },
-        "checks": [{"name": "semicolons_and_quotes",
-                    "sql": 'select * from {dataset} where "semi;colon" < 0 or "from" = \'\'\'; drop table x; --\''}],
+        "checks": [
+            {
+                "name": "semicolons_and_quotes",
+                "sql": "select * from {dataset} where \"semi;colon\" < 0 or \"from\" = '''; drop table x; --'",
+            }
+        ],
     }
     return yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
 
 
 # check -> failing rows (row checks) that the 4 rows above must produce; every other check passes
 EXPECTED_FAILED = {
-    "primary_key.unique": 2,          # id 3 twice
+    "primary_key.unique": 2,  # id 3 twice
     "with space.not_null": 1,
-    "semi;colon.range": 1,            # -5
-    "ünïcødé 💥.pattern": 1,          # 'nope'
-    "select.range": 1,                # 40 > 35
-    "from.accepted_values": 1,        # the injection string is just a value
-    "it's.references": 1,             # p9
+    "semi;colon.range": 1,  # -5
+    "ünïcødé 💥.pattern": 1,  # 'nope'
+    "select.range": 1,  # 40 > 35
+    "from.accepted_values": 1,  # the injection string is just a value
+    "it's.references": 1,  # p9
     "checks.semicolons_and_quotes": 1,
 }
 
@@ -108,9 +120,7 @@ def hostile_db(make_db: MakeDb) -> Path:
 def fingerprint(db: Path) -> str:
     """The database's content, table by table (the file's bytes change on a read-only open? no:
     but content is what must not change)."""
-    found = faults.rows(
-        db, "SELECT table_schema, table_name FROM information_schema.tables ORDER BY 1, 2"
-    )
+    found = faults.rows(db, "SELECT table_schema, table_name FROM information_schema.tables ORDER BY 1, 2")
     digest = hashlib.sha256()
     for schema, name in found:
         digest.update(f"{schema}.{name}".encode())
@@ -127,7 +137,9 @@ def test_hostile_identifiers_and_values_are_data_not_code(
     result = faults.run(write_contract(contract_text()), hostile_db, tmp_path, engine)
     by_status = faults.checks_by_status(result)
     _tried[0] += 1
-    assert "error" not in by_status, [(c.name, c.message) for c in result.contracts[0].checks if c.status is Status.error] or result.contracts[0].error
+    assert "error" not in by_status, [
+        (c.name, c.message) for c in result.contracts[0].checks if c.status is Status.error
+    ] or result.contracts[0].error
     assert result.status is Status.failed, result.contracts[0].error
     assert by_status["failed"] == EXPECTED_FAILED, by_status["failed"]
     assert fingerprint(hostile_db) == before
@@ -148,8 +160,9 @@ def test_a_value_cannot_change_the_database(
     engine: str, field: str, value: Any, make_db: MakeDb, write_contract: Any, tmp_path: Path
 ) -> None:
     db = make_db("CREATE TABLE x AS SELECT * FROM (VALUES ('a'), ('b')) v(s)")
-    text = yaml.safe_dump({"contract": "inject", "version": "1.0.0", "dataset": {"table": "main.x"},
-                           "columns": {"s": {field: value}}})
+    text = yaml.safe_dump(
+        {"contract": "inject", "version": "1.0.0", "dataset": {"table": "main.x"}, "columns": {"s": {field: value}}}
+    )
     result = faults.run(write_contract(text), db, tmp_path, engine)
     _tried[0] += 1
     by_status = faults.checks_by_status(result)
@@ -157,12 +170,14 @@ def test_a_value_cannot_change_the_database(
     assert faults.scalar(db, "SELECT count(*) FROM main.x") == 2
 
 
-@pytest.mark.parametrize("table", ["x; drop table x", "x\"; drop table x; --", "main.x; --", "x' or '1'='1"])
-def test_a_table_name_cannot_change_the_database(table: str, make_db: MakeDb, write_contract: Any,
-                                                 tmp_path: Path) -> None:
+@pytest.mark.parametrize("table", ["x; drop table x", 'x"; drop table x; --', "main.x; --", "x' or '1'='1"])
+def test_a_table_name_cannot_change_the_database(
+    table: str, make_db: MakeDb, write_contract: Any, tmp_path: Path
+) -> None:
     db = make_db("CREATE TABLE x AS SELECT 1 AS a")
-    text = yaml.safe_dump({"contract": "inject", "version": "1.0.0", "dataset": {"table": table},
-                           "columns": {"a": {"type": "integer"}}})
+    text = yaml.safe_dump(
+        {"contract": "inject", "version": "1.0.0", "dataset": {"table": table}, "columns": {"a": {"type": "integer"}}}
+    )
     result = faults.run(write_contract(text), db, tmp_path)
     _tried[0] += 1
     assert result.status is Status.error
@@ -201,14 +216,32 @@ def test_custom_sql_that_writes_exits_3_and_changes_nothing(
     out = tmp_path / "out"
     out.mkdir()
     before = fingerprint(db)
-    text = yaml.safe_dump({"contract": "writer", "version": "1.0.0", "dataset": {"table": "main.x"},
-                           "columns": {"s": {"type": "varchar"}},
-                           "checks": [{"name": "sneaky", "sql": sql.replace("{dir}", str(out))}]})
+    text = yaml.safe_dump(
+        {
+            "contract": "writer",
+            "version": "1.0.0",
+            "dataset": {"table": "main.x"},
+            "columns": {"s": {"type": "varchar"}},
+            "checks": [{"name": "sneaky", "sql": sql.replace("{dir}", str(out))}],
+        }
+    )
     contract = write_contract(text)
     listing = sorted(p.name for p in tmp_path.iterdir())
-    result = CliRunner().invoke(app, ["validate", str(contract), "--db", str(db), "--engine", engine,
-                                      "--results-dir", str(tmp_path / "results"),
-                                      "--history", str(tmp_path / "history.duckdb")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "validate",
+            str(contract),
+            "--db",
+            str(db),
+            "--engine",
+            engine,
+            "--results-dir",
+            str(tmp_path / "results"),
+            "--history",
+            str(tmp_path / "history.duckdb"),
+        ],
+    )
     _tried[0] += 1
     assert result.exit_code == 3, result.output
     assert "Traceback" not in result.output
@@ -219,11 +252,18 @@ def test_custom_sql_that_writes_exits_3_and_changes_nothing(
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_custom_sql_that_does_not_parse_exits_3(engine: str, make_db: MakeDb, write_contract: Any,
-                                                 tmp_path: Path) -> None:
+def test_custom_sql_that_does_not_parse_exits_3(
+    engine: str, make_db: MakeDb, write_contract: Any, tmp_path: Path
+) -> None:
     db = make_db("CREATE TABLE x AS SELECT 'a' AS s")
-    text = yaml.safe_dump({"contract": "garbled", "version": "1.0.0", "dataset": {"table": "main.x"},
-                           "checks": [{"name": "garbled", "sql": "this is not sql"}]})
+    text = yaml.safe_dump(
+        {
+            "contract": "garbled",
+            "version": "1.0.0",
+            "dataset": {"table": "main.x"},
+            "checks": [{"name": "garbled", "sql": "this is not sql"}],
+        }
+    )
     result = faults.run(write_contract(text), db, tmp_path, engine)
     _tried[0] += 1
     assert result.status is Status.error

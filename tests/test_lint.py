@@ -28,22 +28,49 @@ checks:
 
 # (case id, contract text, key path of the one expected problem, words in its message)
 CASES = [
-    ("unknown key (loader)", GOOD.replace("{type: bigint}", "{type: bigint, minn: 3}"),
-     "columns.customer_id.minn", "unknown key 'minn'"),
-    ("lookahead: Python re accepts it, RE2 does not", GOOD.replace("'^[^@]+@[^@]+$'", "'^(?=.*@).+$'"),
-     "columns.email.pattern", "does not compile in DuckDB (RE2"),
+    (
+        "unknown key (loader)",
+        GOOD.replace("{type: bigint}", "{type: bigint, minn: 3}"),
+        "columns.customer_id.minn",
+        "unknown key 'minn'",
+    ),
+    (
+        "lookahead: Python re accepts it, RE2 does not",
+        GOOD.replace("'^[^@]+@[^@]+$'", "'^(?=.*@).+$'"),
+        "columns.email.pattern",
+        "does not compile in DuckDB (RE2",
+    ),
     ("backreference", GOOD.replace("'^[^@]+@[^@]+$'", "'^(a)\\1$'"), "columns.email.pattern", "RE2"),
-    ("SQL check does not parse", GOOD.replace("where email = ''", "where email = = ''"), "checks.0.sql",
-     "'no_empty_email' does not parse"),
-    ("two statements in a SQL check", GOOD.replace("where email = ''", "where true; select 1"),
-     "checks.0.sql", "exactly one SELECT"),
-    ("a SQL check that writes", GOOD.replace("select * from {dataset} where email = ''", "drop table x"),
-     "checks.0.sql", "exactly one SELECT"),
-    ("unknown dbt model", GOOD.replace("{table: main.customers}", "{model: no_such_model}"), "dataset.model",
-     "model 'no_such_model' not found"),
-    ("unknown referenced model",
-     GOOD.replace("{type: bigint}", "{type: bigint, references: {model: nope, column: id}}"),
-     "columns.customer_id.references.model", "model 'nope' not found"),
+    (
+        "SQL check does not parse",
+        GOOD.replace("where email = ''", "where email = = ''"),
+        "checks.0.sql",
+        "'no_empty_email' does not parse",
+    ),
+    (
+        "two statements in a SQL check",
+        GOOD.replace("where email = ''", "where true; select 1"),
+        "checks.0.sql",
+        "exactly one SELECT",
+    ),
+    (
+        "a SQL check that writes",
+        GOOD.replace("select * from {dataset} where email = ''", "drop table x"),
+        "checks.0.sql",
+        "exactly one SELECT",
+    ),
+    (
+        "unknown dbt model",
+        GOOD.replace("{table: main.customers}", "{model: no_such_model}"),
+        "dataset.model",
+        "model 'no_such_model' not found",
+    ),
+    (
+        "unknown referenced model",
+        GOOD.replace("{type: bigint}", "{type: bigint, references: {model: nope, column: id}}"),
+        "columns.customer_id.references.model",
+        "model 'nope' not found",
+    ),
 ]
 
 
@@ -87,7 +114,9 @@ def test_contract_names_are_unique(tmp_path: Path) -> None:
     for name in ("a.yml", "b.yml"):
         (tmp_path / name).write_text(GOOD, encoding="utf-8")
     _, problems = lint([tmp_path / "a.yml", tmp_path / "b.yml"], None)
-    assert [str(p) for p in problems] == [f"{tmp_path / 'b.yml'}: contract: name 'customers' is already used by {tmp_path / 'a.yml'}"]
+    assert [str(p) for p in problems] == [
+        f"{tmp_path / 'b.yml'}: contract: name 'customers' is already used by {tmp_path / 'a.yml'}"
+    ]
 
 
 def test_a_model_without_a_manifest_is_a_problem_unless_skipped(tmp_path: Path) -> None:
@@ -138,10 +167,16 @@ def test_cli_empty_directory_exits_3(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("mutate", "key", "words"),
     [
-        (lambda p: p["columns"]["income"].__setitem__("counts", [-1, *p["columns"]["income"]["counts"][1:]]),
-         "drift.reference", "counts"),
-        (lambda p: p.__setitem__("columns", {k: v for k, v in p["columns"].items() if k != "income"}),
-         "drift.columns.income", "no profile of column 'income'"),
+        (
+            lambda p: p["columns"]["income"].__setitem__("counts", [-1, *p["columns"]["income"]["counts"][1:]]),
+            "drift.reference",
+            "counts",
+        ),
+        (
+            lambda p: p.__setitem__("columns", {k: v for k, v in p["columns"].items() if k != "income"}),
+            "drift.columns.income",
+            "no profile of column 'income'",
+        ),
     ],
     ids=["a negated bin count", "a drifting column the profile lacks"],
 )
@@ -153,7 +188,8 @@ def test_drift_reference_profiles_are_linted(mutate: object, key: str, words: st
     path = tmp_path / "c.yml"
     text = GOOD.replace("dataset: {table: main.customers}", "dataset: {table: main.training_set}")
     text = text.replace("columns:\n", "columns:\n  income: {type: double}\n", 1)
-    path.write_text(text + f"drift:\n  reference: {reference}\n  columns:\n    income: {{psi_max: 0.2}}\n",
-                    encoding="utf-8")
+    path.write_text(
+        text + f"drift:\n  reference: {reference}\n  columns:\n    income: {{psi_max: 0.2}}\n", encoding="utf-8"
+    )
     _, problems = lint([path], None, skip_dbt=True)
     assert [(p.key, words in p.message) for p in problems] == [(key, True)], problems

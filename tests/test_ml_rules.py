@@ -22,9 +22,17 @@ from tests.conftest import ROOT, MakeDb, _build_warehouse
 CONTRACT = ROOT / "contracts" / "training_set.yml"
 DQ = str(Path(sys.executable).parent / "dq")
 ML_CHECKS = (
-    "label.class_fraction.true", "label.null_fraction", "leakage.correlation_with_label",
-    "leakage.categorical_determines_label", "leakage.disjoint_from", "leakage.before",
-    "drift.income.psi", "drift.income.ks", "drift.country.psi", "drift.country.chi2", "drift.country.linf",
+    "label.class_fraction.true",
+    "label.null_fraction",
+    "leakage.correlation_with_label",
+    "leakage.categorical_determines_label",
+    "leakage.disjoint_from",
+    "leakage.before",
+    "drift.income.psi",
+    "drift.income.ks",
+    "drift.country.psi",
+    "drift.country.chi2",
+    "drift.country.linf",
 )
 DEFECTS = {
     # defect injected by `generate_data.py --variant drifted` -> the checks that must name it
@@ -90,9 +98,24 @@ def test_drifted_data_is_blocked_naming_each_defect(drifted_db: Path, tmp_path: 
 def test_gate_refuses_to_train_on_drifted_data_and_says_why(drifted_db: Path, tmp_path: Path) -> None:
     marker = tmp_path / "trained"
     done = subprocess.run(
-        [DQ, "gate", str(CONTRACT), "--db", str(drifted_db), "--results-dir", str(tmp_path / "r"), "--",
-         sys.executable, "-c", f"open({str(marker)!r}, 'w').write('x')"],
-        cwd=ROOT, capture_output=True, text=True, check=False, env={**os.environ, "COLUMNS": "200"},
+        [
+            DQ,
+            "gate",
+            str(CONTRACT),
+            "--db",
+            str(drifted_db),
+            "--results-dir",
+            str(tmp_path / "r"),
+            "--",
+            sys.executable,
+            "-c",
+            f"open({str(marker)!r}, 'w').write('x')",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLUMNS": "200"},
     )
     assert done.returncode == 1, done.stdout + done.stderr
     assert not marker.exists()
@@ -106,7 +129,10 @@ def test_committed_profile_matches_freshly_generated_clean_data(warehouse: dict[
     out = tmp_path / "p.json"
     done = subprocess.run(
         [DQ, "profile", str(CONTRACT), "--db", str(warehouse["clean"]), "--output", str(out)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     fresh, committed = json.loads(out.read_text()), json.loads((ROOT / "profiles" / "training_set.json").read_text())
@@ -127,12 +153,21 @@ def _contract(tmp_path: Path, drift: str, dataset: str = "{table: main.training_
 @pytest.mark.parametrize(
     ("drift", "message"),
     [
-        pytest.param("drift: {reference: nowhere/p.json, columns: {income: {psi_max: 0.1}}}",
-                     "drift reference profile nowhere/p.json not found", id="missing profile"),
-        pytest.param("drift: {reference: contracts/training_set.yml, columns: {income: {psi_max: 0.1}}}",
-                     "unreadable", id="not a profile"),
-        pytest.param("drift: {reference: profiles/training_set.json, columns: {country: {ks_max: 0.1}}}",
-                     "KS needs a numeric column", id="KS on a categorical column"),
+        pytest.param(
+            "drift: {reference: nowhere/p.json, columns: {income: {psi_max: 0.1}}}",
+            "drift reference profile nowhere/p.json not found",
+            id="missing profile",
+        ),
+        pytest.param(
+            "drift: {reference: contracts/training_set.yml, columns: {income: {psi_max: 0.1}}}",
+            "unreadable",
+            id="not a profile",
+        ),
+        pytest.param(
+            "drift: {reference: profiles/training_set.json, columns: {country: {ks_max: 0.1}}}",
+            "KS needs a numeric column",
+            id="KS on a categorical column",
+        ),
     ],
 )
 def test_an_unusable_reference_is_an_error_never_a_pass(
@@ -151,7 +186,11 @@ def test_missing_reference_exits_3_with_the_fix(warehouse: dict[str, Path], tmp_
     contract = _contract(tmp_path, "drift: {reference: profiles/missing.json, columns: {income: {psi_max: 0.1}}}")
     done = subprocess.run(
         [DQ, "validate", str(contract), "--db", str(warehouse["clean"]), "--results-dir", str(tmp_path / "r")],
-        cwd=ROOT, capture_output=True, text=True, check=False, env={**os.environ, "COLUMNS": "200"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLUMNS": "200"},
     )
     assert done.returncode == 3
     assert "dq profile CONTRACT --output profiles/missing.json" in done.stdout
@@ -182,11 +221,17 @@ BASE = "contract: c\nversion: 1.0.0\ndataset: {table: t}\ncolumns:\n  y: {}\n  t
         ("label: {column: y, class_fraction: {min: 0.7, max: 0.2}}", "min (0.7) is greater than max (0.2)"),
         ("label: {column: y, class_fraction: {min: -0.1}}", "fractions are within [0, 1], got -0.1"),
         ("label: {column: y, class_fraction: {true: {max: 1.5}}}", "fractions are within [0, 1], got 1.5"),
-        ("label: {column: y, max_null_fraction: 2}", "label.max_null_fraction: Input should be less than or equal to 1"),
+        (
+            "label: {column: y, max_null_fraction: 2}",
+            "label.max_null_fraction: Input should be less than or equal to 1",
+        ),
         ("label: {column: y, weight: 1}", "label.weight: unknown key 'weight'; allowed keys: column, class_fraction"),
         ("leakage: {max_abs_correlation_with_label: 0.9}", "needs `label: {column: ...}`"),
         ("leakage: {max_abs_correlation_with_label: 1.2}", "less than or equal to 1"),
-        ("leakage: {disjoint_from: {model: e, key: [nope]}}", "leakage.disjoint_from.key column 'nope' is not declared"),
+        (
+            "leakage: {disjoint_from: {model: e, key: [nope]}}",
+            "leakage.disjoint_from.key column 'nope' is not declared",
+        ),
         ("leakage: {disjoint_from: {model: e, table: f, key: [id]}}", "exactly one of `model`"),
         ("leakage: {disjoint_from: {model: e, key: []}}", "leakage.disjoint_from.key"),
         ("leakage: {before: {column: ts, label_time: later}}", "leakage.before.label_time 'later' is not declared"),

@@ -48,44 +48,94 @@ def check(name: str, kind: str, status: Status, expected: str, severity: str = "
 def fixed_run() -> RunResult:
     """Every status, every shape of finding, fixed ids and times: the input of every golden file."""
     training = ContractResult(
-        contract="churn_training_set", path="contracts/training_set.yml", version="1.0.0",
-        dataset="model training_set", relation="main.training_set", engine="auto",
-        started_at="2025-01-02T03:04:05+00:00", duration_s=1.25,
+        contract="churn_training_set",
+        path="contracts/training_set.yml",
+        version="1.0.0",
+        dataset="model training_set",
+        relation="main.training_set",
+        engine="auto",
+        started_at="2025-01-02T03:04:05+00:00",
+        duration_s=1.25,
         checks=[
             check("customer_id.not_null", "not_null", Status.passed, "no nulls", failing_rows=0),
-            check("age.range", "between", Status.failed, "between 18 and 120", failing_rows=7,
-                  samples=[{"customer_id": 161, "age": 150}, {"customer_id": 176, "age": -3}],
-                  message="7 rows where age is not between 18 and 120"),
-            check(FAILING_CHECK, "mean", Status.failed, "between 20000 and 90000", observed=95000.5,
-                  message="observed 9.5e+04, expected between 20000 and 90000"),
-            check("email.pattern", "pattern", Status.warned, "matches /^[^@]+@[^@]+$/", severity="warn",
-                  failing_rows=2, samples=[{"customer_id": 11, "email": "user11.example.com"}, {"customer_id": 12, "email": ""}],
-                  message="2 rows not matching /^[^@]+@[^@]+$/"),
-            check("age.drift", "drift", Status.warned, "PSI <= 0.2", severity="warn",
-                  observed={"bins": ["18-30", "30-45", "45-60", "60+"], "expected": [0.3, 0.3, 0.25, 0.15],
-                            "observed": [0.1, 0.25, 0.3, 0.35], "psi": 0.41},
-                  message="age drifted: PSI 0.41"),
+            check(
+                "age.range",
+                "between",
+                Status.failed,
+                "between 18 and 120",
+                failing_rows=7,
+                samples=[{"customer_id": 161, "age": 150}, {"customer_id": 176, "age": -3}],
+                message="7 rows where age is not between 18 and 120",
+            ),
+            check(
+                FAILING_CHECK,
+                "mean",
+                Status.failed,
+                "between 20000 and 90000",
+                observed=95000.5,
+                message="observed 9.5e+04, expected between 20000 and 90000",
+            ),
+            check(
+                "email.pattern",
+                "pattern",
+                Status.warned,
+                "matches /^[^@]+@[^@]+$/",
+                severity="warn",
+                failing_rows=2,
+                samples=[{"customer_id": 11, "email": "user11.example.com"}, {"customer_id": 12, "email": ""}],
+                message="2 rows not matching /^[^@]+@[^@]+$/",
+            ),
+            check(
+                "age.drift",
+                "drift",
+                Status.warned,
+                "PSI <= 0.2",
+                severity="warn",
+                observed={
+                    "bins": ["18-30", "30-45", "45-60", "60+"],
+                    "expected": [0.3, 0.3, 0.25, 0.15],
+                    "observed": [0.1, 0.25, 0.3, 0.35],
+                    "psi": 0.41,
+                },
+                message="age drifted: PSI 0.41",
+            ),
             check("snapshot_at.freshness", "freshness", Status.passed, "newest value at most 36h old", observed=3.5),
-            check("plan_id.references", "references", Status.error, "exists in stg_plans.plan_id",
-                  message="referenced dataset: table main.stg_plans not found | fix: dbt build"),
+            check(
+                "plan_id.references",
+                "references",
+                Status.error,
+                "exists in stg_plans.plan_id",
+                message="referenced dataset: table main.stg_plans not found | fix: dbt build",
+            ),
         ],
     )
     training.checks[-1].engine = "dq"
     orders = ContractResult(
-        contract="orders", path="contracts/orders.yml", started_at="2025-01-02T03:04:06+00:00", duration_s=0.01,
+        contract="orders",
+        path="contracts/orders.yml",
+        started_at="2025-01-02T03:04:06+00:00",
+        duration_s=0.01,
         error="contracts/orders.yml: dataset.table: table main.orders not found in warehouse.duckdb <tables: none>",
     )
     customers = ContractResult(
-        contract="stg_customers", path="contracts/stg_customers.yml", version="2.1.0", dataset="model stg_customers",
-        relation="main.stg_customers", engine="auto", started_at="2025-01-02T03:04:06+00:00", duration_s=0.5,
+        contract="stg_customers",
+        path="contracts/stg_customers.yml",
+        version="2.1.0",
+        dataset="model stg_customers",
+        relation="main.stg_customers",
+        engine="auto",
+        started_at="2025-01-02T03:04:06+00:00",
+        duration_s=0.5,
         checks=[
             check("row_count", "row_count", Status.passed, ">= 1000", observed=2000),
             check("customer_id.unique", "unique", Status.passed, "unique (customer_id)", failing_rows=0),
         ],
     )
     return RunResult(
-        run_id="20250102T030405-0123abcd", started_at="2025-01-02T03:04:05+00:00",
-        finished_at="2025-01-02T03:04:07+00:00", contracts=[training, orders, customers],
+        run_id="20250102T030405-0123abcd",
+        started_at="2025-01-02T03:04:05+00:00",
+        finished_at="2025-01-02T03:04:07+00:00",
+        contracts=[training, orders, customers],
         result_path=".dq/results/20250102T030405-0123abcd.json",
     )
 
@@ -241,7 +291,9 @@ def test_several_outputs_in_one_run(invoke, tmp_path: Path) -> None:
     assert json.loads(plain.read_text(encoding="utf-8"))["status"] == "failed"  # a bare path is still JSON
 
 
-@pytest.mark.parametrize(("fmt", "marker"), [("junit", "<testsuites"), ("markdown", "### ❌ dq:"), ("html", "<!DOCTYPE html>")])
+@pytest.mark.parametrize(
+    ("fmt", "marker"), [("junit", "<testsuites"), ("markdown", "### ❌ dq:"), ("html", "<!DOCTYPE html>")]
+)
 def test_format_on_stdout(invoke, fmt: str, marker: str) -> None:
     result = invoke("--format", fmt)
     assert result.exit_code == 1 and result.stdout.startswith(marker if fmt != "junit" else "<?xml")
@@ -291,11 +343,23 @@ INSTALL = "apt-get update && apt-get install -y chromium tesseract-ocr"
 def screenshot(page: Path, png: Path, profile: Path) -> None:
     subprocess.run(
         [
-            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            f"--user-data-dir={profile}", f"--screenshot={png}", "--window-size=1280,2000", page.as_uri(),
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            f"--screenshot={png}",
+            "--window-size=1280,2000",
+            page.as_uri(),
         ],
-        check=True, capture_output=True, timeout=60,
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
 
 

@@ -111,10 +111,17 @@ def test_a_pass_snapshots_exactly_the_validated_rows_and_hands_them_to_cmd(gate,
     assert seen["env"]["DQ_SNAPSHOT"] == str(parquet.resolve())
     assert seen["rows"] == ROWS and "error" not in seen
     manifest = manifest_of(parquet)
-    assert seen["env"]["DQ_FINGERPRINT"] == manifest["fingerprint"] == "sha256:" + hashlib.sha256(parquet.read_bytes()).hexdigest()
+    assert (
+        seen["env"]["DQ_FINGERPRINT"]
+        == manifest["fingerprint"]
+        == "sha256:" + hashlib.sha256(parquet.read_bytes()).hexdigest()
+    )
     assert manifest["result_path"] == seen["env"]["DQ_RESULT"]
     assert {k: manifest[k] for k in ("contract", "contract_version", "relation", "row_count", "dq_version")} == {
-        "contract": "features", "contract_version": "2.1.0", "relation": "main.features", "row_count": ROWS,
+        "contract": "features",
+        "contract_version": "2.1.0",
+        "relation": "main.features",
+        "row_count": ROWS,
         "dq_version": dq.__version__,
     }
     assert manifest["dbt_model"] is None and manifest["dbt_node"] is None and manifest["created_at"]
@@ -183,9 +190,24 @@ def test_training_refuses_a_tampered_snapshot(warehouse: dict[str, Path], tmp_pa
     env = {**os.environ, "DQ_TRAIN_MARKER": str(marker)}
     train = [sys.executable, "examples/train.py", "--db", str(warehouse["clean"]), "--model-out", str(tmp_path / "m")]
     gated = subprocess.run(
-        [str(Path(sys.executable).parent / "dq"), "gate", "contracts/training_set.yml", "--db", str(warehouse["clean"]),
-         "--results-dir", str(tmp_path / "results"), "--snapshot-dir", str(snapshots), "--", *train],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        [
+            str(Path(sys.executable).parent / "dq"),
+            "gate",
+            "contracts/training_set.yml",
+            "--db",
+            str(warehouse["clean"]),
+            "--results-dir",
+            str(tmp_path / "results"),
+            "--snapshot-dir",
+            str(snapshots),
+            "--",
+            *train,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert gated.returncode == 0, gated.stdout + gated.stderr
     assert marker.read_text() == "trained" and "(verified)" in gated.stdout
@@ -231,10 +253,24 @@ def test_the_snapshot_keeps_the_validated_rows_when_the_table_changes_after_the_
         validated = list(con.execute("SELECT count(*), sum(income) FROM features").fetchall()[0])
     (tmp_path / "writer.py").write_text(WRITER, encoding="utf-8")
     seen = tmp_path / "seen.json"
-    result = runner.invoke(app_(), [
-        "gate", str(contract(write_contract)), "--db", str(db), "--results-dir", str(tmp_path / "results"),
-        "--snapshot-dir", str(tmp_path / "snaps"), "--", sys.executable, str(tmp_path / "writer.py"), str(db), str(seen),
-    ])
+    result = runner.invoke(
+        app_(),
+        [
+            "gate",
+            str(contract(write_contract)),
+            "--db",
+            str(db),
+            "--results-dir",
+            str(tmp_path / "results"),
+            "--snapshot-dir",
+            str(tmp_path / "snaps"),
+            "--",
+            sys.executable,
+            str(tmp_path / "writer.py"),
+            str(db),
+            str(seen),
+        ],
+    )
     assert result.exit_code == 0, result.output
     found = json.loads(seen.read_text())
     assert found["snapshot"] == validated == [ROWS, sum(20.0 + i for i in range(1, ROWS + 1))]
@@ -263,7 +299,9 @@ def test_no_writer_can_change_the_table_between_the_checks_and_the_snapshot(
 def test_the_hook_sees_only_a_passing_run(write_contract, db: Path, tmp_path: Path) -> None:
     calls: list[list[Validated]] = []
     settings = load_settings(db=db, results_dir=tmp_path / "results")
-    validate([contract(write_contract, income_min=1e9)], settings, on_validated=lambda c, s, r, v: calls.append(list(v)))
+    validate(
+        [contract(write_contract, income_min=1e9)], settings, on_validated=lambda c, s, r, v: calls.append(list(v))
+    )
     assert calls == []
     validate([contract(write_contract)], settings, on_validated=lambda c, s, r, v: calls.append(list(v)))
     assert [item.table.label for item in calls[0]] == ["main.features"]
@@ -306,7 +344,9 @@ def test_no_snapshot_hands_over_no_snapshot(gate, write_contract, tmp_path: Path
 def test_several_contracts_share_a_directory(gate, write_contract, tmp_path: Path) -> None:
     first = contract(write_contract)
     second = write_contract(CONTRACT.format(income_min=0).replace("contract: features", "contract: features_b"))
-    code, out, seen = gate(first, str(second), "--snapshot-dir", str(tmp_path / "snaps"), load={"contract": "features_b"})
+    code, out, seen = gate(
+        first, str(second), "--snapshot-dir", str(tmp_path / "snaps"), load={"contract": "features_b"}
+    )
     assert code == 0, out
     assert seen["env"]["DQ_SNAPSHOT"] == str((tmp_path / "snaps").resolve()) and seen["rows"] == ROWS
     fingerprints = dict(pair.split("=", 1) for pair in seen["env"]["DQ_FINGERPRINT"].split(","))
@@ -316,13 +356,13 @@ def test_several_contracts_share_a_directory(gate, write_contract, tmp_path: Pat
 
 
 def test_two_contracts_with_one_name_cannot_share_a_snapshot(gate, write_contract, tmp_path: Path) -> None:
-    code, out, seen = gate(contract(write_contract), str(contract(write_contract)), "--snapshot-dir", str(tmp_path / "s"))
+    code, out, seen = gate(
+        contract(write_contract), str(contract(write_contract)), "--snapshot-dir", str(tmp_path / "s")
+    )
     assert code == 3 and seen == {} and "one contract name" in out
 
 
-@pytest.mark.parametrize(
-    ("as_", "kind"), [("pandas", pd.DataFrame), ("polars", pl.DataFrame), ("arrow", pa.Table)]
-)
+@pytest.mark.parametrize(("as_", "kind"), [("pandas", pd.DataFrame), ("polars", pl.DataFrame), ("arrow", pa.Table)])
 def test_load_validated_returns_the_requested_frame(gate, write_contract, tmp_path: Path, as_: str, kind: type) -> None:
     code, out, _ = gate(contract(write_contract), "--snapshot-dir", str(tmp_path / "snaps"))
     assert code == 0, out

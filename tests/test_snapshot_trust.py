@@ -55,8 +55,21 @@ def gate(db: Path, contract: Path, tmp_path: Path, *options: str) -> tuple[int, 
     probe, seen = tmp_path / "probe.py", tmp_path / "seen.json"
     probe.write_text(PROBE, encoding="utf-8")
     seen.unlink(missing_ok=True)
-    args = ["gate", str(contract), "--db", str(db), "--results-dir", str(tmp_path / "results"),
-            "--snapshot-dir", str(tmp_path / "snaps"), *options, "--", sys.executable, str(probe), str(seen)]
+    args = [
+        "gate",
+        str(contract),
+        "--db",
+        str(db),
+        "--results-dir",
+        str(tmp_path / "results"),
+        "--snapshot-dir",
+        str(tmp_path / "snaps"),
+        *options,
+        "--",
+        sys.executable,
+        str(probe),
+        str(seen),
+    ]
     result = runner.invoke(app, args)
     return result.exit_code, result.output, json.loads(seen.read_text()) if seen.exists() else {}
 
@@ -138,15 +151,22 @@ columns:
     run = validate([contract], load_settings(db=db, results_dir=tmp_path / "results"), writer, _RewriteAfterChecks(csv))
     assert not run.status.blocks, run.contracts[0].error
     with duckdb.connect() as con:
-        snapshot = con.execute(f"SELECT id, income FROM read_parquet('{writer.written[0].path}') ORDER BY id").fetchall()
+        snapshot = con.execute(
+            f"SELECT id, income FROM read_parquet('{writer.written[0].path}') ORDER BY id"
+        ).fetchall()
     assert snapshot == [(1, 10), (2, 20), (3, 30)]
 
 
 # --- lossless in type ---------------------------------------------------------------------------
 
 TYPES: dict[str, list[str]] = {
-    "HUGEINT": ["170141183460469231731687303715884105727", "(-170141183460469231731687303715884105727)",
-                "1267650600228229401496703205377", "1267650600228229401496703205378", "NULL"],
+    "HUGEINT": [
+        "170141183460469231731687303715884105727",
+        "(-170141183460469231731687303715884105727)",
+        "1267650600228229401496703205377",
+        "1267650600228229401496703205378",
+        "NULL",
+    ],
     "UHUGEINT": ["340282366920938463463374607431768211455", "0"],
     "BIGINT": ["9223372036854775807", "(-9223372036854775807)"],
     "UBIGINT": ["18446744073709551615", "0"],

@@ -118,7 +118,9 @@ def test_categorical_drift_counts_unseen_and_vanished_categories(make_db: MakeDb
         drift.ks(con, relation, "v", ref)
 
 
-def test_categorical_values_outside_top_k_share_the_other_bucket(make_db: MakeDb, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_categorical_values_outside_top_k_share_the_other_bucket(
+    make_db: MakeDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(profile, "TOP_K", 2)
     con, db = _load(make_db, ref=REF_C, cur=CUR_C)
     ref = _reference(con, db, "ref")
@@ -138,7 +140,9 @@ def test_values_seen_once_are_never_written_to_a_profile(make_db: MakeDb) -> Non
     ("current", "same"),
     [pytest.param(REF_X.tolist(), True, id="identical data"), pytest.param([], False, id="empty current data")],
 )
-def test_identical_data_has_no_drift_and_empty_data_has_no_statistic(make_db: MakeDb, current: list[float], same: bool) -> None:
+def test_identical_data_has_no_drift_and_empty_data_has_no_statistic(
+    make_db: MakeDb, current: list[float], same: bool
+) -> None:
     empty: list[float | None] = [None]
     con, db = _load(make_db, ref=REF_X.tolist(), cur=current or empty)
     ref = _reference(con, db, "ref")
@@ -163,8 +167,13 @@ def test_fingerprint_ignores_row_order_and_sees_a_changed_value(make_db: MakeDb)
 
 LEAK_ROWS = [
     # (id, label, score, leaky, plan): plan is uninformative, leaky almost determines the label
-    (i, i % 4 == 0, float(i % 7) + (i % 4 == 0) * 0.5, ("cancel" if i % 4 == 0 else "none") if i % 50 else "odd",
-     "abc"[i % 3])
+    (
+        i,
+        i % 4 == 0,
+        float(i % 7) + (i % 4 == 0) * 0.5,
+        ("cancel" if i % 4 == 0 else "none") if i % 50 else "odd",
+        "abc"[i % 3],
+    )
     for i in range(400)
 ] + [(400 + i, None, 1.0, "none", "a") for i in range(5)]
 
@@ -216,8 +225,12 @@ def test_correlation_matches_numpy(leak_table: Table) -> None:
 @pytest.mark.parametrize("min_rows", [1, 5, 30, 1000])
 def test_goodman_kruskal_lambda_matches_a_python_count(leak_table: Table, min_rows: int) -> None:
     with leak_table.connection.cursor() as cursor:
-        found = training_stats.lambdas(cursor, leak_table, _spec(CheckKind.categorical_determines_label, min_category_rows=min_rows))
+        found = training_stats.lambdas(
+            cursor, leak_table, _spec(CheckKind.categorical_determines_label, min_category_rows=min_rows)
+        )
     # every feature is read by its values, numeric ones too (a numeric copy of the label is a leak)
-    assert found == pytest.approx({"score": _lambda(2, min_rows), "leaky": _lambda(3, min_rows), "plan": _lambda(4, min_rows)})
+    assert found == pytest.approx(
+        {"score": _lambda(2, min_rows), "leaky": _lambda(3, min_rows), "plan": _lambda(4, min_rows)}
+    )
     if min_rows == 30:
         assert found["leaky"] == 1.0 and found["plan"] == 0.0  # 'odd' (8 rows) is too rare to count

@@ -47,8 +47,13 @@ print(json.dumps(out, default=str))
 def run_in_zone(zone: str, *args: str, code: str = VALIDATE) -> Any:
     """Run `code` with `args` in a fresh interpreter whose process time zone is `zone`."""
     done = subprocess.run(
-        [sys.executable, "-c", code, *args], cwd=ROOT, env={**os.environ, "TZ": zone},
-        capture_output=True, text=True, check=False, timeout=600,
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        env={**os.environ, "TZ": zone},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -109,7 +114,9 @@ def test_every_engine_reads_a_zone_dependent_view_in_utc(
     make_db: MakeDb, write_contract: Callable[[str], Path], tmp_path: Path, zone: str
 ) -> None:
     db = make_db(*ZONED_VIEW)
-    found = run_in_zone(zone, str(db), str(tmp_path / "results"), ",".join(ENGINES), str(write_contract(ZONED_CONTRACT)))
+    found = run_in_zone(
+        zone, str(db), str(tmp_path / "results"), ",".join(ENGINES), str(write_contract(ZONED_CONTRACT))
+    )
     for engine in ENGINES:
         checks = found[engine]["zoned"]
         assert checks["error"] is None, (engine, checks)
@@ -140,14 +147,37 @@ def test_the_snapshot_holds_the_rows_checked_in_utc(
     (tmp_path / "probe.py").write_text(PROBE, encoding="utf-8")
     seen = tmp_path / "seen.json"
     gated = subprocess.run(
-        [str(Path(sys.executable).parent / "dq"), "gate", str(contract), "--db", str(db), "--engine", engine,
-         "--results-dir", str(tmp_path / "results"), "--snapshot-dir", str(tmp_path / "snaps"),
-         "--", sys.executable, str(tmp_path / "probe.py"), str(seen)],
-        cwd=ROOT, env={**os.environ, "TZ": zone}, capture_output=True, text=True, check=False, timeout=600,
+        [
+            str(Path(sys.executable).parent / "dq"),
+            "gate",
+            str(contract),
+            "--db",
+            str(db),
+            "--engine",
+            engine,
+            "--results-dir",
+            str(tmp_path / "results"),
+            "--snapshot-dir",
+            str(tmp_path / "snaps"),
+            "--",
+            sys.executable,
+            str(tmp_path / "probe.py"),
+            str(seen),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "TZ": zone},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
     )
     assert gated.returncode == 0, gated.stdout + gated.stderr
     expected = [
-        [i, str((NOW - timedelta(hours=1 + i)).replace(tzinfo=None)), str((NOW - timedelta(hours=i)).replace(tzinfo=None))]
+        [
+            i,
+            str((NOW - timedelta(hours=1 + i)).replace(tzinfo=None)),
+            str((NOW - timedelta(hours=i)).replace(tzinfo=None)),
+        ]
         for i in range(1, 6)
     ]
     assert sorted(json.loads(seen.read_text())) == expected

@@ -35,8 +35,10 @@ class DiffFormat(StrEnum):
 
 FilesArg = Annotated[
     list[Path] | None,
-    typer.Argument(help="OLD NEW contract files; with --base, the contract files or directories to compare "
-                   "(default contracts/).", show_default=False),
+    typer.Argument(
+        help="OLD NEW contract files; with --base, the contract files or directories to compare (default contracts/).",
+        show_default=False,
+    ),
 ]
 BaseOpt = Annotated[
     str | None, typer.Option("--base", help="Git ref: compare every contract changed since (the merge base with) it.")
@@ -55,8 +57,16 @@ def diff(paths: FilesArg = None, base: BaseOpt = None, output_format: DiffFormat
         err(f"dq diff: {exc}")
         raise typer.Exit(int(ExitCode.NOT_VALIDATED)) from None
     if output_format is DiffFormat.json:
-        typer.echo(json.dumps({"schema_version": "1", "blocks": any(d.blocks for d in diffs),
-                               "contracts": [d.to_dict() for d in diffs]}, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "schema_version": "1",
+                    "blocks": any(d.blocks for d in diffs),
+                    "contracts": [d.to_dict() for d in diffs],
+                },
+                indent=2,
+            )
+        )
     else:
         _print(diffs)
     raise typer.Exit(int(ExitCode.CHECKS_FAILED if any(d.blocks for d in diffs) else ExitCode.OK))
@@ -137,15 +147,19 @@ def _print(diffs: list[ContractDiff]) -> None:
         return
     style = {"breaking": "bold red", "tightening": "yellow", "compatible": "green"}
     for d in diffs:
-        table = Table(title=f"{d.contract}: {d.old_label} ({d.old_version or '-'}) -> {d.new_label} "
-                      f"({d.new_version or '-'})", title_justify="left")
+        table = Table(
+            title=f"{d.contract}: {d.old_label} ({d.old_version or '-'}) -> {d.new_label} ({d.new_version or '-'})",
+            title_justify="left",
+        )
         for header in ("change", "what", "class", "reason"):
             table.add_column(header, overflow="fold")
         for c in d.changes:
             table.add_row(c.path, c.change, f"[{style[c.impact.value]}]{c.impact.value}[/]", c.reason)
         out.print(table if d.changes else f"{d.contract}: no changes")
         if d.blocks:
-            out.print(f"[bold red]BLOCK[/]: breaking changes to {d.contract} need a MAJOR version bump "
-                      f"(version {d.old_version} -> {d.new_version})")
+            out.print(
+                f"[bold red]BLOCK[/]: breaking changes to {d.contract} need a MAJOR version bump "
+                f"(version {d.old_version} -> {d.new_version})"
+            )
         elif d.breaking:
             out.print(f"breaking changes to {d.contract}, MAJOR version bumped ({d.old_version} -> {d.new_version})")

@@ -100,7 +100,11 @@ def gate(
 
 
 def _record_training(
-    exit_code: int, result_path: str | None, db: Path | None, dbt: Path | None, results: Path | None,
+    exit_code: int,
+    result_path: str | None,
+    db: Path | None,
+    dbt: Path | None,
+    results: Path | None,
     history: Path | None,
 ) -> int:
     """Append the training command's outcome to the results history ("validation passed, training

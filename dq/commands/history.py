@@ -28,8 +28,9 @@ class HistoryFormat(StrEnum):
 
 ContractArg = Annotated[
     str | None,
-    typer.Argument(help="Contract name (as in its `contract:` key) or contract file. Omit for the latest runs.",
-                   show_default=False),
+    typer.Argument(
+        help="Contract name (as in its `contract:` key) or contract file. Omit for the latest runs.", show_default=False
+    ),
 ]
 CheckOpt = Annotated[
     str | None, typer.Option("--check", help="One check's observed values over time, e.g. income.mean.")
@@ -38,8 +39,9 @@ LimitOpt = Annotated[int, typer.Option("--limit", min=1, help="How many runs to 
 HistoryFormatOpt = Annotated[HistoryFormat, typer.Option("--format", help="What to print on stdout.")]
 HistoryOpt = Annotated[
     Path | None,
-    typer.Option("--history", help="Results history file. Default: env DQ_HISTORY, [tool.dq] history, "
-                 ".dq/history.duckdb."),
+    typer.Option(
+        "--history", help="Results history file. Default: env DQ_HISTORY, [tool.dq] history, .dq/history.duckdb."
+    ),
 ]
 
 

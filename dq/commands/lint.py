@@ -24,8 +24,11 @@ PathsArg = Annotated[
 ]
 SkipDbtOpt = Annotated[
     bool,
-    typer.Option("--skip-dbt", help="Do not resolve {model: ...} through the dbt manifest (e.g. in a "
-                 "pre-commit hook, before dbt parse ran). Without it, an unresolvable model is a problem."),
+    typer.Option(
+        "--skip-dbt",
+        help="Do not resolve {model: ...} through the dbt manifest (e.g. in a "
+        "pre-commit hook, before dbt parse ran). Without it, an unresolvable model is a problem.",
+    ),
 ]
 LintFormatOpt = Annotated[LintFormat, typer.Option("--format", help="What to print on stdout.")]
 
@@ -49,8 +52,16 @@ def lint(
         err(f"dq lint: {exc}")
         raise typer.Exit(int(ExitCode.NOT_VALIDATED)) from None
     if output_format is LintFormat.json:
-        typer.echo(json.dumps({"schema_version": "1", "contracts": count, "problems": [
-            {"file": p.file, "key": p.key, "message": p.message} for p in problems]}, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "schema_version": "1",
+                    "contracts": count,
+                    "problems": [{"file": p.file, "key": p.key, "message": p.message} for p in problems],
+                },
+                indent=2,
+            )
+        )
     else:
         for problem in problems:
             typer.echo(str(problem))

@@ -186,9 +186,7 @@ def _compile(
         case CheckKind.null_fraction:
             yield x.ExpectColumnValuesToNotBeNull(column=col, mostly=_mostly(high))
         case CheckKind.distinct_count:
-            yield x.ExpectColumnUniqueValueCountToBeBetween(
-                column=col, min_value=_int(low), max_value=_int(high)
-            )
+            yield x.ExpectColumnUniqueValueCountToBeBetween(column=col, min_value=_int(low), max_value=_int(high))
         case CheckKind.mean:
             yield x.ExpectColumnMeanToBeBetween(column=col, min_value=low, max_value=high)
         case CheckKind.stddev:
@@ -231,9 +229,7 @@ def _type_query(spec: CheckSpec) -> str:
     declared = canonical_type(str(spec.args["type"]))
     actual = f"typeof(any_value({quote_ident(spec.columns[0])}))"
     match = "__dq_type LIKE 'DECIMAL(%'" if declared == "DECIMAL" else f"__dq_type = {literal(declared)}"
-    return _gx_query(
-        f"SELECT __dq_type FROM (SELECT {actual} AS __dq_type FROM {_BATCH}) WHERE NOT ({match})"
-    )
+    return _gx_query(f"SELECT __dq_type FROM (SELECT {actual} AS __dq_type FROM {_BATCH}) WHERE NOT ({match})")
 
 
 def _int(bound: Any) -> int | None:
@@ -414,13 +410,7 @@ def _verdict(spec: CheckSpec, found: list[Any], table: Table) -> CheckResult:
             return _done(spec, not extra, observed=extra)
         case CheckKind.pattern | CheckKind.references | CheckKind.custom_sql:
             return _done(spec, ok, failing_rows=int(info.get("observed_value") or 0))
-        case (
-            CheckKind.not_null
-            | CheckKind.unique
-            | CheckKind.between
-            | CheckKind.accepted_values
-            | CheckKind.length
-        ):
+        case CheckKind.not_null | CheckKind.unique | CheckKind.between | CheckKind.accepted_values | CheckKind.length:
             return _done(spec, ok, failing_rows=int(info.get("unexpected_count") or 0))
         case CheckKind.null_fraction:
             total, nulls = int(info.get("element_count") or 0), int(info.get("unexpected_count") or 0)

@@ -162,15 +162,12 @@ class _Run:
                 self._collect(schema, data, column_keys, [])
             for key, spec in strict_specs:
                 allowed = {
-                    c: pa.Column(None, name=c, required=False, nullable=True)
-                    for c in spec.args.get("allowed", ())
+                    c: pa.Column(None, name=c, required=False, nullable=True) for c in spec.args.get("allowed", ())
                 }
                 schema = pa.DataFrameSchema(allowed, strict=True, name=self.table.label)
                 self._collect(schema, data, {}, [key])
 
-    def _collect(
-        self, schema: Any, data: Any, column_keys: dict[str, list[str]], strict_keys: list[str]
-    ) -> None:
+    def _collect(self, schema: Any, data: Any, column_keys: dict[str, list[str]], strict_keys: list[str]) -> None:
         """Validate; turn each SchemaError Pandera collected into a verdict on a spec."""
         from pandera.errors import SchemaErrorReason, SchemaErrors
 
@@ -289,9 +286,7 @@ class _Run:
         if spec.is_row_level:
             failing = 0 if ok else int(fetch_one(cursor, failing_count_query(spec, self.table.relation)) or 0)
             if not ok and failing == 0:
-                return CheckResult.errored(
-                    spec, ENGINE, "Pandera failed this check but its SQL failing-row count is 0"
-                )
+                return CheckResult.errored(spec, ENGINE, "Pandera failed this check but its SQL failing-row count is 0")
             message = "" if ok else failure_message(spec, failing, None)
             return CheckResult.from_spec(spec, ENGINE, status, failing_rows=failing, message=message)
         if kind in STATISTIC_KINDS:
@@ -314,9 +309,7 @@ class _Run:
             allowed = set(spec.args.get("allowed", ()))
             extra = [c for c in actual if c not in allowed]
             if ok == bool(extra):
-                return CheckResult.errored(
-                    spec, ENGINE, f"Pandera and the catalog disagree on extra columns {extra}"
-                )
+                return CheckResult.errored(spec, ENGINE, f"Pandera and the catalog disagree on extra columns {extra}")
             message = "" if ok else failure_message(spec, None, extra)
             return CheckResult.from_spec(spec, ENGINE, status, observed=extra, message=message)
         if spec.kind is CheckKind.column_exists and ok != (column in actual):
@@ -452,9 +445,7 @@ def _metric(spec: CheckSpec) -> Callable[[Any], Any]:
         case CheckKind.row_count:
             return lambda t: t.count()
         case CheckKind.null_fraction:
-            return lambda t: (t.count() == 0).ifelse(
-                0.0, t[column].isnull().sum().cast("float64") / t.count()
-            )
+            return lambda t: (t.count() == 0).ifelse(0.0, t[column].isnull().sum().cast("float64") / t.count())
         case CheckKind.distinct_count:
             return lambda t: t[column].nunique()
         case CheckKind.mean:
@@ -561,8 +552,8 @@ def _feature_before_label(spec: CheckSpec, backend: Any, table: Table, now: date
 def _disjoint_keys(spec: CheckSpec, backend: Any, table: Table, now: datetime) -> Passes:
     keys = list(spec.columns)
     parts = _split_relation(str(spec.args["relation"]))
-    database: tuple[str, str] | str | None = (parts[0], parts[1]) if len(parts) == 3 else (
-        parts[0] if len(parts) == 2 else None
+    database: tuple[str, str] | str | None = (
+        (parts[0], parts[1]) if len(parts) == 3 else (parts[0] if len(parts) == 2 else None)
     )
     other = backend.table(parts[-1], database=database)
     missing = [k for k in keys if k not in other.columns]
@@ -606,9 +597,21 @@ _CHECK_BUILDERS: dict[CheckKind, Callable[[CheckSpec, Any, Table, datetime], Pas
 # 'object' not understood" for the whole schema). A check on such a column cannot be judged by
 # Pandera-on-Ibis as the column's own type, so it is left to the next engine (dq/plan.py).
 _IBIS_INEXACT = (
-    "ENUM(", "HUGEINT", "UHUGEINT", "TIME WITH TIME ZONE", "JSON", "BIT", "UNION(", "MAP(", "STRUCT(", "UUID",
+    "ENUM(",
+    "HUGEINT",
+    "UHUGEINT",
+    "TIME WITH TIME ZONE",
+    "JSON",
+    "BIT",
+    "UNION(",
+    "MAP(",
+    "STRUCT(",
+    "UUID",
     # unsigned: Ibis builds literals in the column's type, so `min: -1` on a USMALLINT crashes
-    "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
 )
 
 

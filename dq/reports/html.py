@@ -67,9 +67,7 @@ def to_html(run: RunResult) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{CSS}</style></head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
+        f"<title>{escape(title)}</title><style>{CSS}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n"
     )
 
 
@@ -106,7 +104,7 @@ def _contract(index: int, contract: ContractResult) -> str:
     )
     head = (
         f'<section class="contract" id="contract-{index}"><h2>{_badge(contract.status)} '
-        f"{escape(contract_title(contract))}</h2><p class=\"meta\">{meta}</p>"
+        f'{escape(contract_title(contract))}</h2><p class="meta">{meta}</p>'
     )
     if contract.error is not None:
         return f'{head}<div class="error-box">could not be validated: {escape(contract.error)}</div></section>'
@@ -117,7 +115,7 @@ def _contract(index: int, contract: ContractResult) -> str:
         f"<th{' class=num' if h == 'failing rows' else ''}>{h}</th>"
         for h in ("status", "check", "severity", "engine", "expected", "observed", "failing rows")
     )
-    return f"{head}<table class=\"checks\"><thead><tr>{headers}</tr></thead><tbody>{rows}</tbody></table></section>"
+    return f'{head}<table class="checks"><thead><tr>{headers}</tr></thead><tbody>{rows}</tbody></table></section>'
 
 
 def _check(check: CheckResult) -> str:

@@ -50,9 +50,11 @@ def _suite(contract: ContractResult, run: RunResult) -> ET.Element:
     ):
         if value is not None:
             ET.SubElement(properties, "property", name=name, value=str(value))
-    cases = [_unvalidated_case(contract)] if contract.error is not None else [
-        _case(contract.contract, check) for check in contract.checks
-    ]
+    cases = (
+        [_unvalidated_case(contract)]
+        if contract.error is not None
+        else [_case(contract.contract, check) for check in contract.checks]
+    )
     suite.extend(cases)
     suite.set("tests", str(len(cases)))
     suite.set("failures", str(sum(c.find("failure") is not None for c in cases)))
@@ -110,4 +112,3 @@ def _details(check: CheckResult) -> str:
         lines.append(f"samples (first {len(check.samples)}):")
         lines.extend(f"  {row_text(row)}" for row in check.samples)
     return "\n".join(lines) + "\n"
-
