@@ -32,7 +32,9 @@ from typing import Any
 from dq.compile import compile_contract
 from dq.contract import Contract, Severity, load_contract
 from dq.errors import ContractError
-from dq.spec import CheckKind, CheckSpec
+from dq.kinds import Dbt, Family, exported_as, of_family
+from dq.relation import Placeholder, Relation
+from dq.spec import SCHEMA_KINDS, CheckKind, CheckSpec
 from dq.sql import custom_sql, failing_count_query, literal, metric_expression, quote_ident, violation_predicate
 from dq.yaml12 import dump_yaml
 
@@ -51,37 +53,14 @@ _SCHEMA = "__DQ_SCHEMA__"
 _NAME = "__DQ_NAME__"
 _REF = re.compile(r"__DQ_REF_(\d+)__")
 _JINJA_MARKERS = ("{{", "{%", "{#")
-# Kinds a CHECK / NOT NULL / UNIQUE / PRIMARY KEY constraint enforces (tables with an enforced contract).
-CONSTRAINT_KINDS = frozenset(
-    {
-        CheckKind.not_null,
-        CheckKind.unique,
-        CheckKind.between,
-        CheckKind.accepted_values,
-        CheckKind.pattern,
-        CheckKind.length,
-    }
-)
+# Where each kind goes comes from the one table of kinds (dq.kinds.KINDS[kind].dbt): a CHECK / NOT
+# NULL / UNIQUE constraint on tables with an enforced contract, the post-hook assertion, or dq only
+# (freshness depends on when the data is read, not built; the ML kinds on references dq holds).
+CONSTRAINT_KINDS = exported_as(Dbt.constraint)
 # Row checks whose violations are a per-row predicate: counted together in one scan of the model.
-PREDICATE_KINDS = frozenset(
-    {CheckKind.not_null, CheckKind.between, CheckKind.accepted_values, CheckKind.pattern, CheckKind.length}
-)
-SCHEMA_KINDS = frozenset({CheckKind.column_exists, CheckKind.column_type, CheckKind.no_extra_columns})
-# What the post-hook can assert; everything else (freshness: it depends on when the data is read,
-# not built; the ML kinds: drift against a reference, leakage...) runs in dq only.
-AGGREGATE_KINDS = frozenset(
-    {
-        CheckKind.row_count,
-        CheckKind.null_fraction,
-        CheckKind.distinct_count,
-        CheckKind.mean,
-        CheckKind.stddev,
-        CheckKind.quantile,
-    }
-)
-ASSERTABLE_KINDS = frozenset(
-    {*PREDICATE_KINDS, *SCHEMA_KINDS, *AGGREGATE_KINDS, CheckKind.unique, CheckKind.references, CheckKind.custom_sql}
-)
+PREDICATE_KINDS = of_family(Family.row_predicate)
+AGGREGATE_KINDS = of_family(Family.aggregate) & exported_as(Dbt.assertion)
+ASSERTABLE_KINDS = exported_as(Dbt.constraint, Dbt.assertion)
 
 
 class ExportError(ContractError):
@@ -435,15 +414,15 @@ def _check_row(spec: CheckSpec, refs: list[str]) -> str:
     if spec.kind is CheckKind.references:
         if spec.args.get("model"):
             refs.append(str(spec.args["model"]))
-            relation = f"__DQ_REF_{len(refs) - 1}__"
-        else:
-            relation = str(spec.args["table"])
+            relation: Relation | Placeholder = Placeholder(f"__DQ_REF_{len(refs) - 1}__")
+        else:  # quoted part by part: a table name is an identifier, never SQL
+            relation = Relation.parse(str(spec.args["table"]))
         spec = _with_relation(spec, relation)
     query = failing_count_query(spec, _THIS)
     return f"\nUNION ALL SELECT {name}, n, n || ' rows' FROM ({query}) AS q(n)"
 
 
-def _with_relation(spec: CheckSpec, relation: str) -> CheckSpec:
+def _with_relation(spec: CheckSpec, relation: Relation | Placeholder) -> CheckSpec:
     return replace(spec, args={**spec.args, "relation": relation})
 
 

@@ -26,10 +26,11 @@ from dq.config import EngineChoice, Settings
 from dq.contract import Contract, Dataset, load_contract
 from dq.dbt import resolve_model
 from dq.errors import DqError
+from dq.relation import Relation, split_table_name
 from dq.result import SAMPLE_LIMIT, CheckResult, ContractResult, RunResult, Status, failure_message
-from dq.source import Table, fetch_samples, open_database, resolve_table, split_table_name
+from dq.source import Table, fetch_samples, open_database, resolve_table
 from dq.spec import CheckKind, CheckSpec
-from dq.sql import failing_rows_query, quote_ident, quote_relation
+from dq.sql import failing_rows_query, quote_ident
 
 
 class Validated(NamedTuple):
@@ -208,7 +209,7 @@ def _why_not_runnable(
         if ref_column not in ref.columns:
             return f"referenced column {ref_column!r} is missing from {ref.label}"
         bound = {
-            "relation": quote_relation(ref.schema, ref.name),
+            "relation": Relation(ref.schema, ref.name),
             "ref_type": ref.columns[ref_column],
             "ref_collated": ref_column in collated_columns(ref),
         }
@@ -231,7 +232,7 @@ def _why_not_runnable(
             )
         if set(spec.columns) & (collated | collated_columns(other)):  # `collated`: this table's, probed once
             return "leakage.disjoint_from: a key column has a collation (COLLATE NOCASE...); compare byte-wise keys"
-        return replace(spec, args={**spec.args, "relation": quote_relation(other.schema, other.name)})
+        return replace(spec, args={**spec.args, "relation": Relation(other.schema, other.name)})
     return spec
 
 

@@ -103,38 +103,6 @@ def _duckdb_config() -> dict[str, str | bool | int | float | list[str]]:
     return config
 
 
-def split_table_name(name: str) -> tuple[str | None, str, str]:
-    """'main.training_set' -> (None, 'main', 'training_set'); a bare name is in schema `main`;
-    'lake.main.t' -> ('lake', 'main', 't'): the catalog is kept, so `resolve_table` can refuse
-    a name that is not in the opened file instead of silently reading `main.t` there.
-
-    Double quotes protect dots and spaces inside a part: '"my schema"."a.b"'; inside quotes, `""`
-    is one double quote, as in SQL: '"a""b"' is the table a"b.
-    """
-    parts: list[str] = []
-    current, quoted, text = "", False, name.strip()
-    i = 0
-    while i < len(text):
-        char = text[i]
-        i += 1
-        if char == '"' and quoted and text[i : i + 1] == '"':
-            current += '"'
-            i += 1
-        elif char == '"':
-            quoted = not quoted
-        elif char == "." and not quoted:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    parts.append(current)
-    if quoted or any(not part for part in parts) or len(parts) > 3:
-        raise SourceError(f"table name {name!r} is not `table`, `schema.table` or `database.schema.table`")
-    if len(parts) == 3:
-        return parts[0], parts[1], parts[2]
-    return (None, "main", parts[0]) if len(parts) == 1 else (None, parts[0], parts[1])
-
-
 def resolve_table(
     connection: duckdb.DuckDBPyConnection,
     db_path: Path,

@@ -10,90 +10,35 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from dq.contract import Severity
+from dq.kinds import GX, KINDS, CheckKind, Family, missing_args, of_family, run_by, unknown_args
 from dq.types import decimal_precision
 
-
-class CheckKind(StrEnum):
-    """Every kind of check a contract can ask for."""
-
-    # schema: answered from the table's column list
-    column_exists = "column_exists"
-    column_type = "column_type"
-    no_extra_columns = "no_extra_columns"
-    # row-level: some rows violate; a failing-row count and samples exist
-    not_null = "not_null"
-    unique = "unique"
-    between = "between"
-    accepted_values = "accepted_values"
-    pattern = "pattern"
-    length = "length"
-    references = "references"
-    custom_sql = "custom_sql"
-    # aggregate: one observed metric compared to bounds
-    row_count = "row_count"
-    null_fraction = "null_fraction"
-    distinct_count = "distinct_count"
-    mean = "mean"
-    stddev = "stddev"
-    quantile = "quantile"
-    freshness = "freshness"
-    # training data (label, leakage, drift): a statistic computed in DuckDB by dq.training_stats
-    label_class_fraction = "label_class_fraction"
-    correlation_with_label = "correlation_with_label"
-    categorical_determines_label = "categorical_determines_label"
-    drift_psi = "drift_psi"
-    drift_ks = "drift_ks"
-    drift_chi2 = "drift_chi2"
-    drift_linf = "drift_linf"
-    # training data, row-level: the violating rows are counted and sampled like any row check
-    disjoint_keys = "disjoint_keys"
-    feature_before_label = "feature_before_label"
+__all__ = [
+    "AGGREGATE_KINDS",
+    "ROW_KINDS",
+    "SCHEMA_KINDS",
+    "STATISTIC_KINDS",
+    "TRAINING_KINDS",
+    "TRAINING_ROW_KINDS",
+    "CheckKind",
+    "CheckSpec",
+    "TypedText",
+]
 
 
-SCHEMA_KINDS = frozenset({CheckKind.column_exists, CheckKind.column_type, CheckKind.no_extra_columns})
-ROW_KINDS = frozenset(
-    {
-        CheckKind.not_null,
-        CheckKind.unique,
-        CheckKind.between,
-        CheckKind.accepted_values,
-        CheckKind.pattern,
-        CheckKind.length,
-        CheckKind.references,
-        CheckKind.custom_sql,
-    }
-)
-AGGREGATE_KINDS = frozenset(
-    {
-        CheckKind.row_count,
-        CheckKind.null_fraction,
-        CheckKind.distinct_count,
-        CheckKind.mean,
-        CheckKind.stddev,
-        CheckKind.quantile,
-        CheckKind.freshness,
-    }
-)
-
+# The kind sets engines and reports use, derived from the one table of kinds (dq.kinds).
+SCHEMA_KINDS = of_family(Family.schema)
+_ROWS = of_family(Family.row_predicate, Family.row_query, Family.cross_dataset)
+ROW_KINDS = _ROWS & run_by(GX)
+AGGREGATE_KINDS = of_family(Family.aggregate)
 # Rules for training data. No SQL-expectation engine can state these (GX has no PSI or KS), so
 # only the Pandera engine claims them; the statistics come from dq.training_stats.
-STATISTIC_KINDS = frozenset(
-    {
-        CheckKind.label_class_fraction,
-        CheckKind.correlation_with_label,
-        CheckKind.categorical_determines_label,
-        CheckKind.drift_psi,
-        CheckKind.drift_ks,
-        CheckKind.drift_chi2,
-        CheckKind.drift_linf,
-    }
-)
-TRAINING_ROW_KINDS = frozenset({CheckKind.disjoint_keys, CheckKind.feature_before_label})
+STATISTIC_KINDS = of_family(Family.statistic)
+# training-data rules counted per row (leakage between splits, label timing): no GX expectation
+TRAINING_ROW_KINDS = _ROWS - run_by(GX)
 TRAINING_KINDS = STATISTIC_KINDS | TRAINING_ROW_KINDS
 
 
@@ -115,26 +60,22 @@ class TypedText:
 
 @dataclass(frozen=True)
 class CheckSpec:
-    """One check.
-
-    `args` by kind (all optional bounds are inclusive, `None` = open):
-      column_type: type (canonical DuckDB name) | no_extra_columns: allowed (tuple of names)
-      between, length, row_count, distinct_count, mean, stddev, null_fraction: min, max
-      quantile: q, min, max | accepted_values: values (tuple) | pattern: regex (search semantics)
-      references: relation (resolved SQL relation, set by the runner), ref_column, dataset (label)
-      custom_sql: sql (with `{dataset}` placeholder) | freshness: max_age_seconds
-      label_class_fraction: min, max, classes (declared/named classes), only (one class's share, else every class)
-      correlation_with_label, categorical_determines_label: max, exclude (keys), min_category_rows
-      drift_psi, drift_ks, drift_linf: reference (profile path), max | drift_chi2: reference, min
-      disjoint_keys: model, table, dataset (label), relation (set by the runner)
-      feature_before_label: columns = (feature time, label time)
-    """
+    """One check. Its `args` are typed by kind: `dq.kinds.KINDS[kind].args` names every argument
+    it may carry (bounds are inclusive, `None` = open), binding adds `dq.kinds.BOUND_ARGS`; a spec
+    with an argument its kind does not know, or without one it needs, is refused when built."""
 
     name: str
     kind: CheckKind
     severity: Severity
     columns: tuple[str, ...] = ()
     args: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        unknown, missing = unknown_args(self.kind, self.args), missing_args(self.kind, self.args)
+        if unknown or missing:
+            raise TypeError(
+                f"check {self.name} ({self.kind}): unknown arguments {unknown}, missing arguments {missing}"
+            )
 
     @property
     def column(self) -> str | None:
@@ -198,75 +139,8 @@ class CheckSpec:
 
     @property
     def is_row_level(self) -> bool:
-        return self.kind in ROW_KINDS or self.kind in TRAINING_ROW_KINDS
+        return self.kind in _ROWS
 
     def expectation(self) -> str:
         """The threshold in words, for reports: 'between 18 and 120', 'no nulls'."""
-        a = self.args
-        match self.kind:
-            case CheckKind.column_exists:
-                return "column present"
-            case CheckKind.column_type:
-                return f"type {a['type']}"
-            case CheckKind.no_extra_columns:
-                return "no undeclared columns"
-            case CheckKind.not_null:
-                return "no nulls"
-            case CheckKind.unique:
-                return f"unique ({', '.join(self.columns)})"
-            case CheckKind.accepted_values:
-                return "in {" + ", ".join(str(v) for v in a["values"]) + "}"
-            case CheckKind.pattern:
-                return f"matches /{a['regex']}/"
-            case CheckKind.references:
-                return f"exists in {a.get('dataset')}.{a['ref_column']}"
-            case CheckKind.custom_sql:
-                return "query returns no rows"
-            case CheckKind.freshness:
-                return f"newest value at most {_hours(a['max_age_seconds'])} old"
-            case CheckKind.quantile:
-                return f"p{a['q'] * 100:g} {_bounds(a)}"
-            case CheckKind.label_class_fraction:
-                who = f"share of class {a['only']}" if a.get("only") else "every class's share"
-                return f"{who} {_bounds(a)}"
-            case CheckKind.correlation_with_label:
-                return f"|corr(numeric feature, label)| {_bounds(a)}"
-            case CheckKind.categorical_determines_label:
-                return f"Goodman-Kruskal lambda(label | feature) {_bounds(a)}"
-            case CheckKind.drift_psi | CheckKind.drift_ks | CheckKind.drift_chi2 | CheckKind.drift_linf:
-                statistic = {"drift_psi": "PSI", "drift_ks": "KS", "drift_chi2": "chi2 p-value", "drift_linf": "L-inf"}
-                return f"{statistic[self.kind.value]} vs {a['reference']} {_bounds(a)}"
-            case CheckKind.disjoint_keys:
-                return f"no ({', '.join(self.columns)}) shared with {a.get('dataset')}"
-            case CheckKind.feature_before_label:
-                return f"{self.columns[0]} <= {self.columns[1]}"
-            case _:
-                return _bounds(a)
-
-
-def _bounds(args: Mapping[str, Any]) -> str:
-    low, high = args.get("min"), args.get("max")
-    if low is not None and high is not None:
-        return f"between {_num(low)} and {_num(high)}"
-    if low is not None:
-        return f">= {_num(low)}"
-    return f"<= {_num(high)}" if high is not None else "no bound"
-
-
-def _num(value: Any) -> str:
-    """1000000.0 -> '1000000', 0.05 -> '0.05': no exponents in what people read, and every digit
-    of an exact bound (an int, a Decimal) shown as it is compared."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
-    number = float(value)
-    if number.is_integer() and abs(number) < 1e16:
-        return str(int(number))
-    return repr(number)  # the shortest text that reads back as this double
-
-
-def _hours(seconds: float) -> str:
-    return f"{seconds / 3600:g}h"
+        return KINDS[self.kind].words(self.args, self.columns)

@@ -11,12 +11,9 @@ import math
 from decimal import Decimal
 from typing import Any
 
+from dq.relation import quote_ident, relation_sql
 from dq.spec import CheckKind, CheckSpec, TypedText
 from dq.types import column_family, decimal_precision, decimal_scale
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def quote_relation(*parts: str) -> str:
@@ -116,14 +113,14 @@ def violation_predicate(spec: CheckSpec) -> str:
         case CheckKind.references:
             binary = ' COLLATE "binary"' if a.get("collated_columns") or a.get("ref_collated") else ""
             ref_col = f"__ref.{quote_ident(a['ref_column'])}{binary}"
-            ref = f"{a['relation']} AS __ref WHERE {ref_col} = __t.{col}{binary}"
+            ref = f"{relation_sql(a['relation'])} AS __ref WHERE {ref_col} = __t.{col}{binary}"
             return f"{present_predicate(spec, spec.columns[0], '__t.')} AND NOT EXISTS (SELECT 1 FROM {ref})"
         case CheckKind.feature_before_label:
             return f"{col} > {quote_ident(spec.columns[1])}"
         case CheckKind.disjoint_keys:
             same = " AND ".join(f"__other.{quote_ident(c)} = __t.{quote_ident(c)}" for c in spec.columns)
             present = " AND ".join(present_predicate(spec, c, "__t.") for c in spec.columns)
-            return f"{present} AND EXISTS (SELECT 1 FROM {a['relation']} AS __other WHERE {same})"
+            return f"{present} AND EXISTS (SELECT 1 FROM {relation_sql(a['relation'])} AS __other WHERE {same})"
     raise ValueError(f"{spec.kind} has no row predicate")
 
 

@@ -18,9 +18,11 @@ import sqlalchemy as sa
 from dq.contract import Severity
 from dq.engines import gx as gx_engine
 from dq.engines.gx import GxEngine, build_suite
+from dq.relation import Relation
 from dq.result import CheckResult, Status
 from dq.source import Table, open_database, resolve_table
 from dq.spec import TRAINING_KINDS, CheckKind, CheckSpec
+from tests.kind_samples import sample_spec
 
 K = CheckKind
 NOW = datetime.now(UTC).replace(tzinfo=None)
@@ -127,7 +129,7 @@ CASES: list[tuple[CheckSpec, Status, Any, Any]] = [
     (spec("length_pass", K.length, ("name",), min=2, max=3), Status.passed, None, 0),
     (spec("length_fail", K.length, ("name",), min=2, max=2), Status.failed, None, 1),
     (
-        spec("refs_pass", K.references, ("id",), relation='"mart"."all_ids"', ref_column="id", dataset="ids"),
+        spec("refs_pass", K.references, ("id",), relation=Relation("mart", "all_ids"), ref_column="id", dataset="ids"),
         Status.passed,
         None,
         0,
@@ -137,7 +139,7 @@ CASES: list[tuple[CheckSpec, Status, Any, Any]] = [
             "refs_fail",
             K.references,
             ("parent_id",),
-            relation='"mart"."parents"',
+            relation=Relation("mart", "parents"),
             ref_column="id",
             dataset="parents",
         ),
@@ -294,7 +296,7 @@ def test_every_kind_is_covered_and_results_keep_order(main_run: Any) -> None:
         statuses = {c[1] for c in CASES if c[0].kind is kind}
         assert Status.passed in statuses and (statuses & {Status.failed, Status.warned}), kind
     assert all(GxEngine().supports(c[0]) for c in CASES)
-    assert not any(GxEngine().supports(CheckSpec("x", kind, Severity.error, ("c",))) for kind in TRAINING_KINDS)
+    assert not any(GxEngine().supports(sample_spec(kind)) for kind in TRAINING_KINDS)
 
 
 def test_missing_column_message(main_run: Any) -> None:

@@ -13,10 +13,12 @@ import pytest
 
 from dq.contract import Severity
 from dq.engines.pandera import PanderaEngine
+from dq.relation import Relation
 from dq.result import Status
 from dq.source import Table, fetch_one, open_database, resolve_table
 from dq.spec import CheckKind, CheckSpec
 from dq.sql import failing_count_query
+from tests.kind_samples import sample_spec
 
 ENGINE = PanderaEngine()
 
@@ -340,21 +342,21 @@ CASES = [
             values("plan_id", "(1)", "(2)", "(NULL)"),
             "CREATE TABLE plans AS SELECT 1 AS id UNION ALL SELECT 2",
         ),
-        spec(K.references, "plan_id", relation='"main"."plans"', ref_column="id", dataset="plans"),
+        spec(K.references, "plan_id", relation=Relation("main", "plans"), ref_column="id", dataset="plans"),
         Status.passed,
         failing_rows=0,
     ),
     Case(
         "references_fails",
         (values("plan_id", "(1)", "(3)", "(4)", "(NULL)"), "CREATE TABLE plans AS SELECT 1 AS id"),
-        spec(K.references, "plan_id", relation='"main"."plans"', ref_column="id", dataset="plans"),
+        spec(K.references, "plan_id", relation=Relation("main", "plans"), ref_column="id", dataset="plans"),
         Status.failed,
         failing_rows=2,
     ),
     Case(
         "references_self",
         (values("id, parent", "(1, NULL)", "(2, 1)", "(3, 9)"),),
-        spec(K.references, "parent", relation='"main"."t"', ref_column="id", dataset="t"),
+        spec(K.references, "parent", relation=Relation("main", "t"), ref_column="id", dataset="t"),
         Status.failed,
         failing_rows=1,
     ),
@@ -611,8 +613,8 @@ def test_same_name_twice_is_not_conflated(tmp_path: Path) -> None:
         spec(K.custom_sql, sql="this is not sql"),
         spec(K.length, "n", min=1, max=2),  # length of an INTEGER column
         spec(K.between, "s", min=0, max=1),  # 'abc' is not a number
-        spec(K.references, "n", relation='"main"."nowhere"', ref_column="id", dataset="nowhere"),
-        spec(K.references, "n", relation='"main"."t"', ref_column="nope", dataset="t"),
+        spec(K.references, "n", relation=Relation("main", "nowhere"), ref_column="id", dataset="nowhere"),
+        spec(K.references, "n", relation=Relation("main", "t"), ref_column="nope", dataset="t"),
         spec(K.mean, "nope", min=0, max=1),
         spec(K.freshness, "s", max_age_seconds=60),
         spec(K.column_type, "n", type="NOT A TYPE"),
@@ -648,7 +650,7 @@ def test_connection_with_unfinished_result_still_works(tmp_path: Path) -> None:
 
 
 def test_engine_supports_every_kind() -> None:
-    assert all(ENGINE.supports(spec(kind, "c")) for kind in CheckKind)
+    assert all(ENGINE.supports(sample_spec(kind)) for kind in CheckKind)
 
 
 def test_importing_the_engine_does_not_import_pandera_or_ibis() -> None:

@@ -18,9 +18,10 @@ import pytest
 from dq.config import EngineChoice, Settings
 from dq.dbt import model_node, resolve_model
 from dq.errors import SourceError
+from dq.relation import split_table_name
 from dq.result import Status
 from dq.runner import validate
-from dq.source import resolve_table, split_table_name
+from dq.source import resolve_table
 
 SCHEMA = "https://schemas.getdbt.com/dbt/manifest/v12.json"
 

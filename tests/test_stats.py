@@ -202,7 +202,9 @@ def _lambda(feature: int, min_rows: int) -> float:
 def _spec(kind: CheckKind, **args: Any) -> CheckSpec:
     from dq.contract import Severity
 
-    return CheckSpec(name="x", kind=kind, severity=Severity.error, columns=("y",), args={"exclude": ("id",), **args})
+    leakage = kind in (CheckKind.correlation_with_label, CheckKind.categorical_determines_label)
+    defaults = {"exclude": ("id",)} if leakage else {}  # the id column is not a feature
+    return CheckSpec(name="x", kind=kind, severity=Severity.error, columns=("y",), args={**defaults, **args})
 
 
 def test_class_shares_count_only_labelled_rows_and_absent_classes(leak_table: Table) -> None:

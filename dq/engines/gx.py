@@ -32,9 +32,10 @@ from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from dq.kinds import GX, run_by
 from dq.result import CheckResult, outcome
 from dq.source import Table
-from dq.spec import TRAINING_KINDS, CheckKind, CheckSpec
+from dq.spec import CheckKind, CheckSpec
 from dq.sql import custom_sql, failing_rows_query, literal, quote_ident
 from dq.types import base_type, canonical_type
 
@@ -42,9 +43,9 @@ if TYPE_CHECKING:
     from great_expectations.core import ExpectationSuite
     from great_expectations.expectations import Expectation
 
-ENGINE = "gx"
+ENGINE = GX
 # No GX expectation states a PSI, a KS distance or label leakage: those go to Pandera (dq/plan.py).
-SUPPORTED_KINDS = frozenset(CheckKind) - TRAINING_KINDS
+SUPPORTED_KINDS = run_by(GX)
 # Row-level kinds whose failing-row count is GX's `unexpected_count`; the query-based kinds take it
 # from the UnexpectedRowsExpectation's `observed_value` (the number of rows the query returned).
 _NUMERIC_AGGREGATES = frozenset({CheckKind.mean, CheckKind.stddev, CheckKind.quantile})

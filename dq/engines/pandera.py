@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 import warnings
 from collections.abc import Callable, Sequence
 from contextlib import closing
@@ -43,15 +42,16 @@ from decimal import Decimal
 from typing import Any
 
 from dq.errors import DqError
+from dq.kinds import PANDERA, run_by
 from dq.result import CheckResult, failure_message, outcome
 from dq.source import Table, fetch_one
 from dq.spec import AGGREGATE_KINDS, STATISTIC_KINDS, CheckKind, CheckSpec
-from dq.sql import custom_sql, failing_count_query, metric_expression, quote_ident
+from dq.sql import custom_sql, failing_count_query, metric_expression
 from dq.types import decimal_precision
 
-ENGINE = "pandera"
+ENGINE = PANDERA
 
-SUPPORTED_KINDS = frozenset(CheckKind)
+SUPPORTED_KINDS = run_by(PANDERA)
 
 _SCHEMA_COLUMN_KINDS = frozenset({CheckKind.column_exists, CheckKind.column_type})
 _FLOAT_METRICS = frozenset({CheckKind.mean, CheckKind.stddev, CheckKind.quantile})
@@ -407,7 +407,7 @@ def _unique(spec: CheckSpec, backend: Any, table: Table, now: datetime) -> Passe
 
 def _references(spec: CheckSpec, backend: Any, table: Table, now: datetime) -> Passes:
     column, ref_column = _only_column(spec), str(spec.args["ref_column"])
-    parts = _split_relation(str(spec.args["relation"]))
+    parts = list(spec.args["relation"].parts)
     database: tuple[str, str] | str | None = None
     if len(parts) == 3:
         database = (parts[0], parts[1])
@@ -551,7 +551,7 @@ def _feature_before_label(spec: CheckSpec, backend: Any, table: Table, now: date
 
 def _disjoint_keys(spec: CheckSpec, backend: Any, table: Table, now: datetime) -> Passes:
     keys = list(spec.columns)
-    parts = _split_relation(str(spec.args["relation"]))
+    parts = list(spec.args["relation"].parts)
     database: tuple[str, str] | str | None = (
         (parts[0], parts[1]) if len(parts) == 3 else (parts[0] if len(parts) == 2 else None)
     )
@@ -646,17 +646,6 @@ def _any_decimal() -> Any:
             return "decimal"
 
     return AnyDecimal()
-
-
-_RELATION_PART = re.compile(r'"((?:[^"]|"")*)"')
-
-
-def _split_relation(relation: str) -> list[str]:
-    """'"main"."plans"' (dq.sql.quote_relation's output) -> ['main', 'plans']."""
-    parts = [m.group(1).replace('""', '"') for m in _RELATION_PART.finditer(relation)]
-    if not 1 <= len(parts) <= 3 or ".".join(quote_ident(p) for p in parts) != relation.strip():
-        raise ValueError(f'cannot read relation {relation!r}; expected quoted parts like "main"."plans"')
-    return parts
 
 
 def _only_column(spec: CheckSpec) -> str:

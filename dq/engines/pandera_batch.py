@@ -24,19 +24,19 @@ from typing import Any
 
 import duckdb
 
+from dq.kinds import BATCH, Family, of_family, run_by
 from dq.result import CheckResult, outcome
 from dq.source import Table
-from dq.spec import AGGREGATE_KINDS, ROW_KINDS, SCHEMA_KINDS, TRAINING_ROW_KINDS, CheckKind, CheckSpec
+from dq.spec import SCHEMA_KINDS, CheckKind, CheckSpec
 from dq.sql import custom_sql, failing_count_query, key_sql, metric_expression, violation_predicate
 from dq.types import base_type, canonical_type
 
-ENGINE = "pandera-batch"
-_IN_PASS_ROW_KINDS = frozenset(
-    {CheckKind.not_null, CheckKind.between, CheckKind.accepted_values, CheckKind.pattern, CheckKind.length}
-)
-_OWN_QUERY_KINDS = frozenset(
-    {CheckKind.references, CheckKind.custom_sql, CheckKind.disjoint_keys, CheckKind.feature_before_label}
-)
+ENGINE = BATCH
+SUPPORTED_KINDS = run_by(BATCH)
+# row predicates are counted in the single pass, and so is `unique` (rows minus distinct keys);
+# the other row queries and everything that reads a second relation run a query of their own
+_IN_PASS_ROW_KINDS = of_family(Family.row_predicate)
+_OWN_QUERY_KINDS = of_family(Family.row_query, Family.cross_dataset) - {CheckKind.unique}
 
 
 @dataclass
@@ -53,7 +53,7 @@ class PanderaBatchEngine:
     name = ENGINE
 
     def supports(self, spec: CheckSpec) -> bool:
-        return spec.kind in SCHEMA_KINDS | ROW_KINDS | AGGREGATE_KINDS | TRAINING_ROW_KINDS
+        return spec.kind in SUPPORTED_KINDS
 
     def run(self, specs: Sequence[CheckSpec], table: Table) -> list[CheckResult]:
         # pandas + Pandera take ~1 s to import; DuckDB releases the GIL while it scans, so the
@@ -139,7 +139,7 @@ def _measured(spec: CheckSpec, value: Any) -> _Measure:
 
 
 def _as_measure(spec: CheckSpec, value: Any) -> _Measure:
-    if spec.kind in ROW_KINDS:
+    if spec.is_row_level:
         return _Measure(value=int(value), failing_rows=int(value))
     if spec.kind is CheckKind.freshness:
         return _Measure(value=_age_hours(value))

@@ -22,9 +22,9 @@ from dq.compile import compile_contract
 from dq.config import Settings
 from dq.contract import Dataset, load_contract
 from dq.errors import DqError
+from dq.relation import Relation
 from dq.source import Table, open_database
 from dq.spec import CheckKind, CheckSpec
-from dq.sql import quote_relation
 
 SITE = "dq"
 
@@ -80,7 +80,7 @@ def _bind_reference(spec: CheckSpec, connection: Any, settings: Settings) -> Che
 
     target = Dataset(model=spec.args["model"], table=spec.args["table"], version=spec.args.get("version"))
     ref = resolve_dataset(target, connection, settings)
-    return replace(spec, args={**spec.args, "relation": quote_relation(ref.schema, ref.name)})
+    return replace(spec, args={**spec.args, "relation": Relation(ref.schema, ref.name)})
 
 
 def _build(prepared: list[tuple[ContractDocs, list[CheckSpec], Table]], out_dir: Path) -> DocsBuild:
