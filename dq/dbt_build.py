@@ -35,6 +35,7 @@ from dq.config import Settings
 from dq.contract import Contract, load_contract
 from dq.errors import DqError
 from dq.exit_codes import ExitCode
+from dq.files import write_atomically
 from dq.result import CheckResult, ContractResult, RunResult, Status
 from dq.types import canonical_type, types_match
 
@@ -379,10 +380,4 @@ def _env(name: str, value: str) -> Iterator[None]:
 
 
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        json.dump(payload, f, indent=2, default=str)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(payload, indent=2, default=str))

@@ -85,6 +85,7 @@ class SnapshotWriter:
     ) -> None:
         from dq.dbt import resolve_model
         from dq.errors import SnapshotError
+        from dq.runner import result_path as runner_result_path
         from dq.snapshot import publish
 
         names = [item.contract.contract for item in validated]
@@ -95,8 +96,8 @@ class SnapshotWriter:
             )
         self.location = self.directory or DEFAULT_SNAPSHOT_ROOT / run.run_id
         # The path runner.persist() is about to write the result to (it runs after this hook, so
-        # that a snapshot failure is part of the persisted result).
-        result_path = str(settings.results_dir / f"{run.run_id}.json")
+        # that a snapshot failure is part of the persisted result): asked of the runner, not rebuilt.
+        result_path = str(runner_result_path(settings.results_dir, run.run_id))
         by_catalog = {staged.catalog: staged for staged in self.staged}
         for contract, table, result in validated:
             staged = by_catalog.get(table.schema)

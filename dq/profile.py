@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -41,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from dq.contract import Contract
 from dq.errors import DqError
+from dq.files import write_atomically
 from dq.source import Table
 from dq.sql import literal, quote_ident
 from dq.types import NUMERIC_TYPES, TEMPORAL_TYPES
@@ -176,12 +175,7 @@ def write_profile(profile: Mapping[str, Any], path: Path) -> None:
     a profile that `load_profile` will accept."""
     validate_profile(profile, path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as f:
-            json.dump(profile, f, indent=2, sort_keys=False)
-            f.write("\n")
-        os.chmod(f.name, 0o644)  # a temp file is created 0600; a profile is shared and committed
-        os.replace(f.name, path)
+        write_atomically(path, json.dumps(profile, indent=2, sort_keys=False) + "\n")
     except OSError as exc:
         raise DqError(f"cannot write the profile to {path}: {exc}") from None
 

@@ -7,8 +7,6 @@ The runner is where "fail closed" is enforced: any exception on the way to a ver
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +24,7 @@ from dq.config import EngineChoice, Settings
 from dq.contract import Contract, Dataset, load_contract
 from dq.dbt import resolve_model
 from dq.errors import DqError
+from dq.files import staged_file
 from dq.relation import Relation, split_table_name
 from dq.result import SAMPLE_LIMIT, CheckResult, ContractResult, RunResult, Status, failure_message
 from dq.source import Table, fetch_samples, open_database, resolve_table
@@ -267,32 +266,24 @@ def persist(
     for a run the history lacks: a killed or locked history leaves no "passed" file behind.
     Either step failing raises DqError, so a run that could not be made durable is no verdict.
     """
+    path = result_path(results_dir, run.run_id)
+    run.result_path = str(path)
     try:
-        results_dir.mkdir(parents=True, exist_ok=True)
-        path = results_dir / f"{run.run_id}.json"
-        run.result_path = str(path)
-        with tempfile.NamedTemporaryFile("w", dir=results_dir, suffix=".tmp", delete=False, encoding="utf-8") as f:
-            json.dump(run.to_dict(), f, indent=2, default=str)
-            f.flush()
-            os.fsync(f.fileno())
+        with staged_file(path, json.dumps(run.to_dict(), indent=2, default=str)):
+            if history_path is not None:
+                history.append_run(history_path, run, fingerprints)
     except OSError as exc:
-        raise DqError(f"cannot write the validation result to {results_dir}: {exc}") from None
-    try:
-        if history_path is not None:
-            history.append_run(history_path, run, fingerprints)
-        os.replace(f.name, path)
-    except OSError as exc:
-        _discard(f.name, run)
+        run.result_path = None
         raise DqError(f"cannot write the validation result to {results_dir}: {exc}") from None
     except BaseException:
-        _discard(f.name, run)
+        run.result_path = None
         raise
     return path
 
 
-def _discard(temp_file: str, run: RunResult) -> None:
-    Path(temp_file).unlink(missing_ok=True)
-    run.result_path = None
+def result_path(results_dir: Path, run_id: str) -> Path:
+    """Where `persist` writes a run's result (the gate names it in the snapshot before it exists)."""
+    return results_dir / f"{run_id}.json"
 
 
 def _new_run_id() -> str:

@@ -39,6 +39,7 @@ from duckdb.sqltypes import DuckDBPyType
 
 from dq.contract import Contract
 from dq.errors import SnapshotError
+from dq.files import write_atomically
 from dq.snapshot_load import (  # the reading half, re-exported: dq.snapshot stays the one name for both
     ALGORITHM,
     MANIFEST_SCHEMA_VERSION,
@@ -315,15 +316,7 @@ def _fingerprint_and_sync(path: Path) -> str:
 
 
 def _write_json_atomically(path: Path, payload: Mapping[str, Any]) -> None:
-    staging = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with staging.open("w", encoding="utf-8") as f:
-            json.dump(payload, f, indent=2, default=str)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(staging, path)
-    finally:
-        staging.unlink(missing_ok=True)
+    write_atomically(path, json.dumps(payload, indent=2, default=str))
 
 
 def _dq_version() -> str:

@@ -7,13 +7,13 @@ This package imports no writer until it is asked for one, so `dq --help` stays i
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from dq.files import write_atomically
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -106,20 +106,4 @@ def to_json(run: RunResult) -> str:
 
 def write_report(run: RunResult, target: ReportTarget) -> None:
     """Write atomically (temp file + rename): a CI step never uploads half a report. Raises OSError."""
-    text = render(run, target.format)
-    target.path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.path.parent, prefix=f".{target.path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is for others to read
-        os.replace(temp, target.path)
-    except OSError:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
+    write_atomically(target.path, render(run, target.format))
