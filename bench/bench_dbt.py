@@ -108,7 +108,7 @@ def main() -> None:
 
 
 def _project(dest: Path, contracts: Path | None) -> Path:
-    from dq.dbt_export import GENERATED_FILES, export_files, write_files
+    from dq.dbt.export import GENERATED_FILES, export_files, write_files
 
     if dest.exists():
         shutil.rmtree(dest)

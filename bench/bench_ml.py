@@ -41,12 +41,12 @@ sys.path[:0] = [str(ROOT), str(BENCH)]
 
 from run import ensure_data  # noqa: E402  (bench/run.py's generator: same data as the main benchmark)
 
-from dq.compile import compile_contract  # noqa: E402
-from dq.contract import load_contract  # noqa: E402
-from dq.profile import build_profile, write_profile  # noqa: E402
-from dq.source import resolve_table  # noqa: E402
-from dq.spec import STATISTIC_KINDS  # noqa: E402
-from dq.training_stats import measure  # noqa: E402
+from dq.checks.compile import compile_contract  # noqa: E402
+from dq.checks.spec import STATISTIC_KINDS  # noqa: E402
+from dq.contract.model import load_contract  # noqa: E402
+from dq.data.source import resolve_table  # noqa: E402
+from dq.ml.profile import build_profile, write_profile  # noqa: E402
+from dq.ml.stats import measure  # noqa: E402
 
 DQ = str(Path(sys.executable).parent / "dq")
 PROFILED = ("income", "country")

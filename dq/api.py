@@ -16,11 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar
 
+from dq.checks.result import RunResult, Status
 from dq.config import EngineChoice, load_settings
-from dq.discovery import find_contracts
+from dq.contract.discovery import find_contracts
 from dq.errors import GateError, SnapshotError
-from dq.result import RunResult, Status
-from dq.runner import validate
+from dq.run.runner import validate
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -73,7 +73,7 @@ def load_validated(
     `SnapshotError` if the manifest is missing or the bytes do not match the fingerprint, so a
     training script never reads rows other than the validated ones.
     """
-    from dq.snapshot_load import load  # no DuckDB in the training process
+    from dq.gate.snapshot_load import load  # no DuckDB in the training process
 
     env_path = os.environ.get("DQ_SNAPSHOT")
     if path is None:

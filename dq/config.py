@@ -34,7 +34,7 @@ class Settings:
     dbt_project: Path | None
     results_dir: Path
     engine: EngineChoice = EngineChoice.auto
-    history: Path = DEFAULT_HISTORY  # the results history (dq/history.py)
+    history: Path = DEFAULT_HISTORY  # the results history (dq/run/history.py)
 
 
 def load_settings(

@@ -6,7 +6,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dq.result import Status
+    from dq.checks.result import Status
 
 
 class ExitCode(IntEnum):
@@ -17,7 +17,7 @@ class ExitCode(IntEnum):
 
 
 def exit_code_for(status: Status) -> ExitCode:
-    from dq.result import Status
+    from dq.checks.result import Status
 
     return {
         Status.passed: ExitCode.OK,

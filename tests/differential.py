@@ -3,7 +3,7 @@
 A *round* is one generated DuckDB table (every type the contract vocabulary names, plus ENUM,
 HUGEINT, DECIMAL(38,10), TIME/TIMESTAMP WITH TIME ZONE, collated VARCHARs, NaN, +-inf, unicode
 look-alikes, integers near 2^53/2^63) with its referenced tables, and one contract holding many
-rules on it, written as YAML and read back by `dq.contract.load_contract` (so YAML parsing is
+rules on it, written as YAML and read back by `dq.contract.model.load_contract` (so YAML parsing is
 under test too). Each engine validates the round's contract once (GX costs seconds per run, so
 rules are batched per table); the oracle evaluates each rule on the rows DuckDB returns to Python.
 
@@ -24,7 +24,7 @@ crashes (or an engine that errors every check alike) is bisected to the rules re
 
 Engines are named by what `--engine` asks for: "pandera-batch" is `--engine auto` (which routes
 label rules to pandera, as dq does); a result's own `engine` says who ran it. Everything goes
-through `dq.runner.validate_contract` on a read-only `dq.source.open_database` connection, as
+through `dq.run.runner.validate_contract` on a read-only `dq.data.source.open_database` connection, as
 `dq validate` does, minus the history.
 """
 
@@ -905,7 +905,7 @@ def oracle(round_: Round, path: Path, drafts: Sequence[Draft]) -> dict[str, Expe
 
 def load_refusals(round_: Round, drafts: Sequence[Draft], workdir: Path) -> dict[str, str]:
     """Which rules the loader rejects on their own (each in a contract with only that rule)."""
-    from dq.contract import load_contract
+    from dq.contract.model import load_contract
     from dq.errors import ContractError
 
     refused: dict[str, str] = {}
@@ -928,12 +928,12 @@ def run_engine(db: Path, contract: Path, engine: str) -> dict[str, Any] | str:
     that escapes `validate_contract` (the runner turns it into an error result, exit 3) is
     "CRASH: ...", which `run_round` bisects to the rules that cause it.
     """
+    from dq.checks.result import ContractResult
     from dq.config import EngineChoice, Settings
-    from dq.contract import load_contract
+    from dq.contract.model import load_contract
+    from dq.data.source import open_database
     from dq.errors import DqError
-    from dq.result import ContractResult
-    from dq.runner import validate_contract
-    from dq.source import open_database
+    from dq.run.runner import validate_contract
 
     try:
         loaded = load_contract(contract)

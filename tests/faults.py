@@ -16,9 +16,9 @@ from typing import Any
 
 import duckdb
 
+from dq.checks.result import RunResult
 from dq.config import EngineChoice, Settings
-from dq.result import RunResult
-from dq.runner import validate
+from dq.run.runner import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 DQ = str(Path(sys.executable).parent / "dq")
@@ -63,7 +63,7 @@ def settings(db: Path, work: Path, engine: EngineChoice | str = EngineChoice.aut
 
 
 def run(contract: Path, db: Path, work: Path, engine: EngineChoice | str = EngineChoice.auto) -> RunResult:
-    """dq.runner.validate, in-process: the same path `dq validate` takes, without a process per case."""
+    """dq.run.runner.validate, in-process: the same path `dq validate` takes, without a process per case."""
     return validate([contract], settings(db, work, engine))
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from dq.contract import Severity
-from dq.kinds import CheckKind
-from dq.relation import Relation
-from dq.spec import CheckSpec
+from dq.checks.kinds import CheckKind
+from dq.checks.relation import Relation
+from dq.checks.spec import CheckSpec
+from dq.contract.model import Severity
 
 K = CheckKind
 _REF = {"model": None, "table": "main.other", "dataset": "other", "relation": Relation("main", "other")}

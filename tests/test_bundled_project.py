@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 import dq
+from dq.checks.result import RunResult, Status
 from dq.config import EngineChoice, load_settings
-from dq.result import RunResult, Status
-from dq.runner import validate
+from dq.run.runner import validate
 from tests.conftest import ROOT
 
 CONTRACTS = sorted((ROOT / "contracts").glob("*.yml"))

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from dq.compile import compile_contract
-from dq.contract import load_contract
-from dq.spec import CheckKind
+from dq.checks.compile import compile_contract
+from dq.checks.spec import CheckKind
+from dq.contract.model import load_contract
 
 FIXTURES = Path(__file__).parent / "fixtures" / "compile"
 

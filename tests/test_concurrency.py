@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from dq import history
+from dq.run import history
 from tests import faults
 
 pytestmark = pytest.mark.slow
@@ -131,7 +131,8 @@ def test_eight_gates_at_once_on_one_file_all_return_correct_verdicts(db: Path, t
 KILL_SCRIPT = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
-    from dq import history, runner
+    from dq.run import history
+    from dq.run import runner
     from dq.config import EngineChoice, Settings
 
     point, contract, db, work = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dq.contract import Severity, load_contract
+from dq.contract.model import Severity, load_contract
 from dq.errors import ContractError
 
 HEAD = "contract: c\nversion: 1.0.0\ndataset: {table: main.t}\n"

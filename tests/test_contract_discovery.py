@@ -15,7 +15,7 @@ import pytest
 
 import dq
 from dq.commands.options import expand_contracts
-from dq.discovery import find_contracts
+from dq.contract.discovery import find_contracts
 from dq.errors import DqError
 from tests.conftest import MakeDb
 

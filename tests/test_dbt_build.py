@@ -19,11 +19,11 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from dq.checks.result import Status
 from dq.cli import app
-from dq.contract import load_contract
-from dq.dbt_build import drift_check, in_model_failures
-from dq.dbt_export import MACROS_FILE, PROPERTIES_FILE, export_files, write_files
-from dq.result import Status
+from dq.contract.model import load_contract
+from dq.dbt.build import drift_check, in_model_failures
+from dq.dbt.export import MACROS_FILE, PROPERTIES_FILE, export_files, write_files
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from dq.cli import app
-from dq.contract import load_contract
-from dq.dbt_export import MACROS_FILE, PROPERTIES_FILE, ExportError, export_files, plan_model
+from dq.contract.model import load_contract
+from dq.dbt.export import MACROS_FILE, PROPERTIES_FILE, ExportError, export_files, plan_model
 from tests.conftest import ROOT
 
 GOLDEN = ROOT / "tests" / "fixtures" / "dbt_export"
@@ -37,7 +37,7 @@ def test_export_of_the_bundled_contracts_matches_the_golden_file(rel: Path) -> N
     golden = GOLDEN / rel.name
     if os.environ.get("DQ_UPDATE_GOLDEN"):
         golden.write_text(files[rel], encoding="utf-8")
-    # dq/sql.py or dq/compile.py changed on purpose? Regenerate: DQ_UPDATE_GOLDEN=1 pytest tests/test_dbt_export.py
+    # dq/checks/sql.py or dq/checks/compile.py changed on purpose? Regenerate: DQ_UPDATE_GOLDEN=1 pytest tests/test_dbt_export.py
     assert files[rel] == golden.read_text(encoding="utf-8")
 
 

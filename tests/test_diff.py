@@ -13,8 +13,8 @@ import yaml
 from typer.testing import CliRunner
 
 from dq.cli import app
-from dq.contract import Contract
-from dq.diff import Impact, diff_contracts, type_change
+from dq.contract.model import Contract
+from dq.review.diff import Impact, diff_contracts, type_change
 
 BASE: dict[str, Any] = {
     "contract": "churn",
@@ -196,10 +196,10 @@ def test_rule(old_patch: dict[str, Any], new_patch: dict[str, Any], key: str, im
 
 def test_a_key_without_a_rule_is_breaking_not_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail closed: a contract key added to the format before dq diff learns it still counts."""
-    import dq.diff
+    import dq.review.diff
 
-    monkeypatch.setattr(dq.diff, "CONTRACT_KEYS_WITH_RULES", dq.diff.CONTRACT_KEYS_WITH_RULES - {"owner"})
-    monkeypatch.setattr(dq.diff, "COLUMN_KEYS_WITH_RULES", dq.diff.COLUMN_KEYS_WITH_RULES - {"unique"})
+    monkeypatch.setattr(dq.review.diff, "CONTRACT_KEYS_WITH_RULES", dq.review.diff.CONTRACT_KEYS_WITH_RULES - {"owner"})
+    monkeypatch.setattr(dq.review.diff, "COLUMN_KEYS_WITH_RULES", dq.review.diff.COLUMN_KEYS_WITH_RULES - {"unique"})
     old = Contract.model_validate(BASE)
     new = Contract.model_validate(patched({"owner": "x", **col("age", unique=True)}))
     assert [(c.path, c.impact) for c in diff_contracts(old, new).changes] == [

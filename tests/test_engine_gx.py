@@ -15,13 +15,14 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 
-from dq.contract import Severity
-from dq.engines import gx as gx_engine
-from dq.engines.gx import GxEngine, build_suite
-from dq.relation import Relation
-from dq.result import CheckResult, Status
-from dq.source import Table, open_database, resolve_table
-from dq.spec import TRAINING_KINDS, CheckKind, CheckSpec
+from dq.checks.relation import Relation
+from dq.checks.result import CheckResult, Status
+from dq.checks.spec import TRAINING_KINDS, CheckKind, CheckSpec
+from dq.contract.model import Severity
+from dq.data.source import Table, open_database, resolve_table
+from dq.gx import adapter as gx_adapter
+from dq.gx import engine as gx_engine
+from dq.gx.engine import GxEngine, build_suite
 from tests.kind_samples import sample_spec
 
 K = CheckKind
@@ -319,7 +320,7 @@ def test_query_count_is_bounded(main_run: Any) -> None:
 def test_without_reflection_fix_other_schemas_break(
     db: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(gx_engine, "_fix_reflection", lambda engine: None)
+    monkeypatch.setattr(gx_adapter, "fix_reflection", lambda engine: None)
     with Queries() as queries:
         [result] = GxEngine().run([spec("exists", K.column_exists, ("id",))], table(db, "items"))
     # SQLAlchemy 2.1's PostgreSQL reflection (pg_attribute + pg_collation) fails on DuckDB, and
@@ -335,18 +336,18 @@ def test_result_buffering_fix_is_needed(db: duckdb.DuckDBPyConnection, monkeypat
     from great_expectations.execution_engine.sqlalchemy_execution_engine import SqlAlchemyExecutionEngine
 
     specs = [spec("rows", K.row_count, min=1), spec("nn", K.not_null, ("id",))]
-    gx_engine._install_result_buffering()
+    gx_adapter.install_result_buffering()
     patched = SqlAlchemyExecutionEngine.execute_query
     original = patched.__wrapped__  # type: ignore[attr-defined]
-    monkeypatch.setattr(gx_engine, "_install_result_buffering", lambda: None)
+    monkeypatch.setattr(gx_adapter, "install_result_buffering", lambda: None)
     monkeypatch.setattr(SqlAlchemyExecutionEngine, "execute_query", original)
     broken = GxEngine().run(specs, table(db, "items"))
     assert [r.status for r in broken] == [Status.error, Status.error]
     assert all("list index out of range" in r.message for r in broken), broken
 
     monkeypatch.undo()
-    gx_engine._install_result_buffering()
-    gx_engine._install_result_buffering()  # idempotent
+    gx_adapter.install_result_buffering()
+    gx_adapter.install_result_buffering()  # idempotent
     assert SqlAlchemyExecutionEngine.execute_query.__wrapped__ is original  # type: ignore[attr-defined]
     fixed = GxEngine().run(specs, table(db, "items"))
     assert [r.status for r in fixed] == [Status.passed, Status.passed]

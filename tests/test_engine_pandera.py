@@ -11,13 +11,13 @@ from typing import Any
 import duckdb
 import pytest
 
-from dq.contract import Severity
+from dq.checks.relation import Relation
+from dq.checks.result import Status
+from dq.checks.spec import CheckKind, CheckSpec
+from dq.checks.sql import failing_count_query
+from dq.contract.model import Severity
+from dq.data.source import Table, fetch_one, open_database, resolve_table
 from dq.engines.pandera import PanderaEngine
-from dq.relation import Relation
-from dq.result import Status
-from dq.source import Table, fetch_one, open_database, resolve_table
-from dq.spec import CheckKind, CheckSpec
-from dq.sql import failing_count_query
 from tests.kind_samples import sample_spec
 
 ENGINE = PanderaEngine()
@@ -639,7 +639,7 @@ def test_disabled_pandera_validation_cannot_turn_failures_into_passes(tmp_path: 
 
 
 def test_connection_with_unfinished_result_still_works(tmp_path: Path) -> None:
-    """dq.source.fetch_one leaves a result open; DuckDB 2.0 then refuses Ibis on that connection."""
+    """dq.data.source.fetch_one leaves a result open; DuckDB 2.0 then refuses Ibis on that connection."""
     table = build(tmp_path, values("x", "(1)", "(1)"))
     assert fetch_one(table.connection, "SELECT count(*) FROM t") == 2
     [result] = ENGINE.run([spec(K.unique, "x")], table)

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from dq.checks.result import Status
 from dq.engines import Engine
-from dq.engines.gx import GxEngine
 from dq.engines.pandera import PanderaEngine
 from dq.engines.pandera_batch import PanderaBatchEngine
-from dq.result import Status
+from dq.gx.engine import GxEngine
 from tests.test_engine_pandera import CASES, Case, build
 
 ENGINES: dict[str, Engine] = {"pandera-batch": PanderaBatchEngine(), "pandera": PanderaEngine(), "gx": GxEngine()}
@@ -44,7 +44,7 @@ def test_engines_agree(tmp_path: Path, case: Case) -> None:
 
 def test_batch_engine_scans_the_table_once(tmp_path: Path) -> None:
     """All in-pass specs are answered by one statement (plus none for clean keys)."""
-    from dq.spec import CheckKind as K
+    from dq.checks.spec import CheckKind as K
     from tests.test_engine_pandera import spec, values
 
     table = build(tmp_path, values("id, age, email", "(1, 30, 'a@x.io')", "(2, 45, 'b@x.io')", "(3, NULL, NULL)"))

@@ -14,8 +14,8 @@ import duckdb
 import jinja2
 import pytest
 
-from dq import dbt_export
-from dq.contract import load_contract
+from dq.contract.model import load_contract
+from dq.dbt import export as dbt_export
 
 
 def _assertion_sql(tmp_path: Path, table: str) -> str:

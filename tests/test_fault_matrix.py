@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
+from dq.checks.result import Status
 from dq.exit_codes import ExitCode, exit_code_for
-from dq.result import Status
 from tests import faults
 
 T = "main.training_set"

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from dq.cli import app
-from dq.contract import Contract, load_contract
+from dq.contract.model import Contract, load_contract
 from dq.errors import ContractError
 from tests import faults
 

@@ -15,11 +15,11 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from dq import history
+from dq.checks.result import CheckResult, ContractResult, RunResult, Status
 from dq.cli import app
 from dq.commands.history import sparkline
 from dq.config import load_settings
-from dq.result import CheckResult, ContractResult, RunResult, Status
+from dq.run import history
 from tests.conftest import MakeDb
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,7 +100,7 @@ _CHILD = textwrap.dedent(
     import time
     from pathlib import Path
     from tests.test_history import a_run
-    from dq import history
+    from dq.run import history
 
     def hang():
         print("IN_TRANSACTION", flush=True)
@@ -165,7 +165,7 @@ def test_a_lock_that_never_frees_is_an_error_not_a_skip(tmp_path: Path) -> None:
 
 
 def test_fingerprint_follows_the_rows_not_their_order(make_db: MakeDb) -> None:
-    from dq.source import open_database, resolve_table
+    from dq.data.source import open_database, resolve_table
 
     def fingerprint(*statements: str, name: str) -> tuple[str, int] | None:
         con = open_database(make_db(*statements, name=name))

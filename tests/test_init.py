@@ -23,7 +23,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A copy of dbt_project/ built (real dbt) into a clean and a broken DuckDB file."""
     from dbt.cli.main import dbtRunner
 
-    from dq.dbt_build import release_dbt_database
+    from dq.dbt.build import release_dbt_database
 
     base = tmp_path_factory.mktemp("init")
     project = base / "dbt_project"

@@ -14,8 +14,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from dq.checks.result import Status
 from dq.cli import app
-from dq.result import Status
 from tests import faults
 from tests.conftest import MakeDb
 

@@ -1,4 +1,4 @@
-"""The one table of check kinds (dq.kinds.KINDS) is complete, and every module agrees with it:
+"""The one table of check kinds (dq.checks.kinds.KINDS) is complete, and every module agrees with it:
 an engine claims exactly the kinds the table gives it and has a builder for each, every family has
 its SQL builder, the dbt exporter places kinds as the table says, specs carry only typed arguments.
 """
@@ -11,17 +11,18 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dq import dbt_export, kinds
-from dq.compile import compile_contract
-from dq.contract import Severity, load_contract
-from dq.engines.gx import GxEngine
+from dq.checks import kinds
+from dq.checks.compile import compile_contract
+from dq.checks.kinds import KINDS, CheckKind, Dbt, Family
+from dq.checks.result import Status
+from dq.checks.spec import CheckSpec
+from dq.checks.sql import failing_count_query, metric_expression, violation_predicate
+from dq.contract.model import Severity, load_contract
+from dq.data.source import Table, open_database, resolve_table
+from dq.dbt import export as dbt_export
 from dq.engines.pandera import PanderaEngine
 from dq.engines.pandera_batch import PanderaBatchEngine
-from dq.kinds import KINDS, CheckKind, Dbt, Family
-from dq.result import Status
-from dq.source import Table, open_database, resolve_table
-from dq.spec import CheckSpec
-from dq.sql import failing_count_query, metric_expression, violation_predicate
+from dq.gx.engine import GxEngine
 from tests.kind_samples import SAMPLE_ARGS, SAMPLE_TABLE, sample_spec
 
 ROOT = Path(__file__).resolve().parents[1]

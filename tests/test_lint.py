@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dq.cli import app
-from dq.lint import lint
+from dq.review.lint import lint
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from dq.checks.result import RunResult, Status
 from dq.config import EngineChoice, load_settings
-from dq.contract import load_contract
+from dq.contract.model import load_contract
 from dq.errors import ContractError
-from dq.result import RunResult, Status
-from dq.runner import validate
+from dq.run.runner import validate
 from tests.conftest import ROOT, MakeDb, _build_warehouse
 
 CONTRACT = ROOT / "contracts" / "training_set.yml"

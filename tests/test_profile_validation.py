@@ -18,13 +18,13 @@ from typing import Any
 import duckdb
 import pytest
 
-from dq import profile
+from dq.checks.result import Status
 from dq.config import EngineChoice, Settings
-from dq.contract import Contract
+from dq.contract.model import Contract
+from dq.data.source import resolve_table
 from dq.errors import DqError
-from dq.result import Status
-from dq.runner import validate
-from dq.source import resolve_table
+from dq.ml import profile
+from dq.run.runner import validate
 from tests.conftest import MakeDb
 
 ROWS = 400

@@ -20,13 +20,13 @@ import pytest
 from junitparser import Error, Failure, JUnitXml
 from typer.testing import CliRunner
 
+from dq.checks.result import CheckResult, ContractResult, RunResult, Status
+from dq.checks.spec import CheckKind, CheckSpec
 from dq.cli import app
-from dq.contract import Severity
+from dq.contract.model import Severity
 from dq.reports import ReportFormat, ReportTarget, parse_target, render, render_table_text
 from dq.reports.charts import bins_chart, bounds_from_expected, chart_for
 from dq.reports.markdown import append_step_summary
-from dq.result import CheckResult, ContractResult, RunResult, Status
-from dq.spec import CheckKind, CheckSpec
 from tests.conftest import MakeDb
 
 EXPECTED = Path(__file__).parent / "fixtures" / "reports" / "expected"

@@ -15,13 +15,13 @@ from typing import Any
 import duckdb
 import pytest
 
+from dq.checks.relation import split_table_name
+from dq.checks.result import Status
 from dq.config import EngineChoice, Settings
-from dq.dbt import model_node, resolve_model
+from dq.data.source import resolve_table
+from dq.dbt.artifacts import model_node, resolve_model
 from dq.errors import SourceError
-from dq.relation import split_table_name
-from dq.result import Status
-from dq.runner import validate
-from dq.source import resolve_table
+from dq.run.runner import validate
 
 SCHEMA = "https://schemas.getdbt.com/dbt/manifest/v12.json"
 

@@ -7,16 +7,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dq.compile import compile_contract
+from dq.checks.compile import compile_contract
+from dq.checks.result import RunResult, Status
+from dq.checks.spec import CheckKind as K
 from dq.config import EngineChoice, load_settings
-from dq.contract import load_contract
+from dq.contract.model import load_contract
 from dq.engines import Engine
-from dq.engines.gx import GxEngine
 from dq.engines.pandera import PanderaEngine
 from dq.engines.pandera_batch import PanderaBatchEngine
-from dq.result import RunResult, Status
-from dq.runner import validate
-from dq.spec import CheckKind as K
+from dq.gx.engine import GxEngine
+from dq.run.runner import validate
 from tests.test_engine_pandera import build, spec, values
 
 ENGINES: dict[str, Engine] = {"pandera-batch": PanderaBatchEngine(), "pandera": PanderaEngine(), "gx": GxEngine()}

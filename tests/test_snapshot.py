@@ -23,8 +23,8 @@ from typer.testing import CliRunner
 
 import dq
 from dq.config import load_settings
-from dq.runner import Validated, validate
-from dq.snapshot import MANIFEST_SUFFIX, fingerprint_of
+from dq.gate.snapshot import MANIFEST_SUFFIX, fingerprint_of
+from dq.run.runner import Validated, validate
 from tests.conftest import ROOT, MakeDb
 
 runner = CliRunner()

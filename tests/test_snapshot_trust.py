@@ -21,12 +21,12 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from dq import history
+from dq.checks.result import ContractResult
 from dq.config import load_settings
-from dq.gate import SnapshotWriter
-from dq.result import ContractResult
-from dq.runner import validate
-from dq.source import Table
+from dq.data.source import Table
+from dq.gate.run import SnapshotWriter
+from dq.run import history
+from dq.run.runner import validate
 
 runner = CliRunner()
 

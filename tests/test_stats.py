@@ -15,10 +15,11 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from dq import drift, profile, training_stats
-from dq.contract import Contract
-from dq.source import Table, resolve_table
-from dq.spec import CheckKind, CheckSpec
+from dq.checks.spec import CheckKind, CheckSpec
+from dq.contract.model import Contract
+from dq.data.source import Table, resolve_table
+from dq.ml import drift, profile
+from dq.ml import stats as training_stats
 from tests.conftest import MakeDb
 
 CONTRACT = Contract.model_validate({"contract": "t", "version": "1.0.0", "dataset": {"table": "main.ref"}})
@@ -200,7 +201,7 @@ def _lambda(feature: int, min_rows: int) -> float:
 
 
 def _spec(kind: CheckKind, **args: Any) -> CheckSpec:
-    from dq.contract import Severity
+    from dq.contract.model import Severity
 
     leakage = kind in (CheckKind.correlation_with_label, CheckKind.categorical_determines_label)
     defaults = {"exclude": ("id",)} if leakage else {}  # the id column is not a feature

@@ -31,7 +31,7 @@ ENGINES = ("auto", "pandera", "gx")
 VALIDATE = """
 import json, sys
 from dq.config import load_settings
-from dq.runner import validate
+from dq.run.runner import validate
 db, results, engines, *contracts = sys.argv[1:]
 out = {}
 for engine in engines.split(","):
@@ -61,7 +61,7 @@ def run_in_zone(zone: str, *args: str, code: str = VALIDATE) -> Any:
 
 OPEN = """
 import json, sys
-from dq.source import open_database
+from dq.data.source import open_database
 con = open_database(sys.argv[1])
 cursor = con.cursor()
 print(json.dumps({

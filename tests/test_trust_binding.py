@@ -2,7 +2,7 @@
 type, never through an implicit cast, a YAML 1.1 boolean, a double, a collation or a NaN.
 
 Each case is (table, contract columns, expected outcome per check) and runs on every engine.
-Before binding (dq/bind.py), the YAML 1.2 loader (dq/yaml12.py) and NaN-as-missing, every "failed"
+Before binding (dq/data/bind.py), the YAML 1.2 loader (dq/contract/yaml12.py) and NaN-as-missing, every "failed"
 or "error" below was a pass.
 """
 
@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from dq.contract import load_contract
+from dq.checks.result import Status
+from dq.contract.model import load_contract
 from dq.errors import ContractError
-from dq.result import Status
 from tests import faults
 
 ENGINES = ["auto", "pandera", "gx"]
@@ -382,9 +382,9 @@ def test_float_bounds_keep_their_decimal_text(write_contract: Any) -> None:
 
 
 def test_smuggled_custom_sql_writes_nothing_even_past_the_loader(make_db: Any, tmp_path: Path) -> None:
-    """The run-time guard (dq.sql.custom_sql) holds on its own: a spec built without the loader."""
-    from dq.spec import CheckKind, CheckSpec
-    from dq.sql import custom_sql
+    """The run-time guard (dq.checks.sql.custom_sql) holds on its own: a spec built without the loader."""
+    from dq.checks.spec import CheckKind, CheckSpec
+    from dq.checks.sql import custom_sql
 
     target = tmp_path / "f.csv"
     spec = CheckSpec(
@@ -399,7 +399,7 @@ def test_smuggled_custom_sql_writes_nothing_even_past_the_loader(make_db: Any, t
 
 
 def load_contract_severity() -> Any:
-    from dq.contract import Severity
+    from dq.contract.model import Severity
 
     return Severity.error
 

@@ -42,8 +42,8 @@ def build(
     Every other argument goes to dbt as-is (--select, --vars, --target, --full-refresh, ...). A
     model failing its contract errors in dbt, so dbt skips everything downstream of it.
     """
-    from dq.dbt_build import Build, model_contracts, option_value
-    from dq.runner import _new_run_id
+    from dq.dbt.build import Build, model_contracts, option_value
+    from dq.run.runner import new_run_id
 
     dbt_args = list(ctx.args)
     try:
@@ -54,7 +54,7 @@ def build(
             raise DqError("no dbt project: pass --dbt-project DIR (or dbt's --project-dir)")
         found = model_contracts(expand_contracts(contracts or DEFAULT_CONTRACTS))
         target = option_value(dbt_args, "--target-path")
-        run_id = _new_run_id()
+        run_id = new_run_id()
         # dbt reads a relative --target-path from the project root; so does dq
         target_path = project_dir / target if target else project_dir / "target" / "dq" / run_id
         outcome = Build(found, settings, project_dir, target_path, run_id).invoke(dbt_args)
@@ -72,7 +72,7 @@ def _print_summary(outcome: Any, contracts: dict[str, Any]) -> None:
     """The end-of-run table: every model, dbt's status and the contract's verdict."""
     from rich.table import Table
 
-    from dq.result import Status
+    from dq.checks.result import Status
 
     by_path = {str(path): model for model, (path, _) in contracts.items()}
     verdict = {by_path.get(c.path, c.contract): c for c in outcome.run.contracts}
@@ -115,7 +115,7 @@ def export(
     check: Annotated[bool, typer.Option("--check", help="Exit 1 if the generated files are stale.")] = False,
 ) -> None:
     """Write the contracts into the dbt project: model contracts, constraints, tests, post-hooks."""
-    from dq.dbt_export import export_files, stale_files, write_files
+    from dq.dbt.export import export_files, stale_files, write_files
 
     try:
         settings = load_settings(dbt_project=dbt_project)

@@ -20,8 +20,8 @@ from dq.errors import DqError
 from dq.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from dq.contract import Contract
-    from dq.diff import ContractDiff
+    from dq.contract.model import Contract
+    from dq.review.diff import ContractDiff
 
 
 class GitError(DqError):
@@ -73,16 +73,16 @@ def diff(paths: FilesArg = None, base: BaseOpt = None, output_format: DiffFormat
 
 
 def _two_files(old: Path, new: Path) -> ContractDiff:
-    from dq.contract import load_contract
-    from dq.diff import diff_contracts
+    from dq.contract.model import load_contract
+    from dq.review.diff import diff_contracts
 
     return diff_contracts(load_contract(old), load_contract(new), str(old), str(new))
 
 
 def _against_git(ref: str, paths: list[Path]) -> list[ContractDiff]:
     """Every contract file under `paths` that differs from the merge base of `ref` and HEAD."""
-    from dq.contract import load_contract
-    from dq.diff import added_contract, diff_contracts, removed_contract
+    from dq.contract.model import load_contract
+    from dq.review.diff import added_contract, diff_contracts, removed_contract
 
     base = _merge_base(ref)
     specs = [str(p) for p in paths]
@@ -112,7 +112,7 @@ def _merge_base(ref: str) -> str:
 
 def _contract_at(commit: str, name: str, label: str) -> Contract | None:
     """The contract file as it was at `commit`, or None if it did not exist there."""
-    from dq.contract import load_contract
+    from dq.contract.model import load_contract
     from dq.errors import ContractError
 
     try:

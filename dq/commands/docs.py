@@ -23,7 +23,7 @@ OutOpt = Annotated[Path, typer.Option("--out", help="Directory of the Data Docs 
 
 def docs(contracts: ContractsArg, db: DbOpt = None, dbt_project: DbtOpt = None, out: OutOpt = DEFAULT_OUT) -> None:
     """Build GX Data Docs from real GX validation results of each contract's suite."""
-    from dq.reports.gx_docs import build_docs
+    from dq.gx.docs import build_docs
 
     try:
         settings = load_settings(db, dbt_project)

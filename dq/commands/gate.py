@@ -17,7 +17,9 @@ from dq.commands.options import (
     HistoryOpt,
     OutputFormat,
     OutputOpt,
+    Reporting,
     ResultsOpt,
+    Where,
     err,
     validate_and_report,
 )
@@ -76,12 +78,11 @@ def gate(
     command: list[str] = ctx.meta.get("dq_command") or []
     if not command:
         raise typer.BadParameter("give the training command after `--`, e.g. dq gate c.yml -- python train.py")
-    from dq.gate import SnapshotWriter, run_command
+    from dq.gate.run import SnapshotWriter, run_command
 
     writer = None if no_snapshot else SnapshotWriter(snapshot_dir)
-    code, result_path = validate_and_report(
-        contracts, db, dbt_project, engine, output_format, output, results_dir, on_validated=writer, history=history
-    )
+    where = Where(db, dbt_project, results_dir, history, engine)
+    code, result_path = validate_and_report(contracts, where, Reporting(output_format, output), on_validated=writer)
     if code is ExitCode.OK and writer is not None and not writer.written:
         err("dq gate: the data passed but no snapshot was written; refusing to run CMD on unverified data")
         code = ExitCode.NOT_VALIDATED
@@ -111,7 +112,7 @@ def _record_training(
     failed" is a fact there). If it cannot be recorded, exit 3: the run's record would be incomplete."""
     from dq.config import load_settings
     from dq.errors import DqError
-    from dq.history import record_event
+    from dq.run.history import record_event
 
     try:
         settings = load_settings(db, dbt, results, history=history)

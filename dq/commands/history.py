@@ -53,9 +53,9 @@ def history(
     history_path: HistoryOpt = None,
 ) -> None:
     """Show recorded runs, a contract's checks over time, or one check's observed values over time."""
-    from dq import history as store
     from dq.config import load_settings
     from dq.errors import DqError
+    from dq.run import history as store
 
     try:
         path = load_settings(history=history_path).history
@@ -87,7 +87,7 @@ def _contract_name(argument: str) -> str:
     """A contract file stands for the name inside it; anything else is a name."""
     candidate = Path(argument)
     if candidate.suffix in (".yml", ".yaml") and candidate.is_file():
-        from dq.contract import load_contract
+        from dq.contract.model import load_contract
 
         return load_contract(candidate).contract
     return argument

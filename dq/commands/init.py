@@ -21,7 +21,7 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Draft a contract from the dbt manifest (columns, tests, constraints) and a profile of the data."""
-    from dq.init import draft_contract
+    from dq.dbt.draft import draft_contract
 
     target = out or Path("contracts") / f"{from_dbt}.yml"
     if target.exists() and not force:

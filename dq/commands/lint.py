@@ -43,7 +43,7 @@ def lint(
     from dq.commands.options import expand_contracts
     from dq.config import load_settings
     from dq.errors import DqError
-    from dq.lint import lint as run_lint
+    from dq.review.lint import lint as run_lint
 
     try:
         files = expand_contracts(paths or [Path("contracts")])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,7 +17,7 @@ from dq.exit_codes import ExitCode, exit_code_for
 from dq.reports import ReportFormat, ReportTarget, parse_target
 
 if TYPE_CHECKING:
-    from dq.runner import OnValidated
+    from dq.run.runner import OnValidated
 
 
 OutputFormat = ReportFormat  # table | json | junit | markdown | html
@@ -63,29 +64,44 @@ HistoryOpt = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class Where:
+    """Where a run reads and writes: the options `validate` and `gate` share, as given."""
+
+    db: Path | None = None
+    dbt_project: Path | None = None
+    results_dir: Path | None = None
+    history: Path | None = None
+    engine: EngineChoice = EngineChoice.auto
+
+    def settings(self) -> Settings:
+        return load_settings(self.db, self.dbt_project, self.results_dir, self.engine, history=self.history)
+
+
+@dataclass(frozen=True)
+class Reporting:
+    """What a run prints (--format) and writes (--output FORMAT:PATH, repeatable)."""
+
+    output_format: OutputFormat
+    output: list[str] | None = None
+
+
 def validate_and_report(
-    contracts: list[Path],
-    db: Path | None,
-    dbt_project: Path | None,
-    engine: EngineChoice,
-    output_format: OutputFormat,
-    output: list[str] | None,
-    results_dir: Path | None,
-    on_validated: OnValidated | None = None,
-    history: Path | None = None,
+    contracts: list[Path], where: Where, reporting: Reporting, on_validated: OnValidated | None = None
 ) -> tuple[ExitCode, str | None]:
     """Run the validation and every reporter; the verdict's exit code and the result path.
 
     A report that cannot be written (a --output file, $GITHUB_STEP_SUMMARY) exits 3: CI that
     asked for a report must not go green without it.
     """
+    output_format, output = reporting.output_format, reporting.output
     from dq import reports
     from dq.reports.markdown import append_step_summary
-    from dq.runner import validate as run_validation
+    from dq.run.runner import validate as run_validation
 
     try:
         targets = [parse_target(value) for value in output or []]
-        settings: Settings = load_settings(db, dbt_project, results_dir, engine, history=history)
+        settings: Settings = where.settings()
         paths = expand_contracts(contracts, announce=True)
         with _progress(len(paths)) as progress:
             run = run_validation(paths, settings, on_validated, progress=progress)
@@ -142,12 +158,12 @@ def console() -> Any:
 
 def expand_contracts(contracts: list[Path], announce: bool = False) -> list[Path]:
     """The contract files to read: a directory stands for every contract under it, recursively
-    and in any case of `.yml` / `.yaml` (dq.discovery); one with none is an error.
+    and in any case of `.yml` / `.yaml` (dq.contract.discovery); one with none is an error.
 
     `announce` prints, on stderr (stdout may be JSON), which files each directory gave: a
     contract that was never read cannot fail, so the reader can see what the verdict covers.
     """
-    from dq.discovery import find_contracts
+    from dq.contract.discovery import find_contracts
 
     found = find_contracts(contracts)
     if announce:

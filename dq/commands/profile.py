@@ -28,11 +28,11 @@ def profile(
     Quantile bins (numeric), top values (categorical), null fractions, row count, fingerprint.
     """
     from dq.config import load_settings
-    from dq.contract import load_contract
+    from dq.contract.model import load_contract
+    from dq.data.source import open_database
     from dq.errors import DqError
-    from dq.profile import build_profile, write_profile
-    from dq.runner import resolve_dataset
-    from dq.source import open_database
+    from dq.ml.profile import build_profile, write_profile
+    from dq.run.runner import resolve_dataset
 
     try:
         settings = load_settings(db, dbt_project)

@@ -16,7 +16,9 @@ from dq.commands.options import (
     HistoryOpt,
     OutputFormat,
     OutputOpt,
+    Reporting,
     ResultsOpt,
+    Where,
     err,
     expand_contracts,
     validate_and_report,
@@ -50,9 +52,8 @@ def validate(
         contracts = _changed_only(contracts, db, dbt_project, state)
     elif state is not None:
         raise typer.BadParameter("--state only makes sense with --changed")
-    code, _ = validate_and_report(
-        contracts, db, dbt_project, engine, output_format, output, results_dir, history=history
-    )
+    where = Where(db, dbt_project, results_dir, history, engine)
+    code, _ = validate_and_report(contracts, where, Reporting(output_format, output))
     raise typer.Exit(int(code))
 
 
@@ -60,7 +61,7 @@ def _changed_only(contracts: list[Path], db: Path | None, dbt_project: Path | No
     """The contracts of modified models; exits 0 when none is affected, 3 when dbt cannot tell."""
     if state is None:
         raise typer.BadParameter("--changed needs --state DIR (the target/ of the run to compare against)")
-    from dq.changed import select_changed
+    from dq.dbt.changed import select_changed
 
     try:
         settings = load_settings(db, dbt_project)

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from dq.result import CheckResult
-from dq.source import Table
-from dq.spec import CheckSpec
+from dq.checks.result import CheckResult
+from dq.checks.spec import CheckSpec
+from dq.data.source import Table
 
 
 class Engine(Protocol):

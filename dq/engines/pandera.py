@@ -16,7 +16,7 @@ failure cases, not that column. A check that returns a `BooleanScalar` goes thro
 `check_passed` (a single aggregate). The row-level checks therefore call Pandera's own Ibis
 built-ins (`in_range`, `isin`, `str_contains`, `str_length`) and reduce their boolean column to
 "all rows pass" inside the query. The failing-row count of a failed row-level check is one more
-`SELECT count(*)` (`dq.sql.failing_count_query`); observed metrics of aggregate checks come from
+`SELECT count(*)` (`dq.checks.sql.failing_count_query`); observed metrics of aggregate checks come from
 one batched `SELECT <metric>, ... FROM <relation>`.
 
 Ibis and Pandera are imported inside `run` only, so importing this module stays cheap.
@@ -41,13 +41,13 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from dq.checks.kinds import PANDERA, run_by
+from dq.checks.result import CheckResult, failure_message, outcome
+from dq.checks.spec import AGGREGATE_KINDS, STATISTIC_KINDS, CheckKind, CheckSpec
+from dq.checks.sql import custom_sql, failing_count_query, metric_expression
+from dq.contract.types import decimal_precision
+from dq.data.source import Table, fetch_one
 from dq.errors import DqError
-from dq.kinds import PANDERA, run_by
-from dq.result import CheckResult, failure_message, outcome
-from dq.source import Table, fetch_one
-from dq.spec import AGGREGATE_KINDS, STATISTIC_KINDS, CheckKind, CheckSpec
-from dq.sql import custom_sql, failing_count_query, metric_expression
-from dq.types import decimal_precision
 
 ENGINE = PANDERA
 
@@ -73,7 +73,7 @@ class PanderaEngine:
 
     def supports(self, spec: CheckSpec) -> bool:
         if spec.kind in STATISTIC_KINDS:
-            return True  # measured by dq's own SQL (dq.training_stats), judged by a pandera.Check
+            return True  # measured by dq's own SQL (dq.ml.stats), judged by a pandera.Check
         if _ibis_reads_inexactly(str(spec.args.get("column_type", ""))) or _ibis_reads_inexactly(
             str(spec.args.get("type", ""))
         ):
@@ -102,7 +102,7 @@ class _Run:
         self.errors: dict[str, str] = {}  # key -> message for specs that could not be compiled
         self.now = datetime.now(UTC)  # freshness: verdict and observed age use the same instant
         self.statistics: dict[str, Any] = {}  # key -> observed value of a training-data statistic
-        self.measured: dict[Any, Any] = {}  # dq.training_stats' cache: one pass per drifting column
+        self.measured: dict[Any, Any] = {}  # dq.ml.stats' cache: one pass per drifting column
 
     def results(self) -> list[CheckResult]:
         import ibis  # noqa: F401 - heavy imports happen here, not at module import
@@ -233,9 +233,9 @@ class _Run:
         return pa.Check(check_fn, name=key, error=f"{spec.name}: {spec.expectation()}")
 
     def _statistic(self, spec: CheckSpec, key: str) -> Passes:
-        """Label, leakage and drift statistics are measured in DuckDB by dq.training_stats (no
+        """Label, leakage and drift statistics are measured in DuckDB by dq.ml.stats (no
         Ibis expression states a PSI); the Pandera check judges the measured numbers."""
-        from dq.training_stats import measure
+        from dq.ml.stats import measure
 
         try:
             measured = measure(spec, self.table, self.measured)
@@ -379,7 +379,7 @@ def _accepted_values(spec: CheckSpec, backend: Any, table: Table, now: datetime)
 def _pattern(spec: CheckSpec, backend: Any, table: Table, now: datetime) -> Passes:
     from pandera.backends.ibis import builtin_checks as bc
 
-    # str_contains is a regex SEARCH (regexp_matches), like dq.sql; str_matches would anchor with ^
+    # str_contains is a regex SEARCH (regexp_matches), like dq.checks.sql; str_matches would anchor with ^
     return _builtin_reduced(bc.str_contains, _only_column(spec), pattern=str(spec.args["regex"]))
 
 
@@ -435,7 +435,7 @@ def _custom_sql(spec: CheckSpec, backend: Any, table: Table, now: datetime) -> P
 
 
 def _metric(spec: CheckSpec) -> Callable[[Any], Any]:
-    """The aggregate as an Ibis expression; mirrors dq.sql.metric_expression."""
+    """The aggregate as an Ibis expression; mirrors dq.checks.sql.metric_expression."""
     column = spec.column
 
     def numeric(t: Any) -> Any:
@@ -595,7 +595,7 @@ _CHECK_BUILDERS: dict[CheckKind, Callable[[CheckSpec, Any, Table, datetime], Pas
 # Types Ibis reads as another type (ENUM as string, HUGEINT as decimal(38, 0), TIME WITH TIME ZONE
 # as time) or not at all (JSON, UHUGEINT, nested types: Pandera's Ibis engine raises "Data type
 # 'object' not understood" for the whole schema). A check on such a column cannot be judged by
-# Pandera-on-Ibis as the column's own type, so it is left to the next engine (dq/plan.py).
+# Pandera-on-Ibis as the column's own type, so it is left to the next engine (dq/run/plan.py).
 _IBIS_INEXACT = (
     "ENUM(",
     "HUGEINT",

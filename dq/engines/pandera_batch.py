@@ -24,12 +24,12 @@ from typing import Any
 
 import duckdb
 
-from dq.kinds import BATCH, Family, of_family, run_by
-from dq.result import CheckResult, outcome
-from dq.source import Table
-from dq.spec import SCHEMA_KINDS, CheckKind, CheckSpec
-from dq.sql import custom_sql, failing_count_query, key_sql, metric_expression, violation_predicate
-from dq.types import base_type, canonical_type
+from dq.checks.kinds import BATCH, Family, of_family, run_by
+from dq.checks.result import CheckResult, outcome
+from dq.checks.spec import SCHEMA_KINDS, CheckKind, CheckSpec
+from dq.checks.sql import custom_sql, failing_count_query, key_sql, metric_expression, violation_predicate
+from dq.contract.types import base_type, canonical_type
+from dq.data.source import Table
 
 ENGINE = BATCH
 SUPPORTED_KINDS = run_by(BATCH)
@@ -149,7 +149,7 @@ def _as_measure(spec: CheckSpec, value: Any) -> _Measure:
         return _Measure(value=None)
     if isinstance(value, int | float | Decimal) or value is None:
         # a quantile is a value of the column's type (a DECIMAL stays exact, a BIGINT an int),
-        # judged against a bound of the same type (dq.bind): no detour through a double
+        # judged against a bound of the same type (dq.data.bind): no detour through a double
         return _Measure(value=value)
     return _Measure(value=float(value))
 

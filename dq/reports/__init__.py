@@ -18,7 +18,7 @@ from dq.files import write_atomically
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dq.result import RunResult
+    from dq.checks.result import RunResult
 
 
 class ReportFormat(StrEnum):

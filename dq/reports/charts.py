@@ -19,14 +19,14 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any, TypeGuard
 
+from dq.checks.result import CheckResult
+from dq.checks.spec import ROW_KINDS, SCHEMA_KINDS
 from dq.reports.text import value_text
-from dq.result import CheckResult
-from dq.spec import ROW_KINDS, SCHEMA_KINDS
 
 Bounds = tuple[float | None, float | None]
 
 _NUMBER = r"(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
-# The wording of dq.spec.CheckSpec.expectation(); tests/test_reports.py round-trips real specs.
+# The wording of dq.checks.spec.CheckSpec.expectation(); tests/test_reports.py round-trips real specs.
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"between {_NUMBER} and {_NUMBER}$"), "both"),
     (re.compile(rf">= {_NUMBER}$"), "low"),

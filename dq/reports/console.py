@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from dq.checks.result import ContractResult, RunResult, Status
 from dq.reports.text import MARK, contract_title, failing_rows_text, observed_text, row_text, verdict_words
-from dq.result import ContractResult, RunResult, Status
 
 STYLE = {Status.passed: "green", Status.warned: "yellow", Status.failed: "bold red", Status.error: "bold magenta"}
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any
 
+from dq.checks.result import CheckResult, ContractResult, RunResult, Status
 from dq.reports.charts import chart_for
 from dq.reports.text import (
     MARK,
@@ -21,7 +22,6 @@ from dq.reports.text import (
     failing_rows_text,
     observed_text,
 )
-from dq.result import CheckResult, ContractResult, RunResult, Status
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;

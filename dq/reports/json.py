@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from dq.result import RunResult
+from dq.checks.result import RunResult
 
 
 def to_json(run: RunResult) -> str:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from dq.checks.result import CheckResult, ContractResult, RunResult, Status
 from dq.reports.text import MARK, observed_text, row_text
-from dq.result import CheckResult, ContractResult, RunResult, Status
 
 UNVALIDATED_CASE = "validate"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from dq.checks.result import CheckResult, ContractResult, RunResult, Status
 from dq.reports.text import MARK, check_counts, contract_title, failing_rows_text, observed_text, row_text
-from dq.result import CheckResult, ContractResult, RunResult, Status
 
 ICON = {Status.passed: "✅", Status.warned: "⚠️", Status.failed: "❌", Status.error: "🛑"}
 VERDICT = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import IO, Any
 
-from dq.result import ContractResult
+from dq.checks.result import ContractResult
 
 
 class LineProgress:

@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from dq.result import CheckResult, RunResult, Status
+from dq.checks.result import CheckResult, RunResult, Status
 
 MARK = {Status.passed: "PASS", Status.warned: "WARN", Status.failed: "FAIL", Status.error: "ERROR"}
 

@@ -1,0 +1,265 @@
+"""Every check kind and its facts, in one table: `KINDS`.
+
+A kind's family (how it is measured), the engines that run it, where `dq dbt export` puts it, the
+arguments a spec of it carries and how its threshold reads in a report live here and nowhere else.
+Every other module derives its sets from this table (`of_family`, `run_by`, `exported_as`), so a
+new kind cannot be claimed by an engine that has no builder for it, or leave the dbt exporter with
+a different idea of what it is. `tests/test_kinds.py` fails when a kind lacks any fact.
+
+Adding a kind (say `increasing`) means: a contract field (dq.contract), a compile entry
+(dq.checks.compile), a row here, its SQL builder (dq.checks.sql) and each engine's builder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class CheckKind(StrEnum):
+    """Every kind of check a contract can ask for."""
+
+    column_exists = "column_exists"
+    column_type = "column_type"
+    no_extra_columns = "no_extra_columns"
+    not_null = "not_null"
+    unique = "unique"
+    between = "between"
+    accepted_values = "accepted_values"
+    pattern = "pattern"
+    length = "length"
+    references = "references"
+    custom_sql = "custom_sql"
+    row_count = "row_count"
+    null_fraction = "null_fraction"
+    distinct_count = "distinct_count"
+    mean = "mean"
+    stddev = "stddev"
+    quantile = "quantile"
+    freshness = "freshness"
+    label_class_fraction = "label_class_fraction"
+    correlation_with_label = "correlation_with_label"
+    categorical_determines_label = "categorical_determines_label"
+    drift_psi = "drift_psi"
+    drift_ks = "drift_ks"
+    drift_chi2 = "drift_chi2"
+    drift_linf = "drift_linf"
+    disjoint_keys = "disjoint_keys"
+    feature_before_label = "feature_before_label"
+
+
+class Family(StrEnum):
+    """How a kind is measured; engines and the dbt exporter build one query shape per family."""
+
+    schema = "schema"  # answered from the relation's column list
+    row_predicate = "row predicate"  # a per-row predicate: counted for every such check in one scan
+    row_query = "row query"  # violating rows found by a query of its own (duplicate keys, custom SQL)
+    cross_dataset = "cross-dataset"  # violating rows found by reading another relation too
+    aggregate = "aggregate"  # one metric of the relation compared to bounds
+    statistic = "statistic"  # a training-data statistic computed by dq.ml.stats
+
+
+class Dbt(StrEnum):
+    """Where `dq dbt export` puts a check."""
+
+    constraint = "constraint"  # a column constraint on tables with an enforced contract, else the post-hook
+    assertion = "assertion"  # the post-hook assertion query
+    dq_only = "dq only"  # not exported: depends on when data is read, or on a reference dq holds
+
+
+# The engines, by the names results carry (dq.engines.*.ENGINE).
+BATCH = "pandera-batch"
+PANDERA = "pandera"
+GX = "gx"
+ENGINES = (BATCH, PANDERA, GX)
+
+# Facts binding adds to a spec of any kind (dq.data.bind, the runner's reference binding): the live
+# column type and what it implies. They are part of every kind's typed arguments.
+BOUND_ARGS = frozenset(
+    {"column_type", "collated_columns", "nan_columns", "nan_present", "relation", "ref_type", "ref_collated"}
+)
+
+Words = Callable[[Mapping[str, Any], tuple[str, ...]], str]
+
+
+@dataclass(frozen=True)
+class KindFacts:
+    """What one kind is: `args` names every argument a spec of it may carry (beyond BOUND_ARGS),
+    `required` those it must carry, `words` its threshold in a report ('between 18 and 120')."""
+
+    family: Family
+    engines: frozenset[str]
+    dbt: Dbt
+    args: frozenset[str]
+    required: frozenset[str]
+    words: Words
+
+
+def _facts(
+    family: Family, engines: tuple[str, ...], dbt: Dbt, words: Words, args: str = "", required: str = ""
+) -> KindFacts:
+    return KindFacts(family, frozenset(engines), dbt, frozenset(args.split()), frozenset(required.split()), words)
+
+
+# --- wording --------------------------------------------------------------------------------------
+
+
+def bounds_text(args: Mapping[str, Any]) -> str:
+    low, high = args.get("min"), args.get("max")
+    if low is not None and high is not None:
+        return f"between {number_text(low)} and {number_text(high)}"
+    if low is not None:
+        return f">= {number_text(low)}"
+    return f"<= {number_text(high)}" if high is not None else "no bound"
+
+
+def number_text(value: Any) -> str:
+    """1000000.0 -> '1000000', 0.05 -> '0.05': no exponents in what people read, and every digit
+    of an exact bound (an int, a Decimal) shown as it is compared."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
+    number = float(value)
+    if number.is_integer() and abs(number) < 1e16:
+        return str(int(number))
+    return repr(number)  # the shortest text that reads back as this double
+
+
+def _bounded(args: Mapping[str, Any], columns: tuple[str, ...]) -> str:
+    return bounds_text(args)
+
+
+def _drift(statistic: str) -> Words:
+    return lambda a, _: f"{statistic} vs {a['reference']} {bounds_text(a)}"
+
+
+def _class_share(a: Mapping[str, Any], _: tuple[str, ...]) -> str:
+    who = f"share of class {a['only']}" if a.get("only") else "every class's share"
+    return f"{who} {bounds_text(a)}"
+
+
+# --- the table ------------------------------------------------------------------------------------
+
+_ALL = ENGINES
+_NOT_GX = (BATCH, PANDERA)  # GX has no expectation for it (leakage between splits, label timing)
+_STATISTIC = (PANDERA,)  # dq.ml.stats computes it; the Pandera engine judges it
+_BOUNDS = "min max"
+_DATASET = "model table version dataset"
+
+KINDS: Mapping[CheckKind, KindFacts] = {
+    CheckKind.column_exists: _facts(Family.schema, _ALL, Dbt.assertion, lambda a, c: "column present"),
+    CheckKind.column_type: _facts(Family.schema, _ALL, Dbt.assertion, lambda a, c: f"type {a['type']}", "type", "type"),
+    CheckKind.no_extra_columns: _facts(
+        Family.schema, _ALL, Dbt.assertion, lambda a, c: "no undeclared columns", "allowed", "allowed"
+    ),
+    CheckKind.not_null: _facts(Family.row_predicate, _ALL, Dbt.constraint, lambda a, c: "no nulls"),
+    CheckKind.between: _facts(Family.row_predicate, _ALL, Dbt.constraint, _bounded, _BOUNDS),
+    CheckKind.accepted_values: _facts(
+        Family.row_predicate,
+        _ALL,
+        Dbt.constraint,
+        lambda a, c: "in {" + ", ".join(str(v) for v in a["values"]) + "}",
+        "values",
+        "values",
+    ),
+    CheckKind.pattern: _facts(
+        Family.row_predicate, _ALL, Dbt.constraint, lambda a, c: f"matches /{a['regex']}/", "regex", "regex"
+    ),
+    CheckKind.length: _facts(Family.row_predicate, _ALL, Dbt.constraint, _bounded, _BOUNDS),
+    CheckKind.unique: _facts(Family.row_query, _ALL, Dbt.constraint, lambda a, c: f"unique ({', '.join(c)})"),
+    CheckKind.custom_sql: _facts(
+        Family.row_query, _ALL, Dbt.assertion, lambda a, c: "query returns no rows", "sql description", "sql"
+    ),
+    CheckKind.feature_before_label: _facts(Family.row_query, _NOT_GX, Dbt.dq_only, lambda a, c: f"{c[0]} <= {c[1]}"),
+    CheckKind.references: _facts(
+        Family.cross_dataset,
+        _ALL,
+        Dbt.assertion,
+        lambda a, c: f"exists in {a.get('dataset')}.{a['ref_column']}",
+        f"{_DATASET} ref_column",
+        "ref_column",
+    ),
+    CheckKind.disjoint_keys: _facts(
+        Family.cross_dataset,
+        _NOT_GX,
+        Dbt.dq_only,
+        lambda a, c: f"no ({', '.join(c)}) shared with {a.get('dataset')}",
+        _DATASET,
+    ),
+    CheckKind.row_count: _facts(Family.aggregate, _ALL, Dbt.assertion, _bounded, _BOUNDS),
+    CheckKind.null_fraction: _facts(Family.aggregate, _ALL, Dbt.assertion, _bounded, _BOUNDS),
+    CheckKind.distinct_count: _facts(Family.aggregate, _ALL, Dbt.assertion, _bounded, _BOUNDS),
+    CheckKind.mean: _facts(Family.aggregate, _ALL, Dbt.assertion, _bounded, _BOUNDS),
+    CheckKind.stddev: _facts(Family.aggregate, _ALL, Dbt.assertion, _bounded, _BOUNDS),
+    CheckKind.quantile: _facts(
+        Family.aggregate,
+        _ALL,
+        Dbt.assertion,
+        lambda a, c: f"p{a['q'] * 100:g} {bounds_text(a)}",
+        f"q {_BOUNDS}",
+        "q",
+    ),
+    # freshness depends on when the data is read, not when it is built: dq checks it at read time
+    CheckKind.freshness: _facts(
+        Family.aggregate,
+        _ALL,
+        Dbt.dq_only,
+        lambda a, c: f"newest value at most {a['max_age_seconds'] / 3600:g}h old",
+        "max_age_seconds",
+        "max_age_seconds",
+    ),
+    CheckKind.label_class_fraction: _facts(
+        Family.statistic,
+        _STATISTIC,
+        Dbt.dq_only,
+        _class_share,
+        f"{_BOUNDS} classes only declared class_names declared_names",
+    ),
+    CheckKind.correlation_with_label: _facts(
+        Family.statistic,
+        _STATISTIC,
+        Dbt.dq_only,
+        lambda a, c: f"|corr(numeric feature, label)| {bounds_text(a)}",
+        f"{_BOUNDS} exclude min_category_rows",
+    ),
+    CheckKind.categorical_determines_label: _facts(
+        Family.statistic,
+        _STATISTIC,
+        Dbt.dq_only,
+        lambda a, c: f"Goodman-Kruskal lambda(label | feature) {bounds_text(a)}",
+        f"{_BOUNDS} exclude min_category_rows",
+    ),
+    CheckKind.drift_psi: _facts(Family.statistic, _STATISTIC, Dbt.dq_only, _drift("PSI"), f"reference {_BOUNDS}"),
+    CheckKind.drift_ks: _facts(Family.statistic, _STATISTIC, Dbt.dq_only, _drift("KS"), f"reference {_BOUNDS}"),
+    CheckKind.drift_chi2: _facts(
+        Family.statistic, _STATISTIC, Dbt.dq_only, _drift("chi2 p-value"), f"reference {_BOUNDS}"
+    ),
+    CheckKind.drift_linf: _facts(Family.statistic, _STATISTIC, Dbt.dq_only, _drift("L-inf"), f"reference {_BOUNDS}"),
+}
+
+
+def of_family(*families: Family) -> frozenset[CheckKind]:
+    return frozenset(kind for kind, facts in KINDS.items() if facts.family in families)
+
+
+def run_by(engine: str) -> frozenset[CheckKind]:
+    return frozenset(kind for kind, facts in KINDS.items() if engine in facts.engines)
+
+
+def exported_as(*placements: Dbt) -> frozenset[CheckKind]:
+    return frozenset(kind for kind, facts in KINDS.items() if facts.dbt in placements)
+
+
+def unknown_args(kind: CheckKind, args: Mapping[str, Any]) -> list[str]:
+    """Arguments a spec of `kind` must not carry (a typo in a compiler or binder), sorted."""
+    return sorted(set(args) - KINDS[kind].args - BOUND_ARGS)
+
+
+def missing_args(kind: CheckKind, args: Mapping[str, Any]) -> list[str]:
+    return sorted(KINDS[kind].required - set(args))

@@ -1,0 +1,184 @@
+"""Validation results and their roll-up.
+
+Statuses order by how loudly they block: error (could not validate) > failed (an error-severity
+check failed) > warned (only warn-severity checks failed) > passed. Only `passed` and `warned`
+let a gate through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from dq.checks.spec import CheckKind, CheckSpec
+from dq.contract.model import Severity
+
+RESULT_SCHEMA_VERSION = "1"
+SAMPLE_LIMIT = 5
+
+
+class Status(StrEnum):
+    passed = "passed"
+    warned = "warned"
+    failed = "failed"
+    error = "error"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    @property
+    def blocks(self) -> bool:
+        return self in (Status.failed, Status.error)
+
+
+_RANK = {Status.passed: 0, Status.warned: 1, Status.failed: 2, Status.error: 3}
+
+
+def roll_up(statuses: Iterable[Status]) -> Status:
+    """The worst status wins; no statuses at all is an error (nothing was checked)."""
+    worst: Status | None = None
+    for status in statuses:
+        if worst is None or status.rank > worst.rank:
+            worst = status
+    return Status.error if worst is None else worst
+
+
+def outcome(ok: bool, severity: Severity) -> Status:
+    """A check that held passes; one that did not fails, or warns if its severity is warn."""
+    if ok:
+        return Status.passed
+    return Status.warned if severity is Severity.warn else Status.failed
+
+
+@dataclass
+class CheckResult:
+    """What one check found. `failing_rows` is None for aggregate and schema checks."""
+
+    name: str
+    kind: str
+    columns: tuple[str, ...]
+    severity: str
+    engine: str
+    status: Status
+    expected: str
+    observed: Any = None
+    failing_rows: int | None = None
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    message: str = ""
+
+    @classmethod
+    def from_spec(cls, spec: CheckSpec, engine: str, status: Status, **found: Any) -> CheckResult:
+        return cls(
+            name=spec.name,
+            kind=spec.kind.value,
+            columns=spec.columns,
+            severity=spec.severity.value,
+            engine=engine,
+            status=status,
+            expected=spec.expectation(),
+            **found,
+        )
+
+    @classmethod
+    def errored(cls, spec: CheckSpec, engine: str, message: str) -> CheckResult:
+        return cls.from_spec(spec, engine, Status.error, message=message)
+
+
+@dataclass
+class ContractResult:
+    """One contract validated against one dataset."""
+
+    contract: str
+    path: str
+    version: str | None = None
+    dataset: str | None = None
+    relation: str | None = None
+    engine: str | None = None
+    started_at: str | None = None
+    duration_s: float = 0.0
+    checks: list[CheckResult] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def status(self) -> Status:
+        if self.error is not None:
+            return Status.error
+        return roll_up(check.status for check in self.checks)
+
+    def counts(self) -> Mapping[str, int]:
+        tally = dict.fromkeys((s.value for s in Status), 0)
+        for check in self.checks:
+            tally[check.status.value] += 1
+        return tally
+
+
+@dataclass
+class RunResult:
+    """Everything one `dq validate` / `dq gate` invocation found."""
+
+    run_id: str
+    started_at: str
+    contracts: list[ContractResult] = field(default_factory=list)
+    finished_at: str | None = None
+    result_path: str | None = None
+
+    @property
+    def status(self) -> Status:
+        return roll_up(c.status for c in self.contracts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": RESULT_SCHEMA_VERSION,
+            "run_id": self.run_id,
+            "status": self.status.value,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "contracts": [{**asdict(c), "status": c.status.value, "counts": dict(c.counts())} for c in self.contracts],
+        }
+
+
+def failure_message(spec: CheckSpec, failing_rows: int | None, observed: Any) -> str:
+    """The one-line reason a check did not hold, worded the same whichever engine ran it."""
+    if spec.is_row_level and failing_rows is not None:
+        rows = f"{failing_rows:,} row{'' if failing_rows == 1 else 's'}"
+        match spec.kind:
+            case CheckKind.not_null:
+                return f"{rows} with NULL" + (" or NaN" if spec.args.get("nan_columns") else "")
+            case CheckKind.unique:
+                return f"{rows} share a duplicated key ({', '.join(spec.columns)})"
+            case CheckKind.accepted_values:
+                return f"{rows} with a value not {spec.expectation()}"
+            case CheckKind.pattern:
+                return f"{rows} not matching /{spec.args['regex']}/"
+            case CheckKind.references:
+                return f"{rows} with no match in {spec.args.get('dataset')}.{spec.args['ref_column']}"
+            case CheckKind.custom_sql:
+                return f"the query returned {rows}"
+            case CheckKind.length:
+                return f"{rows} where length({spec.columns[0]}) is not {spec.expectation()}"
+            case CheckKind.disjoint_keys:
+                return f"{rows} share a ({', '.join(spec.columns)}) with {spec.args.get('dataset')}"
+            case CheckKind.feature_before_label:
+                return f"{rows} where {spec.columns[0]} is after {spec.columns[1]}"
+            case _:
+                return f"{rows} where {spec.columns[0]} is not {spec.expectation()}"
+    match spec.kind:
+        case CheckKind.column_exists:
+            return f"column {spec.columns[0]!r} is missing"
+        case CheckKind.column_type:
+            return f"column {spec.columns[0]!r} is {observed}, the contract says {spec.args['type']}"
+        case CheckKind.no_extra_columns:
+            extra = ", ".join(observed) if isinstance(observed, list | tuple) else observed
+            return f"undeclared columns: {extra}"
+        case CheckKind.freshness:
+            return f"the newest value is {observed} h old, expected {spec.expectation()}"
+    nothing = "no value (no non-missing values, or a NaN or overflowing statistic)"
+    shown = nothing if observed is None else _short(observed)
+    return f"observed {shown}, expected {spec.expectation()}"
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

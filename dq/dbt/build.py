@@ -1,0 +1,383 @@
+"""`dq dbt build`: dbt builds, and each model's full contract is validated the moment it finishes.
+
+dbt runs in-process (`dbtRunner`) with a callback on its `NodeFinished` event. For a model that has
+a contract (`contracts/*.yml` with `dataset: {model: X}`), the callback runs the whole contract
+(Pandera + GX, the same `validate_contract` as `dq validate`) before dbt schedules the children;
+an error-severity failure raises inside the callback, which dbt turns into an error of that node,
+so its descendants are skipped exactly as after a failing dbt test.
+
+The data is read through dbt's own DuckDB instance: a second `duckdb.connect` to the same file in
+this process fails ("different configuration"), another process fails on the file lock, and
+dbt-duckdb keeps the database open (`keep_open`) after `invoke()` returns. So the callback asks the
+adapter's environment for a handle (`DuckDBConnectionManager.env().handle()`) and validates on a
+`cursor()` of it: a plain `DuckDBPyConnection` on dbt's database instance, which sees what dbt
+committed. After the build dq closes that environment, so the file is free for the next reader.
+
+`NodeFinished` fires after the model's transaction committed: this path blocks the children but
+cannot restore the previous table. The exported in-model assertions (`dq dbt export`) can.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from dq.checks.result import CheckResult, ContractResult, RunResult, Status
+from dq.config import Settings
+from dq.contract.model import Contract, load_contract
+from dq.contract.types import canonical_type, types_match
+from dq.errors import DqError
+from dq.exit_codes import ExitCode
+from dq.files import write_atomically
+
+# A model error raised by dq's exported artefacts, not by dbt itself.
+_IN_MODEL = re.compile(r"dq contract (?P<label>\S+ \S+) failed: (?P<checks>.*)", re.DOTALL)
+_CONSTRAINT = re.compile(r"Constraint Error: (?P<what>.*)")
+_MODEL_CONTRACT = "enforced contract that failed"
+
+
+class ContractFailed(Exception):
+    """Raised in dbt's callback: dbt marks the model as errored and skips its descendants."""
+
+
+@dataclass
+class NodeOutcome:
+    """One dbt node as dbt finished it, and whether a contract is why it did not succeed."""
+
+    unique_id: str
+    resource_type: str
+    name: str
+    status: str
+    message: str = ""
+    by_contract: bool = False
+
+
+@dataclass
+class BuildOutcome:
+    run: RunResult
+    target_path: Path
+    nodes: list[NodeOutcome] = field(default_factory=list)
+    dbt_error: str | None = None  # dbt could not run at all (bad args, bad profile, parse error)
+
+    @property
+    def dbt_failures(self) -> list[NodeOutcome]:
+        return [n for n in self.nodes if n.status in ("error", "fail", "runtime error") and not n.by_contract]
+
+    def exit_code(self) -> ExitCode:
+        """3 if dbt or a validation itself failed, 1 if a contract blocked, else 0 (see README)."""
+        if self.dbt_error is not None or self.dbt_failures or self.run.status is Status.error:
+            return ExitCode.NOT_VALIDATED
+        if self.run.status is Status.failed or any(n.by_contract for n in self.nodes):
+            return ExitCode.CHECKS_FAILED
+        return ExitCode.OK
+
+
+def model_contracts(paths: Sequence[Path]) -> dict[str, tuple[Path, Contract]]:
+    """model name -> its contract; a bad contract raises ContractError (nothing is built then)."""
+    found: dict[str, tuple[Path, Contract]] = {}
+    for path in paths:
+        contract = load_contract(path)
+        model = contract.dataset.model
+        if model is None:
+            continue
+        if model in found:
+            raise DqError(f"{path}: model {model!r} already has a contract in {found[model][0]}")
+        found[model] = (path, contract)
+    return found
+
+
+def dbt_arguments(args: Sequence[str], project_dir: Path, target_path: Path) -> list[str]:
+    """dbt's own arguments, plus the project, profiles and target path unless the user gave them."""
+    out = ["build", *args]
+    if not _has_option(args, "--project-dir"):
+        out += ["--project-dir", str(project_dir)]
+    if not _has_option(args, "--profiles-dir") and (project_dir / "profiles.yml").is_file():
+        out += ["--profiles-dir", str(project_dir)]
+    if not _has_option(args, "--target-path"):
+        out += ["--target-path", str(target_path)]
+    return out
+
+
+def option_value(args: Sequence[str], name: str) -> str | None:
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _has_option(args: Sequence[str], name: str) -> bool:
+    return option_value(args, name) is not None
+
+
+class Build:
+    """One `dq dbt build`: the dbt invocation, its callback, and everything the callback found."""
+
+    def __init__(
+        self,
+        contracts: dict[str, tuple[Path, Contract]],
+        settings: Settings,
+        project_dir: Path,
+        target_path: Path,
+        run_id: str | None = None,
+    ) -> None:
+        from dq.run.runner import new_run_id, now
+
+        self.contracts = contracts
+        self.settings = settings
+        self.project_dir = project_dir
+        self.target_path = target_path
+        self.run = RunResult(run_id=run_id or new_run_id(), started_at=now())
+        self.raised: set[str] = set()
+        self._lock = threading.Lock()
+        self._fingerprints: dict[str, Any] = {}
+
+    def invoke(self, args: Sequence[str]) -> BuildOutcome:
+        from dbt.cli.main import dbtRunner
+
+        from dq.run.runner import now, persist
+
+        os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+        outcome = BuildOutcome(self.run, self.target_path)
+        argv = dbt_arguments(args, self.project_dir, self.target_path)
+        with _env("DBT_TARGET_PATH", str(self.target_path)):
+            try:
+                result = dbtRunner(callbacks=[self.on_event]).invoke(argv)
+            finally:
+                release_dbt_database()
+        if result.exception is not None:
+            outcome.dbt_error = f"{type(result.exception).__name__}: {result.exception}"
+        elif result.result is None or not hasattr(result.result, "results"):
+            outcome.dbt_error = "dbt returned no run results"
+        else:
+            outcome.nodes = [self._node_outcome(r) for r in result.result.results]
+        self.run.finished_at = now()
+        _write_json(self.target_path / "dq_results.json", self.run.to_dict())
+        persist(self.run, self.settings.results_dir, self.settings.history, self._fingerprints)
+        return outcome
+
+    # -- the callback ---------------------------------------------------------------------------
+
+    def on_event(self, event: Any) -> None:
+        if event.info.name != "NodeFinished":
+            return
+        info = event.data.node_info
+        if not info.unique_id.startswith("model.") or info.node_name not in self.contracts:
+            return
+        status = event.data.run_result.status
+        if status == "success":
+            self._validate(info.unique_id, info.node_name)
+        elif status == "error":
+            self._record_model_error(info.node_name, event.data.run_result.message)
+
+    def _validate(self, unique_id: str, model: str) -> None:
+        from dq.run import history
+        from dq.run.runner import now, validate_contract
+
+        path, contract = self.contracts[model]
+        result = ContractResult(contract=path.stem, path=str(path), started_at=now())
+        started = time.perf_counter()
+        with self._lock, dbt_connection() as (connection, db_path):
+            settings = replace(self.settings, db=db_path, dbt_project=self.project_dir)
+            try:
+                table = validate_contract(contract, connection, settings, result)
+                declared = _declared_columns(self.project_dir, model)
+                result.checks.append(drift_check(contract, table.columns, declared))
+                self._fingerprints[str(path)] = history.dataset_fingerprint(table)
+            except DqError as exc:
+                result.error = str(exc)
+            except Exception as exc:  # never a pass: an engine crash is "could not validate"
+                result.error = f"internal error while validating {path}: {type(exc).__name__}: {exc}"
+        result.duration_s = round(time.perf_counter() - started, 3)
+        self._keep(model, result)
+        if result.status.blocks:
+            self.raised.add(unique_id)
+            raise ContractFailed(f"dq: contract {contract.contract} {result.status.value}: {_why(result)}")
+
+    def _record_model_error(self, model: str, message: str) -> None:
+        """A model the exported artefacts stopped inside dbt: record which checks failed."""
+        from dq.run.runner import now
+
+        path, contract = self.contracts[model]
+        result = ContractResult(contract=path.stem, path=str(path), started_at=now())
+        result.contract, result.version, result.dataset = contract.contract, contract.version, f"model {model}"
+        checks = in_model_failures(message)
+        if checks is None:
+            result.error = f"dbt failed to build model {model}: {message.strip()}"
+        else:
+            result.checks = checks
+        self._keep(model, result)
+
+    def _keep(self, model: str, result: ContractResult) -> None:
+        """Written to disk before dbt goes on: nothing found during a build is lost."""
+        self.run.contracts.append(result)
+        single = RunResult(run_id=self.run.run_id, started_at=self.run.started_at, contracts=[result])
+        _write_json(self.target_path / "dq" / f"{model}.json", single.to_dict())
+
+    def _node_outcome(self, result: Any) -> NodeOutcome:
+        node = result.node
+        status = str(getattr(result.status, "value", result.status))
+        message = str(result.message or "")
+        by_contract = node.unique_id in self.raised or (
+            node.resource_type == "model" and node.name in self.contracts and in_model_failures(message) is not None
+        )
+        meta = getattr(node.config, "meta", None) or {}
+        if node.resource_type == "test" and status == "fail" and "dq_check" in meta:
+            by_contract = True
+        return NodeOutcome(node.unique_id, str(node.resource_type), node.name, status, message, by_contract)
+
+
+def in_model_failures(message: str) -> list[CheckResult] | None:
+    """The checks an exported assertion, constraint or enforced dbt contract reported; None if the
+    model failed for another reason (a SQL error, a missing source): that is dbt's failure."""
+    match = _IN_MODEL.search(message)
+    if match is not None:
+        found = []
+        for part in match.group("checks").strip().splitlines()[0].split("; "):
+            name, _, observed = part.partition(" (")
+            found.append(_in_model_check(name.strip(), observed.rstrip(")"), "post_hook"))
+        return found
+    match = _CONSTRAINT.search(message)
+    if match is not None:
+        return [_in_model_check("dbt.constraint", match.group("what").strip(), "constraint")]
+    if _MODEL_CONTRACT in message:
+        return [_in_model_check("dbt.model_contract", "columns or types differ from the contract", "model_contract")]
+    return None
+
+
+def _in_model_check(name: str, observed: str, where: str) -> CheckResult:
+    rows = re.fullmatch(r"(\d+) rows", observed)
+    return CheckResult(
+        name=name,
+        kind=f"dbt_{where}",
+        columns=(),
+        severity="error",
+        engine="dbt",
+        status=Status.failed,
+        expected="holds (enforced inside the model; previous relation kept)",
+        observed=observed,
+        failing_rows=int(rows.group(1)) if rows else None,
+        message=f"dbt {where.replace('_', ' ')} failed: {observed}",
+    )
+
+
+def drift_check(contract: Contract, actual: dict[str, str], declared: dict[str, str | None]) -> CheckResult:
+    """Schema drift between the contract, the model's real columns and dbt's declared columns.
+
+    Missing and retyped columns already fail the per-column checks, so drift is reported at `warn`:
+    it is the one place that lists, side by side, what moved, including undeclared columns that
+    `extra_columns: allow` lets through and dbt YAML columns the contract does not know.
+    """
+    missing = [c for c in contract.columns if c not in actual]
+    extra = [c for c in actual if c not in contract.columns]
+    retyped = [
+        f"{c} ({actual[c]}, contract {rule.type})"
+        for c, rule in contract.columns.items()
+        if c in actual and rule.type is not None and not types_match(rule.type, actual[c])
+    ]
+    dbt_only = [c for c in declared if c not in contract.columns]
+    typed = {c: rule.type for c, rule in contract.columns.items() if rule.type is not None}
+    dbt_retyped = [
+        f"{c} (dbt {t}, contract {typed[c]})"
+        for c, t in declared.items()
+        if c in typed and t and not _same_type(t, typed[c])
+    ]
+    parts = [
+        f"{label}: {', '.join(items)}"
+        for label, items in (
+            ("missing from the model", missing),
+            ("not in the contract", extra),
+            ("retyped", retyped),
+            ("declared in dbt only", dbt_only),
+            ("typed differently in dbt", dbt_retyped),
+        )
+        if items
+    ]
+    return CheckResult(
+        name="schema.drift",
+        kind="schema_drift",
+        columns=(),
+        severity="warn",
+        engine="dq",
+        status=Status.warned if parts else Status.passed,
+        expected="contract, dbt and the model agree",
+        observed="; ".join(parts) or "no drift",
+        message="; ".join(parts),
+    )
+
+
+def _same_type(dbt_type: str, contract_type: str) -> bool:
+    try:
+        return types_match(contract_type, canonical_type(dbt_type))
+    except ValueError:
+        return False
+
+
+def _declared_columns(project_dir: Path, model: str) -> dict[str, str | None]:
+    from dq.dbt.artifacts import model_node, read_manifest
+
+    node = model_node(read_manifest(project_dir), model) or {}
+    return {name: col.get("data_type") for name, col in (node.get("columns") or {}).items()}
+
+
+def _why(result: ContractResult) -> str:
+    if result.error is not None:
+        return result.error
+    bad = [c for c in result.checks if c.status.blocks]
+    return "; ".join(f"{c.name}: {c.message or c.status.value}" for c in bad[:5]) + (" ..." if len(bad) > 5 else "")
+
+
+@contextmanager
+def dbt_connection() -> Iterator[tuple[Any, Path]]:
+    """A DuckDB connection on dbt's own database instance (see the module docstring), and its path."""
+    from dbt.adapters.factory import get_adapter_by_type
+
+    try:
+        adapter = get_adapter_by_type("duckdb")
+    except Exception as exc:
+        raise DqError(f"dq dbt build needs a dbt-duckdb profile: {exc}") from None
+    handle = adapter.connections.env().handle()
+    connection = handle.cursor().cursor()  # a DuckDBPyConnection, not dbt's cursor wrapper
+    try:
+        yield connection, Path(adapter.config.credentials.path)
+    finally:
+        connection.close()
+        handle.close()
+
+
+def release_dbt_database() -> None:
+    """Close dbt-duckdb's environment: with `keep_open` it would hold the file after invoke()."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:
+        return
+    with contextlib.suppress(Exception):  # no environment was ever opened
+        DuckDBConnectionManager.env().close()
+    DuckDBConnectionManager.close_all_connections()
+
+
+@contextmanager
+def _env(name: str, value: str) -> Iterator[None]:
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
+def _write_json(path: Path, payload: dict[str, Any]) -> None:
+    write_atomically(path, json.dumps(payload, indent=2, default=str))

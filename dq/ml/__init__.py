@@ -1,0 +1,1 @@
+"""Training-data rules: label, leakage and drift statistics computed in DuckDB, and drift profiles."""

@@ -1,0 +1,1 @@
+"""Reviewing contracts: `dq diff` (what a change loosens) and `dq lint`."""

@@ -1,0 +1,198 @@
+"""`dq lint`: every problem in a set of contracts, found before any data is read.
+
+The loader already rejects what pydantic can see (unknown keys, min > max, bad durations). Lint
+adds what needs more context, each as one small rule:
+
+- regexes compile in DuckDB's RE2, which is what runs them: Python's `re` accepts lookarounds and
+  backreferences RE2 rejects, so a contract that loads can still crash at validation time;
+- custom SQL checks parse (DuckDB's own parser, `json_serialize_sql`; no table is needed);
+- `{model: ...}` datasets and references resolve through the dbt manifest;
+- a referenced column is declared by the contract of the referenced dataset, when one is linted;
+- drift reference profiles load and validate, and profile every drifting column;
+- contract names are unique.
+
+Every problem names the file and the key path. Nothing is skipped silently: a model that cannot be
+resolved because there is no manifest is a problem, unless the caller opted out (`--skip-dbt`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from dq.contract.model import Contract, Dataset, load_contract
+from dq.dbt.artifacts import resolve_model
+from dq.errors import ContractError, SourceError
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem: `file: key.path: message` (key empty when the file as a whole is wrong)."""
+
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.message}" if self.key else f"{self.file}: {self.message}"
+
+
+@dataclass
+class LintContext:
+    """What the rules share: an in-memory DuckDB for RE2 and the parser, the dbt project, and
+    every contract being linted (to check references between them)."""
+
+    duckdb: duckdb.DuckDBPyConnection
+    dbt_project: Path | None
+    skip_dbt: bool
+    contracts: dict[Path, Contract]
+
+
+Rule = Callable[[Path, Contract, LintContext], Iterator[Problem]]
+
+
+def lint(paths: list[Path], dbt_project: Path | None, skip_dbt: bool = False) -> tuple[int, list[Problem]]:
+    """Lint every file; return how many contracts were read and every problem found."""
+    problems: list[Problem] = []
+    contracts: dict[Path, Contract] = {}
+    for path in paths:
+        try:
+            contracts[path] = load_contract(path)
+        except ContractError as exc:
+            problems.extend(_loader_problems(path, str(exc)))
+    with duckdb.connect() as con:
+        context = LintContext(con, dbt_project, skip_dbt, contracts)
+        for path, contract in contracts.items():
+            for rule in RULES:
+                problems.extend(rule(path, contract, context))
+    problems.extend(unique_names(contracts))
+    return len(paths), problems
+
+
+def _loader_problems(path: Path, message: str) -> Iterator[Problem]:
+    """The loader's lines are `file: key: message`; keep the key apart for JSON output."""
+    for line in message.splitlines():
+        rest = line.removeprefix(f"{path}: ")
+        key, sep, text = rest.partition(": ")
+        if sep and " " not in key and not key.startswith("line "):
+            yield Problem(str(path), key, text)
+        else:
+            yield Problem(str(path), "", rest)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules.
+
+
+def patterns_compile_in_re2(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
+    for column, rule in contract.columns.items():
+        if rule.pattern is None:
+            continue
+        try:
+            ctx.duckdb.execute("SELECT regexp_matches('', ?)", [rule.pattern]).fetchall()
+        except duckdb.Error as exc:
+            why = f"regex does not compile in DuckDB (RE2: no lookarounds, no backreferences): {_first_line(exc)}"
+            yield Problem(str(path), f"columns.{column}.pattern", why)
+
+
+def sql_checks_parse(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
+    for index, check in enumerate(contract.checks):
+        sql = check.sql.replace("{dataset}", '"__dq_dataset"')
+        parsed = json.loads(ctx.duckdb.execute("SELECT json_serialize_sql(?)", [sql]).fetchall()[0][0])
+        if parsed.get("error") and parsed.get("error_type") == "parser":
+            yield Problem(
+                str(path),
+                f"checks.{index}.sql",
+                f"check {check.name!r} does not parse: {parsed.get('error_message', 'syntax error')}",
+            )
+        elif parsed.get("error") or len(parsed.get("statements", [])) != 1:
+            yield Problem(str(path), f"checks.{index}.sql", f"check {check.name!r} must be exactly one SELECT")
+
+
+def models_resolve(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
+    """`dataset: {model}` and `references: {model}` exist in the dbt manifest."""
+    if ctx.skip_dbt:
+        return
+    wanted = [("dataset.model", contract.dataset.model, contract.dataset.version)]
+    wanted += [
+        (f"columns.{c}.references.model", r.references.model, r.references.version)
+        for c, r in contract.columns.items()
+        if r.references is not None
+    ]
+    for key, model, version in wanted:
+        if model is None:
+            continue
+        try:
+            resolve_model(ctx.dbt_project, model, version)
+        except SourceError as exc:
+            yield Problem(str(path), key, f"{exc} (or pass --skip-dbt to lint without dbt)")
+
+
+def references_declared(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
+    """A referenced column must be declared by the referenced dataset's contract, if one is linted."""
+    for column, rule in contract.columns.items():
+        ref = rule.references
+        if ref is None:
+            continue
+        target = Dataset(model=ref.model, table=ref.table)
+        for other_path, other in ctx.contracts.items():
+            if other.dataset == target and ref.column not in other.columns:
+                yield Problem(
+                    str(path),
+                    f"columns.{column}.references.column",
+                    f"column {ref.column!r} is not declared in {other_path} "
+                    f"(contract {other.contract}; columns: {', '.join(other.columns)})",
+                )
+
+
+def drift_profiles_load(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
+    """`drift.reference` is a profile dq can trust: the file exists and passes strict validation
+    (dq.ml.profile.load_profile), and it profiles every column the contract checks for drift."""
+    if contract.drift is None:
+        return
+    from dq.errors import DqError
+    from dq.ml.profile import load_profile
+
+    reference = Path(contract.drift.reference)
+    try:
+        profile = load_profile(reference)
+    except DqError as exc:
+        yield Problem(str(path), "drift.reference", str(exc))
+        return
+    profiled = set(profile.get("columns", {}))
+    for column in contract.drift.columns:
+        if column not in profiled:
+            yield Problem(
+                str(path),
+                f"drift.columns.{column}",
+                f"{reference} has no profile of column {column!r} (profiled: {', '.join(sorted(profiled))})",
+            )
+
+
+RULES: tuple[Rule, ...] = (
+    patterns_compile_in_re2,
+    sql_checks_parse,
+    models_resolve,
+    references_declared,
+    drift_profiles_load,
+)
+
+
+def unique_names(contracts: dict[Path, Contract]) -> Iterator[Problem]:
+    seen: dict[str, Path] = {}
+    for path, contract in contracts.items():
+        if contract.contract in seen:
+            yield Problem(
+                str(path), "contract", f"name {contract.contract!r} is already used by {seen[contract.contract]}"
+            )
+        else:
+            seen[contract.contract] = path
+
+
+def _first_line(exc: Any) -> str:
+    return str(exc).splitlines()[0]

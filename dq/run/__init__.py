@@ -1,0 +1,1 @@
+"""Running contracts: resolving datasets, the runner, results and the durable results history."""
