@@ -40,12 +40,14 @@ SAMPLE_ARGS: dict[CheckKind, dict[str, Any]] = {
     K.drift_linf: {"reference": "profiles/p.json", "max": Decimal("0.2")},
     K.disjoint_keys: {k: v for k, v in _REF.items()},
     K.feature_before_label: {},
+    K.expression: {"expr": "c <= d -- a comment"},
 }
 # columns of `SAMPLE_TABLE`: c, d BIGINT, s VARCHAR, ts TIMESTAMP (default: c)
 SAMPLE_COLUMNS: dict[CheckKind, tuple[str, ...]] = {
     K.feature_before_label: ("c", "d"),
     K.row_count: (),
     K.custom_sql: (),
+    K.expression: (),
     K.accepted_values: ("s",),
     K.pattern: ("s",),
     K.length: ("s",),

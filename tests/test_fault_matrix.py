@@ -115,6 +115,10 @@ def _customer_id_max_1e17(contract: dict[str, Any]) -> None:
 EVERY_ENGINE = ("auto", "pandera", "gx")
 
 
+def _order_after_signup_rule(contract: dict[str, Any]) -> None:
+    contract["expressions"] = [{"name": "ordered_after_signup", "expr": "first_order_at >= signed_up_at"}]
+
+
 def _not_run(column: str, *kinds: str) -> dict[str, str]:
     return {f"{column}.{kind}": f"column {column} is missing" for kind in kinds}
 
@@ -330,6 +334,16 @@ CASES: list[Case] = [
         "custom SQL rule violated (order before signup)",
         (f"UPDATE {T} SET first_order_at = signed_up_at - INTERVAL 1 DAY WHERE customer_id IN (1, 3, 5)",),
         {"checks.no_orders_before_signup": (3, f"SELECT count(*) FROM {T} WHERE first_order_at < signed_up_at")},
+    ),
+    Case(
+        "cross-column rule violated (an expression, and the same rule as custom SQL)",
+        (f"UPDATE {T} SET first_order_at = signed_up_at - INTERVAL 1 DAY WHERE customer_id IN (3, 5, 7)",),
+        {
+            "expressions.ordered_after_signup": (3, f"SELECT count(*) FROM {T} WHERE first_order_at < signed_up_at"),
+            "checks.no_orders_before_signup": (3, f"SELECT count(*) FROM {T} WHERE first_order_at < signed_up_at"),
+        },
+        patch=_order_after_signup_rule,
+        engines=EVERY_ENGINE,
     ),
 ]
 

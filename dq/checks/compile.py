@@ -25,6 +25,7 @@ def compile_contract(contract: Contract) -> tuple[CheckSpec, ...]:
     table_level.extend(_row_count(contract))
     table_level.extend(_freshness(contract))
     table_level.extend(_custom_sql(contract))
+    table_level.extend(_expressions(contract))
     for training_rule in TRAINING_COMPILERS:
         table_level.extend(training_rule(contract))
     return _dedupe(column_level, table_level, tuple(contract.primary_key))
@@ -163,6 +164,12 @@ def _freshness(contract: Contract) -> Iterator[CheckSpec]:
             (fresh.column,),
             max_age_seconds=fresh.max_age.total_seconds(),
         )
+
+
+def _expressions(contract: Contract) -> Iterator[CheckSpec]:
+    for rule in contract.expressions:
+        severity = rule.severity or Severity.error
+        yield _spec(f"expressions.{rule.name}", CheckKind.expression, severity, expr=rule.expr)
 
 
 def _custom_sql(contract: Contract) -> Iterator[CheckSpec]:

@@ -31,6 +31,7 @@ class CheckKind(StrEnum):
     accepted_values = "accepted_values"
     pattern = "pattern"
     length = "length"
+    expression = "expression"
     references = "references"
     custom_sql = "custom_sql"
     row_count = "row_count"
@@ -131,6 +132,16 @@ def number_text(value: Any) -> str:
     return repr(number)  # the shortest text that reads back as this double
 
 
+def expression_text(expr: str) -> str:
+    """A contract's SQL expression as DuckDB's parser reads it, comments and line breaks gone."""
+    import duckdb  # lazy: only a report of an expression rule needs it
+
+    try:
+        return str(duckdb.SQLExpression(expr))
+    except duckdb.Error:  # never raised for a loaded contract (dq.contract.sql_text proved it parses)
+        return " ".join(expr.split())
+
+
 def _bounded(args: Mapping[str, Any], columns: tuple[str, ...]) -> str:
     return bounds_text(args)
 
@@ -172,6 +183,14 @@ KINDS: Mapping[CheckKind, KindFacts] = {
         Family.row_predicate, _ALL, Dbt.constraint, lambda a, c: f"matches /{a['regex']}/", "regex", "regex"
     ),
     CheckKind.length: _facts(Family.row_predicate, _ALL, Dbt.constraint, _bounded, _BOUNDS),
+    CheckKind.expression: _facts(
+        Family.row_predicate,
+        _ALL,
+        Dbt.assertion,
+        lambda a, c: f"{expression_text(a['expr'])} holds",
+        "expr description",
+        "expr",
+    ),
     CheckKind.unique: _facts(Family.row_query, _ALL, Dbt.constraint, lambda a, c: f"unique ({', '.join(c)})"),
     CheckKind.custom_sql: _facts(
         Family.row_query, _ALL, Dbt.assertion, lambda a, c: "query returns no rows", "sql description", "sql"

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from dq.checks.kinds import expression_text
 from dq.checks.spec import CheckKind, CheckSpec
 from dq.contract.model import Severity
 
@@ -157,6 +158,8 @@ def failure_message(spec: CheckSpec, failing_rows: int | None, observed: Any) ->
                 return f"{rows} with no match in {spec.args.get('dataset')}.{spec.args['ref_column']}"
             case CheckKind.custom_sql:
                 return f"the query returned {rows}"
+            case CheckKind.expression:
+                return f"{rows} where {expression_text(spec.args['expr'])} is false"
             case CheckKind.length:
                 return f"{rows} where length({spec.columns[0]}) is not {spec.expectation()}"
             case CheckKind.disjoint_keys:

@@ -118,6 +118,10 @@ def violation_predicate(spec: CheckSpec) -> str:
             return f"{present_predicate(spec, spec.columns[0], '__t.')} AND NOT EXISTS (SELECT 1 FROM {ref})"
         case CheckKind.feature_before_label:
             return f"{col} > {quote_ident(spec.columns[1])}"
+        case CheckKind.expression:
+            # proven one expression without a subquery when the contract was loaded
+            # (dq.contract.sql_text); on lines of its own, so a trailing `--` comment ends there
+            return f"NOT coalesce((\n{a['expr']}\n), true)"
         case CheckKind.disjoint_keys:
             same = " AND ".join(f"__other.{quote_ident(c)} = __t.{quote_ident(c)}" for c in spec.columns)
             present = " AND ".join(present_predicate(spec, c, "__t.") for c in spec.columns)

@@ -191,6 +191,28 @@ class SqlCheck(_Strict):
         return value
 
 
+class Expression(_Strict):
+    """A rule across columns, held row by row: `first_order_at >= signed_up_at`. A row where the
+    expression is false violates it; a row where it is NULL (a missing operand) does not, as in a
+    SQL CHECK constraint: missing values are the nullability rules' business."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+    expr: Annotated[str, Field(min_length=1)]
+    description: str | None = None
+    severity: Severity | None = None
+
+    @field_validator("expr")
+    @classmethod
+    def _one_expression(cls, value: str, info: ValidationInfo) -> str:
+        from dq.contract.sql_text import one_boolean_expression
+
+        try:
+            one_boolean_expression(value)
+        except ValueError as exc:
+            raise ValueError(f"expression {info.data.get('name', '')!r} {exc}") from None
+        return value
+
+
 class Fraction(Bounds):
     """Bounds on a share of rows: both ends within [0, 1]."""
 
@@ -383,6 +405,7 @@ class Contract(_Strict):
     extra_columns: Literal["allow", "forbid"] = "allow"
     columns: dict[str, ColumnRule] = Field(default_factory=dict)
     checks: list[SqlCheck] = Field(default_factory=list)
+    expressions: list[Expression] = Field(default_factory=list)
     label: Label | None = None
     leakage: Leakage | None = None
     drift: Drift | None = None
@@ -412,6 +435,9 @@ class Contract(_Strict):
         names = [check.name for check in self.checks]
         if len(set(names)) != len(names):
             raise ValueError("two entries under `checks` share a name")
+        names = [expression.name for expression in self.expressions]
+        if len(set(names)) != len(names):
+            raise ValueError("two entries under `expressions` share a name")
         return self
 
     def _training_columns(self) -> list[tuple[str, str]]:

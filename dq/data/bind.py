@@ -126,6 +126,8 @@ def bind_spec(
             )
         case CheckKind.label_class_fraction:
             args.update(_bound_classes(args, column_type, table.connection, key))
+        case CheckKind.expression:
+            _require_boolean(spec, table, key)
         case CheckKind.feature_before_label:
             feature, label_time = (table.columns.get(c, "") for c in spec.columns)
             if not _compare_exactly(feature, label_time):
@@ -154,6 +156,18 @@ def _compare_exactly(left: str, right: str) -> bool:
     if a == b:
         return a != "UUID"
     return any({a, b} <= group for group in _EXACT_WIDENING)
+
+
+def _require_boolean(spec: CheckSpec, table: Table, key: str) -> None:
+    """An expression rule must be BOOLEAN in DuckDB's own reading, on this relation's columns:
+    `'t'` or `1` would be cast to a boolean and silently decide the rule."""
+    query = f"DESCRIBE SELECT (\n{spec.args['expr']}\n) AS e FROM {table.relation}"
+    try:
+        found = str(table.connection.execute(query).fetchall()[0][1])
+    except duckdb.Error as exc:
+        raise BindError(f"{key}: DuckDB cannot read it on {table.label}: {str(exc).splitlines()[0]}") from None
+    if found != "BOOLEAN":
+        raise BindError(f"{key}: must be a true/false expression, but it is {found}. Fix: compare, e.g. `a >= b`")
 
 
 def _key_of(spec: CheckSpec) -> str:

@@ -44,7 +44,7 @@ from typing import Any
 from dq.checks.kinds import PANDERA, run_by
 from dq.checks.result import CheckResult, failure_message, outcome
 from dq.checks.spec import AGGREGATE_KINDS, STATISTIC_KINDS, CheckKind, CheckSpec
-from dq.checks.sql import custom_sql, failing_count_query, metric_expression
+from dq.checks.sql import custom_sql, failing_count_query, failing_rows_query, metric_expression
 from dq.contract.types import decimal_precision
 from dq.data.source import Table, fetch_one
 from dq.errors import DqError
@@ -434,6 +434,16 @@ def _custom_sql(spec: CheckSpec, backend: Any, table: Table, now: datetime) -> P
     return lambda t: violations.count() == 0
 
 
+def _expression(spec: CheckSpec, backend: Any, table: Table, now: datetime) -> Passes:
+    """A rule across columns is SQL the contract wrote: Ibis cannot state it in its own terms, so
+    Pandera judges the violating rows DuckDB selects with dq's predicate (as for custom SQL)."""
+    import ibis
+
+    query = f"SELECT 1 AS __dq_one FROM ({failing_rows_query(spec, table.relation)}) AS __dq_violations"
+    violations = backend.sql(query, schema=ibis.schema({"__dq_one": "int32"}))
+    return lambda t: violations.count() == 0
+
+
 def _metric(spec: CheckSpec) -> Callable[[Any], Any]:
     """The aggregate as an Ibis expression; mirrors dq.checks.sql.metric_expression."""
     column = spec.column
@@ -577,6 +587,7 @@ _CHECK_BUILDERS: dict[CheckKind, Callable[[CheckSpec, Any, Table, datetime], Pas
     CheckKind.length: _length,
     CheckKind.references: _references,
     CheckKind.custom_sql: _custom_sql,
+    CheckKind.expression: _expression,
     CheckKind.row_count: _bounded,
     CheckKind.null_fraction: _bounded,
     CheckKind.distinct_count: _bounded,

@@ -177,7 +177,7 @@ def _compile(
             yield x.ExpectColumnValuesToBeInSet(column=col, value_set=list(a["values"]))
         case CheckKind.length:
             yield x.ExpectColumnValueLengthsToBeBetween(column=col, min_value=low, max_value=high)
-        case CheckKind.pattern | CheckKind.references | CheckKind.custom_sql:
+        case CheckKind.pattern | CheckKind.references | CheckKind.custom_sql | CheckKind.expression:
             yield x.UnexpectedRowsExpectation(unexpected_rows_query=_rows_query(spec))
         case CheckKind.row_count:
             yield x.ExpectTableRowCountToBeBetween(min_value=_int(low), max_value=_int(high))
@@ -378,7 +378,7 @@ def _verdict(spec: CheckSpec, found: list[Any], table: Table) -> CheckResult:
         case CheckKind.no_extra_columns:
             extra = sorted(info.get("details", {}).get("mismatched", {}).get("unexpected", []))
             return _done(spec, not extra, observed=extra)
-        case CheckKind.pattern | CheckKind.references | CheckKind.custom_sql:
+        case CheckKind.pattern | CheckKind.references | CheckKind.custom_sql | CheckKind.expression:
             return _done(spec, ok, failing_rows=int(info.get("observed_value") or 0))
         case CheckKind.not_null | CheckKind.unique | CheckKind.between | CheckKind.accepted_values | CheckKind.length:
             return _done(spec, ok, failing_rows=int(info.get("unexpected_count") or 0))

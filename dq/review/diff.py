@@ -481,6 +481,24 @@ def contract_checks(old: Contract, new: Contract) -> Iterator[Change]:
                 yield Change(f"{path}.description", "edited", Impact.compatible, "documentation only")
 
 
+def contract_expressions(old: Contract, new: Contract) -> Iterator[Change]:
+    """Rules across columns: a new one tightens, a removed or rewritten one is breaking (dq cannot
+    prove an edited expression at least as strict), a severity follows the usual rule."""
+    before = {rule.name: rule for rule in old.expressions}
+    after = {rule.name: rule for rule in new.expressions}
+    for name in sorted(before.keys() | after.keys()):
+        path = f"expressions.{name}"
+        yield from _presence(path, before.get(name), after.get(name), f"expression {name}")
+        if name in before and name in after:
+            if " ".join(before[name].expr.split()) != " ".join(after[name].expr.split()):
+                yield Change(
+                    f"{path}.expr", "edited", Impact.breaking, "expression changed: dq cannot prove it is as strict"
+                )
+            yield from _severity(f"{path}.severity", before[name].severity, after[name].severity)
+            if before[name].description != after[name].description:
+                yield Change(f"{path}.description", "edited", Impact.compatible, "documentation only")
+
+
 def _hours(value: Any) -> float:
     return float(value.total_seconds() / 3600)
 
@@ -498,6 +516,7 @@ CONTRACT_KEYS_WITH_RULES = frozenset(
         "extra_columns",
         "columns",
         "checks",
+        "expressions",
     }
 )
 
@@ -519,5 +538,6 @@ CONTRACT_RULES: tuple[ContractRuleCheck, ...] = (
     contract_extra_columns,
     contract_columns,
     contract_checks,
+    contract_expressions,
     contract_other_keys,
 )
