@@ -14,7 +14,7 @@ import pytest
 from dq.checks import kinds
 from dq.checks.compile import compile_contract
 from dq.checks.kinds import KINDS, CheckKind, Dbt, Family
-from dq.checks.result import Status
+from dq.checks.result import Status, failure_message
 from dq.checks.spec import CheckSpec
 from dq.checks.sql import failing_count_query, metric_expression, violation_predicate
 from dq.contract.model import Severity, load_contract
@@ -37,6 +37,15 @@ def test_every_kind_has_every_fact(kind: CheckKind) -> None:
     assert facts.required <= facts.args
     assert kind in SAMPLE_ARGS, "add a sample spec of the new kind to tests/kind_samples.py"
     assert facts.words(SAMPLE_ARGS[kind], sample_spec(kind).columns).strip()
+
+
+@pytest.mark.parametrize("kind", list(CheckKind), ids=str)
+def test_every_kind_says_why_it_failed(kind: CheckKind) -> None:
+    spec = sample_spec(kind)
+    observed = ["extra"] if kind is CheckKind.no_extra_columns else 7
+    assert failure_message(spec, None, observed).strip()
+    if spec.is_row_level:
+        assert "3 rows" in failure_message(spec, 3, None)
 
 
 def test_every_family_and_placement_is_used() -> None:

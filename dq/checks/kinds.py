@@ -13,7 +13,7 @@ Adding a kind (say `increasing`) means: a contract field (dq.contract), a compil
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -87,9 +87,35 @@ Words = Callable[[Mapping[str, Any], tuple[str, ...]], str]
 
 
 @dataclass(frozen=True)
+class Finding:
+    """What a failed check found, for the one line that says why: `rows` is '3 rows' when the
+    failing rows were counted, `expected` the threshold in words."""
+
+    args: Mapping[str, Any]
+    columns: tuple[str, ...]
+    rows: str | None
+    observed: Any
+    expected: str
+
+
+Reason = Callable[[Finding], str]
+
+
+def _rows_where_not(f: Finding) -> str:
+    return f"{f.rows} where {f.columns[0]} is not {f.expected}"
+
+
+def _observed_not_expected(f: Finding) -> str:
+    nothing = "no value (no non-missing values, or a NaN or overflowing statistic)"
+    shown = nothing if f.observed is None else (f"{f.observed:.4g}" if isinstance(f.observed, float) else f.observed)
+    return f"observed {shown}, expected {f.expected}"
+
+
+@dataclass(frozen=True)
 class KindFacts:
     """What one kind is: `args` names every argument a spec of it may carry (beyond BOUND_ARGS),
-    `required` those it must carry, `words` its threshold in a report ('between 18 and 120')."""
+    `required` those it must carry, `words` its threshold in a report ('between 18 and 120'),
+    `rows_reason` why it failed when its failing rows were counted, `reason` otherwise."""
 
     family: Family
     engines: frozenset[str]
@@ -97,10 +123,17 @@ class KindFacts:
     args: frozenset[str]
     required: frozenset[str]
     words: Words
+    rows_reason: Reason = _rows_where_not
+    reason: Reason = _observed_not_expected
 
 
 def _facts(
-    family: Family, engines: tuple[str, ...], dbt: Dbt, words: Words, args: str = "", required: str = ""
+    family: Family,
+    engines: tuple[str, ...],
+    dbt: Dbt,
+    words: Words,
+    args: str = "",
+    required: str = "",
 ) -> KindFacts:
     return KindFacts(family, frozenset(engines), dbt, frozenset(args.split()), frozenset(required.split()), words)
 
@@ -260,6 +293,37 @@ KINDS: Mapping[CheckKind, KindFacts] = {
         Family.statistic, _STATISTIC, Dbt.dq_only, _drift("chi2 p-value"), f"reference {_BOUNDS}"
     ),
     CheckKind.drift_linf: _facts(Family.statistic, _STATISTIC, Dbt.dq_only, _drift("L-inf"), f"reference {_BOUNDS}"),
+}
+
+# Why a check failed, in words, by kind: when its failing rows were counted ...
+_ROWS_REASONS: dict[CheckKind, Reason] = {
+    CheckKind.not_null: lambda f: f"{f.rows} with NULL" + (" or NaN" if f.args.get("nan_columns") else ""),
+    CheckKind.unique: lambda f: f"{f.rows} share a duplicated key ({', '.join(f.columns)})",
+    CheckKind.accepted_values: lambda f: f"{f.rows} with a value not {f.expected}",
+    CheckKind.pattern: lambda f: f"{f.rows} not matching /{f.args['regex']}/",
+    CheckKind.references: lambda f: f"{f.rows} with no match in {f.args.get('dataset')}.{f.args['ref_column']}",
+    CheckKind.custom_sql: lambda f: f"the query returned {f.rows}",
+    CheckKind.expression: lambda f: f"{f.rows} where {expression_text(f.args['expr'])} is false",
+    CheckKind.length: lambda f: f"{f.rows} where length({f.columns[0]}) is not {f.expected}",
+    CheckKind.disjoint_keys: lambda f: f"{f.rows} share a ({', '.join(f.columns)}) with {f.args.get('dataset')}",
+    CheckKind.feature_before_label: lambda f: f"{f.rows} where {f.columns[0]} is after {f.columns[1]}",
+}
+# ... and from what it observed (every other kind: "observed X, expected Y")
+_REASONS: dict[CheckKind, Reason] = {
+    CheckKind.column_exists: lambda f: f"column {f.columns[0]!r} is missing",
+    CheckKind.column_type: lambda f: f"column {f.columns[0]!r} is {f.observed}, the contract says {f.args['type']}",
+    CheckKind.no_extra_columns: lambda f: (
+        "undeclared columns: " + (", ".join(f.observed) if isinstance(f.observed, list | tuple) else str(f.observed))
+    ),
+    CheckKind.freshness: lambda f: f"the newest value is {f.observed} h old, expected {f.expected}",
+}
+KINDS = {
+    kind: replace(
+        facts,
+        rows_reason=_ROWS_REASONS.get(kind, facts.rows_reason),
+        reason=_REASONS.get(kind, facts.reason),
+    )
+    for kind, facts in KINDS.items()
 }
 
 

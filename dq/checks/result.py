@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from dq.checks.kinds import expression_text
-from dq.checks.spec import CheckKind, CheckSpec
+from dq.checks.kinds import KINDS, Finding
+from dq.checks.spec import CheckSpec
 from dq.contract.model import Severity
 
 RESULT_SCHEMA_VERSION = "1"
@@ -142,46 +142,11 @@ class RunResult:
 
 
 def failure_message(spec: CheckSpec, failing_rows: int | None, observed: Any) -> str:
-    """The one-line reason a check did not hold, worded the same whichever engine ran it."""
-    if spec.is_row_level and failing_rows is not None:
-        rows = f"{failing_rows:,} row{'' if failing_rows == 1 else 's'}"
-        match spec.kind:
-            case CheckKind.not_null:
-                return f"{rows} with NULL" + (" or NaN" if spec.args.get("nan_columns") else "")
-            case CheckKind.unique:
-                return f"{rows} share a duplicated key ({', '.join(spec.columns)})"
-            case CheckKind.accepted_values:
-                return f"{rows} with a value not {spec.expectation()}"
-            case CheckKind.pattern:
-                return f"{rows} not matching /{spec.args['regex']}/"
-            case CheckKind.references:
-                return f"{rows} with no match in {spec.args.get('dataset')}.{spec.args['ref_column']}"
-            case CheckKind.custom_sql:
-                return f"the query returned {rows}"
-            case CheckKind.expression:
-                return f"{rows} where {expression_text(spec.args['expr'])} is false"
-            case CheckKind.length:
-                return f"{rows} where length({spec.columns[0]}) is not {spec.expectation()}"
-            case CheckKind.disjoint_keys:
-                return f"{rows} share a ({', '.join(spec.columns)}) with {spec.args.get('dataset')}"
-            case CheckKind.feature_before_label:
-                return f"{rows} where {spec.columns[0]} is after {spec.columns[1]}"
-            case _:
-                return f"{rows} where {spec.columns[0]} is not {spec.expectation()}"
-    match spec.kind:
-        case CheckKind.column_exists:
-            return f"column {spec.columns[0]!r} is missing"
-        case CheckKind.column_type:
-            return f"column {spec.columns[0]!r} is {observed}, the contract says {spec.args['type']}"
-        case CheckKind.no_extra_columns:
-            extra = ", ".join(observed) if isinstance(observed, list | tuple) else observed
-            return f"undeclared columns: {extra}"
-        case CheckKind.freshness:
-            return f"the newest value is {observed} h old, expected {spec.expectation()}"
-    nothing = "no value (no non-missing values, or a NaN or overflowing statistic)"
-    shown = nothing if observed is None else _short(observed)
-    return f"observed {shown}, expected {spec.expectation()}"
-
-
-def _short(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+    """The one-line reason a check did not hold, worded the same whichever engine ran it (each
+    kind's wording is a fact of its row in dq.checks.kinds)."""
+    facts = KINDS[spec.kind]
+    rows = None if failing_rows is None else f"{failing_rows:,} row{'' if failing_rows == 1 else 's'}"
+    finding = Finding(spec.args, spec.columns, rows, observed, spec.expectation())
+    if spec.is_row_level and rows is not None:
+        return facts.rows_reason(finding)
+    return facts.reason(finding)
