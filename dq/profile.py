@@ -420,7 +420,8 @@ def reference_column(
         raise DqError(f"drift reference {path} has no column {column!r}. {fix}")
     redo = f"Fix: re-run `dq profile CONTRACT --output {path}` on trusted data of this dataset"
     if table is not None:
-        if profile.get("relation") != table.label:
+        same = profile.get("relation") == table.label
+        if not same and (table.stands_for is None or profile.get("dataset") != table.stands_for):
             raise DqError(
                 f"drift reference {path} is a profile of {profile.get('relation')} (contract "
                 f"{profile.get('contract')!r}), but this contract validates {table.label}: drift against another "

@@ -49,6 +49,10 @@ OnValidated = Callable[[duckdb.DuckDBPyConnection, Settings, RunResult, Sequence
 # checks run on the very file training will read (a view that samples or reads external files is
 # evaluated once). An OnValidated hook that also has a `stage` method is used for both.
 Stage = Callable[[Contract, Table], Table]
+# Finds the relation a dataset (the contract's own, a reference, a split) names. The default reads
+# the DuckDB file's catalog (and dbt's manifest); dq/frames.py passes one that looks the name up
+# among the frames the training code handed over.
+Resolve = Callable[[Dataset, duckdb.DuckDBPyConnection, Settings], Table]
 
 
 @runtime_checkable
@@ -69,8 +73,13 @@ def validate(
     settings: Settings,
     on_validated: OnValidated | None = None,
     progress: Progress | None = None,
+    connect: Callable[[], duckdb.DuckDBPyConnection] | None = None,
+    resolve: Resolve | None = None,
 ) -> RunResult:
-    """Validate every contract; persist the run; return it. Never raises for bad input."""
+    """Validate every contract; persist the run; return it. Never raises for bad input.
+
+    `connect` and `resolve` default to the DuckDB file of `settings` and its catalog; dq/frames.py
+    passes an in-memory connection holding the caller's frames and a lookup among them."""
     run = RunResult(run_id=_new_run_id(), started_at=_now())
     connection: duckdb.DuckDBPyConnection | None = None
     validated: list[Validated] = []
@@ -84,9 +93,9 @@ def validate(
                 progress.started(str(path))
             try:
                 if connection is None:
-                    connection = open_database(settings.db)
+                    connection = connect() if connect is not None else open_database(settings.db)
                 contract = load_contract(path)
-                table = validate_contract(contract, connection, settings, result, stage)
+                table = validate_contract(contract, connection, settings, result, stage, resolve)
                 validated.append(Validated(contract, table, result))
             except DqError as exc:
                 result.error = str(exc)
@@ -115,11 +124,13 @@ def validate_contract(
     settings: Settings,
     result: ContractResult,
     stage: Stage | None = None,
+    resolve: Resolve | None = None,
 ) -> Table:
     """Fill `result` with one CheckResult per compiled spec; return the relation checked."""
+    resolve = resolve or resolve_dataset
     result.contract, result.version = contract.contract, contract.version
     result.dataset, result.engine = contract.dataset.describe(), settings.engine.value
-    table = resolve_dataset(contract.dataset, connection, settings)
+    table = resolve(contract.dataset, connection, settings)
     result.relation = table.label
     if stage is not None:
         table = stage(contract, table)
@@ -130,7 +141,7 @@ def validate_contract(
     # only engines other than the default need to know where NaN is (spec.needs_exact_sql)
     nan_present = nan_holding_columns(table) if settings.engine is not EngineChoice.auto else frozenset()
     for spec in specs:
-        blocked = _why_not_runnable(spec, table, connection, settings, collated)
+        blocked = _why_not_runnable(spec, table, connection, settings, collated, resolve)
         if isinstance(blocked, str):
             by_name[spec.name] = CheckResult.errored(spec, "dq", blocked)
             continue
@@ -190,6 +201,7 @@ def _why_not_runnable(
     connection: duckdb.DuckDBPyConnection,
     settings: Settings,
     collated: frozenset[str] = frozenset(),
+    resolve: Resolve = resolve_dataset,
 ) -> CheckSpec | str:
     """The spec ready to run (references bound to a relation), or why it cannot run."""
     if spec.kind is not CheckKind.column_exists:
@@ -199,7 +211,7 @@ def _why_not_runnable(
     if spec.kind is CheckKind.references:
         target = Dataset(model=spec.args["model"], table=spec.args["table"], version=spec.args.get("version"))
         try:
-            ref = resolve_dataset(target, connection, settings)
+            ref = resolve(target, connection, settings)
         except DqError as exc:
             return f"referenced dataset: {exc}"
         if table.copy_of is not None and ref.label == table.copy_of:
@@ -216,7 +228,7 @@ def _why_not_runnable(
     if spec.kind is CheckKind.disjoint_keys:  # leakage.disjoint_from: bind the other split
         target = Dataset(model=spec.args["model"], table=spec.args["table"], version=spec.args.get("version"))
         try:
-            other = resolve_dataset(target, connection, settings)
+            other = resolve(target, connection, settings)
         except DqError as exc:
             return f"leakage.disjoint_from dataset: {exc}"
         missing = [c for c in spec.columns if c not in other.columns]
