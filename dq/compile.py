@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from dq.contract import Bounds, ColumnRule, Contract, DriftColumn, Severity
+from dq.files import dataset_args
 from dq.spec import CheckKind, CheckSpec
 
 ColumnCompiler = Callable[[str, ColumnRule], Iterator[CheckSpec]]
@@ -87,7 +88,8 @@ def _references(column: str, rule: ColumnRule) -> Iterator[CheckSpec]:
             table=ref.table,
             version=ref.version,
             ref_column=ref.column,
-            dataset=ref.model or ref.table,
+            dataset=ref.model or ref.table or ref.path,
+            **dataset_args(ref),
         )
 
 
@@ -260,7 +262,8 @@ def _leakage_disjoint(contract: Contract) -> Iterator[CheckSpec]:
             model=other.model,
             table=other.table,
             version=other.version,
-            dataset=other.model or other.table,
+            dataset=other.model or other.table or other.path,
+            **dataset_args(other),
         )
 
 

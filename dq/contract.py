@@ -122,24 +122,39 @@ def _not_a_boolean(value: Any) -> Any:
 
 
 class Dataset(_Strict):
-    """Where the data lives: a dbt model (resolved via the manifest) or a table in the DuckDB file."""
+    """Where the data lives: a dbt model (resolved via the manifest), a table in the DuckDB file, or
+    files DuckDB reads in place (Parquet, CSV, JSON; globs; hive partitions: dq/files.py)."""
 
     model: str | None = None
     table: str | None = None
     # a dbt versioned model's version, as `ref('name', v=2)`; without it, the latest_version as `ref('name')`
     version: Annotated[int | str, BeforeValidator(_not_a_boolean)] | None = None
+    path: Annotated[str, Field(min_length=1)] | None = None
+    format: Literal["parquet", "csv", "json"] | None = None  # default: from the path's extension
+    hive_partitioning: StrictBool | None = None  # key=value directories become columns (default false)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Dataset:
-        if (self.model is None) == (self.table is None):
-            raise ValueError("give exactly one of `model` (a dbt model) or `table` (schema.table)")
+        if sum(x is not None for x in (self.model, self.table, self.path)) != 1:
+            raise ValueError(
+                "give exactly one of `model` (a dbt model), `table` (schema.table) "
+                "or `path` (files: Parquet, CSV, JSON)"
+            )
         if self.version is not None and self.model is None:
             raise ValueError("`version` pins a dbt model's version: it needs `model`")
+        if self.path is None and (self.format is not None or self.hive_partitioning is not None):
+            raise ValueError("`format` and `hive_partitioning` describe files: they need `path`")
+        if self.path is not None and self.format is None:
+            from dq.files import format_of
+
+            format_of(self.path)  # a path whose format cannot be told is refused when the contract loads
         return self
 
     def describe(self) -> str:
         if self.model:
             return f"model {self.model}" + (f" v{self.version}" if self.version is not None else "")
+        if self.path is not None:
+            return f"files {self.path}"
         return f"table {self.table}"
 
 

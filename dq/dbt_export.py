@@ -436,6 +436,10 @@ def _check_row(spec: CheckSpec, refs: list[str]) -> str:
         if spec.args.get("model"):
             refs.append(str(spec.args["model"]))
             relation = f"__DQ_REF_{len(refs) - 1}__"
+        elif spec.args.get("path"):  # files: the in-model gate reads them as dq does (dq/files.py)
+            from dq.files import relation_sql, target_dataset
+
+            relation = relation_sql(target_dataset(spec.args))
         else:
             relation = str(spec.args["table"])
         spec = _with_relation(spec, relation)

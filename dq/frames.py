@@ -32,7 +32,7 @@ from dq.config import Settings
 from dq.contract import Dataset, load_contract
 from dq.errors import DqError, SourceError
 from dq.result import RunResult
-from dq.source import SESSION_TIME_ZONE, Table, split_table_name
+from dq.source import Table, split_table_name
 
 DATA = "data"  # how messages name the frame passed as `data=`
 _PANDAS_KINDS = {"string", "integer", "floating", "decimal", "boolean", "datetime", "date", "time", "bytes"}
@@ -185,11 +185,10 @@ class FrameCatalog:
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB in UTC with every frame registered (a view over its Arrow data)."""
-        from dq.source import _duckdb_config
+        from dq.files import memory_connection
 
         self._convert()  # inside the runner: a frame dq cannot check is that contract's error result
-        connection = duckdb.connect(":memory:", config=_duckdb_config())
-        connection.execute(f"SET GLOBAL TimeZone = '{SESSION_TIME_ZONE}'")
+        connection = memory_connection()
         shared = cast(duckdb.DuckDBPyConnection, SharedConnection(connection))
         everything = [*self.frames.values(), *([self.data] if self.data is not None else [])]
         for index, frame in enumerate(everything):
@@ -232,6 +231,8 @@ class FrameCatalog:
 
 
 def _same(a: Dataset, b: Dataset) -> bool:
+    if a.path is not None or b.path is not None:
+        return a.path == b.path
     if a.model is not None or b.model is not None:
         return (a.model, a.version) == (b.model, b.version)
     return split_table_name(a.table or "") == split_table_name(b.table or "")
@@ -239,7 +240,9 @@ def _same(a: Dataset, b: Dataset) -> bool:
 
 def _names(key: str, dataset: Dataset) -> bool:
     """Does the frame name `key` name this dataset? A model by its name (or `name.v2` for a pinned
-    version), a table by its schema-qualified name (`customers` is `main.customers`)."""
+    version), a table by its schema-qualified name (`customers` is `main.customers`), files by their path."""
+    if dataset.path is not None:
+        return key == dataset.path
     if dataset.model is not None:
         if dataset.version is not None:
             return key in (dataset.model, f"{dataset.model}.v{dataset.version}")
@@ -248,7 +251,7 @@ def _names(key: str, dataset: Dataset) -> bool:
 
 
 def _suggest(dataset: Dataset) -> str:
-    return dataset.model or split_table_name(dataset.table or "")[2]
+    return dataset.model or dataset.path or split_table_name(dataset.table or "")[2]
 
 
 def validate_frames(

@@ -26,6 +26,7 @@ from dq.config import EngineChoice, Settings
 from dq.contract import Contract, Dataset, load_contract
 from dq.dbt import resolve_model
 from dq.errors import DqError
+from dq.files import open_connection, resolve_files, target_dataset
 from dq.result import SAMPLE_LIMIT, CheckResult, ContractResult, RunResult, Status, failure_message
 from dq.source import Table, fetch_samples, open_database, resolve_table, split_table_name
 from dq.spec import CheckKind, CheckSpec
@@ -92,9 +93,9 @@ def validate(
             if progress is not None:
                 progress.started(str(path))
             try:
-                if connection is None:
-                    connection = connect() if connect is not None else open_database(settings.db)
                 contract = load_contract(path)
+                if connection is None:
+                    connection = connect() if connect is not None else open_connection(settings, contract)
                 table = validate_contract(contract, connection, settings, result, stage, resolve)
                 validated.append(Validated(contract, table, result))
             except DqError as exc:
@@ -127,10 +128,13 @@ def validate_contract(
     resolve: Resolve | None = None,
 ) -> Table:
     """Fill `result` with one CheckResult per compiled spec; return the relation checked."""
-    resolve = resolve or resolve_dataset
     result.contract, result.version = contract.contract, contract.version
     result.dataset, result.engine = contract.dataset.describe(), settings.engine.value
-    table = resolve(contract.dataset, connection, settings)
+    if resolve is None:  # a CSV is read in the types its contract declares (dq/files.py)
+        table = resolve_dataset(contract.dataset, connection, settings, contract)
+    else:
+        table = resolve(contract.dataset, connection, settings)
+    resolve = resolve or resolve_dataset
     result.relation = table.label
     if stage is not None:
         table = stage(contract, table)
@@ -186,7 +190,13 @@ def _after_validation(
             result.error = f"the checks passed, but {why}"
 
 
-def resolve_dataset(dataset: Dataset, connection: duckdb.DuckDBPyConnection, settings: Settings) -> Table:
+def resolve_dataset(
+    dataset: Dataset, connection: duckdb.DuckDBPyConnection, settings: Settings, contract: Contract | None = None
+) -> Table:
+    if dataset.path is not None:
+        return resolve_files(dataset, connection, settings, contract)
+    if not settings.db.is_file():  # on the in-memory DuckDB of a contract on files
+        open_database(settings.db)  # raises: the database does not exist, with the fix
     if dataset.model is not None:
         node = resolve_model(settings.dbt_project, dataset.model, dataset.version)
         origin = f"dbt node {node.unique_id} (database {node.database!r} in the manifest)"
@@ -209,7 +219,7 @@ def _why_not_runnable(
         if missing:
             return f"not run: column {', '.join(missing)} is missing from {table.label}"
     if spec.kind is CheckKind.references:
-        target = Dataset(model=spec.args["model"], table=spec.args["table"], version=spec.args.get("version"))
+        target = target_dataset(spec.args)
         try:
             ref = resolve(target, connection, settings)
         except DqError as exc:
@@ -226,7 +236,7 @@ def _why_not_runnable(
         }
         return replace(spec, args={**spec.args, **bound})
     if spec.kind is CheckKind.disjoint_keys:  # leakage.disjoint_from: bind the other split
-        target = Dataset(model=spec.args["model"], table=spec.args["table"], version=spec.args.get("version"))
+        target = target_dataset(spec.args)
         try:
             other = resolve(target, connection, settings)
         except DqError as exc:

@@ -30,16 +30,16 @@ def profile(
     from dq.config import load_settings
     from dq.contract import load_contract
     from dq.errors import DqError
+    from dq.files import open_connection
     from dq.profile import build_profile, write_profile
     from dq.runner import resolve_dataset
-    from dq.source import open_database
 
     try:
         settings = load_settings(db, dbt_project)
         loaded = load_contract(contract)
-        connection = open_database(settings.db)
+        connection = open_connection(settings, loaded)  # a DuckDB in memory for files without a database
         try:
-            table = resolve_dataset(loaded.dataset, connection, settings)
+            table = resolve_dataset(loaded.dataset, connection, settings, loaded)
             built = build_profile(connection, table, loaded, column)
         finally:
             connection.close()
