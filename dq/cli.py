@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from dq.commands import dbt, diff, docs, gate, history, init, lint, profile, validate
+from dq.commands import dbt, diff, docs, exporting, gate, history, importing, init, lint, profile, validate
 
 app = typer.Typer(
     help="Data contracts that gate ML training: validate dbt models in DuckDB with Pandera and GX.",
@@ -30,6 +30,8 @@ app.command(name="lint")(lint.lint)
 app.command()(profile.profile)
 app.add_typer(dbt.app, name="dbt")
 app.command(name="init")(init.init)
+app.add_typer(importing.app, name="import")
+app.add_typer(exporting.app, name="export")
 
 
 def main(argv: list[str] | None = None) -> Any:
