@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from dq.commands.options import err
+from dq.commands.options import DbOpt, DbtOpt, err
 from dq.exit_codes import ExitCode
 
 app = typer.Typer(help="Write a contract in another format: ODCS v3, a Pandera schema, a GX suite.")
@@ -38,3 +38,21 @@ def odcs(contract: ContractArg, out: OutOpt = None) -> None:
     except (DqError, OSError) as exc:
         err(f"dq: could not export: {exc}")
         raise typer.Exit(int(ExitCode.NOT_VALIDATED)) from None
+
+
+@app.command("gx")
+def gx(contract: ContractArg, out: OutOpt = None, db: DbOpt = None, dbt_project: DbtOpt = None) -> None:
+    """A GX 1.x expectation suite (JSON), bound to the dataset's column types; checks GX cannot
+    state are listed with why (stderr and the suite's meta.dq_not_exported)."""
+    from dq.config import load_settings
+    from dq.errors import DqError
+    from dq.formats.gx_export import export_suite
+
+    try:
+        text, skipped = export_suite(contract, load_settings(db, dbt_project))
+        _emit(text, out)
+    except (DqError, OSError) as exc:
+        err(f"dq: could not export: {exc}")
+        raise typer.Exit(int(ExitCode.NOT_VALIDATED)) from None
+    for name, why in skipped:
+        err(f"dq: not exported: {name}: {why}")
