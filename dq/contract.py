@@ -28,6 +28,7 @@ from pydantic import (
     Tag,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -68,8 +69,13 @@ def _exact_scalar(value: Any) -> bool | int | Decimal | str:
     raise ValueError(f"expected a string, number or boolean, got {type(value).__name__} {value!r}")
 
 
-Number = Annotated[int | Decimal, PlainValidator(_exact_number)]
-Scalar = Annotated[bool | int | Decimal | str, PlainValidator(_exact_scalar)]
+# the JSON Schema (`dq schema`) says what YAML may hold: a number, not pydantic's "number or string"
+Number = Annotated[int | Decimal, PlainValidator(_exact_number), WithJsonSchema({"type": "number"})]
+Scalar = Annotated[
+    bool | int | Decimal | str,
+    PlainValidator(_exact_scalar),
+    WithJsonSchema({"type": ["string", "number", "boolean"]}),
+]
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

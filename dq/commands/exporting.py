@@ -56,3 +56,21 @@ def gx(contract: ContractArg, out: OutOpt = None, db: DbOpt = None, dbt_project:
         raise typer.Exit(int(ExitCode.NOT_VALIDATED)) from None
     for name, why in skipped:
         err(f"dq: not exported: {name}: {why}")
+
+
+@app.command("pandera")
+def pandera(contract: ContractArg, out: OutOpt = None, db: DbOpt = None, dbt_project: DbtOpt = None) -> None:
+    """Python code building Pandera schemas for pandas and polars (`pandas_schema()`,
+    `polars_schema()`), one named check per dq check; checks with no equivalent are listed with why."""
+    from dq.config import load_settings
+    from dq.errors import DqError
+    from dq.formats.pandera_export import export_module
+
+    try:
+        text, skipped = export_module(contract, load_settings(db, dbt_project))
+        _emit(text, out)
+    except (DqError, OSError) as exc:
+        err(f"dq: could not export: {exc}")
+        raise typer.Exit(int(ExitCode.NOT_VALIDATED)) from None
+    for name, why in skipped:
+        err(f"dq: not exported: {name}: {why}")
