@@ -63,7 +63,8 @@ def validate(
     """Validate and return the result, whatever the verdict (`result.status`, `result.exit_code`).
 
     Bad input (a contract that does not load, a frame dq cannot check exactly) is an `error`
-    result, as on the command line; only a call without contracts raises (ValueError).
+    result, as on the command line; only a call without contracts, or with `data=` and more than
+    one contract, raises (ValueError).
     """
     if not contracts:
         raise ValueError("validate needs at least one contract path")

@@ -20,7 +20,7 @@ from typing import Any
 
 from dq.compile import compile_contract
 from dq.config import Settings
-from dq.contract import Dataset, load_contract
+from dq.contract import load_contract
 from dq.errors import DqError
 from dq.source import Table, open_database
 from dq.spec import CheckKind, CheckSpec
@@ -76,9 +76,10 @@ def _bind_reference(spec: CheckSpec, connection: Any, settings: Settings) -> Che
     """A references check needs the other dataset's SQL relation, as the runner binds it."""
     if spec.kind is not CheckKind.references:
         return spec
+    from dq.files import target_dataset
     from dq.runner import resolve_dataset
 
-    target = Dataset(model=spec.args["model"], table=spec.args["table"], version=spec.args.get("version"))
+    target = target_dataset(spec.args)
     ref = resolve_dataset(target, connection, settings)
     return replace(spec, args={**spec.args, "relation": quote_relation(ref.schema, ref.name)})
 
