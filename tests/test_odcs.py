@@ -205,3 +205,48 @@ def test_cli_errors_are_exit_3_with_the_property_and_no_traceback(tmp_path: Path
     assert compile_contract(load_contract(tmp_path / "back.yml")) == compile_contract(
         load_contract(ROOT / "contracts" / "training_set.yml")
     )
+
+
+def test_a_warning_on_one_rule_of_a_column_is_refused_rather_than_weakening_the_others() -> None:
+    document = {
+        "apiVersion": "v3.1.0",
+        "kind": "DataContract",
+        "id": "c",
+        "version": "1.0.0",
+        "schema": [
+            {
+                "name": "t",
+                "properties": [
+                    {
+                        "name": "email",
+                        "physicalType": "varchar",
+                        "required": True,
+                        "quality": [
+                            {
+                                "metric": "invalidValues",
+                                "arguments": {"pattern": "@"},
+                                "mustBe": 0,
+                                "severity": "warning",
+                            }
+                        ],
+                    },
+                    {
+                        "name": "note",
+                        "quality": [
+                            {
+                                "metric": "invalidValues",
+                                "arguments": {"pattern": "x"},
+                                "mustBe": 0,
+                                "severity": "warning",
+                            }
+                        ],
+                    },
+                ],
+            }
+        ],
+    }
+    with pytest.raises(OdcsError, match=r"schema\[0\]\.properties\[0\]\.quality\[0\]\.severity: a warning on one rule"):
+        import_document(document, Path("warn.odcs.yaml"))
+    document["schema"][0]["properties"].pop(0)  # type: ignore[index]
+    imported = import_document(document, Path("warn.odcs.yaml"))
+    assert imported.contracts[0]["columns"]["note"] == {"pattern": "x", "severity": "warn"}

@@ -516,6 +516,7 @@ class _Reader:
         if prop.get("unique"):
             rule["unique"] = True
         self._options(prop.get("logicalTypeOptions") or {}, f"{where}.logicalTypeOptions", rule)
+        stated = set(rule) - {"description"}  # the column's rules outside its quality list
         for q_index, quality in enumerate(prop.get("quality") or []):
             self._property_quality(quality, f"{where}.quality[{q_index}]", rule)
         custom = self._dq_custom(
@@ -526,6 +527,17 @@ class _Reader:
         for rel_index, relation in enumerate(prop.get("relationships") or []):
             if "references" not in custom:
                 self._relationship(relation, f"{where}.relationships[{rel_index}]", {name: rule}, name)
+        severities = rule.pop("__severities", [])
+        warned = [at for at, severity in severities if severity == "warn"]
+        if warned and "severity" not in custom:
+            others = len(severities) > len(warned) or bool(stated) or bool(prop.get("relationships"))
+            if others:  # a warning would cover the column's blocking rules too: weaker than the file
+                raise self.fail(
+                    f"{warned[0]}.severity",
+                    "a warning on one rule of a column: dq's severity covers every check of the column, so the "
+                    "column's other rules would stop blocking. Fix: make it error, or move the rule to its own column",
+                )
+            rule["severity"] = "warn"
         rule.update(custom)
         key_position = prop.get("primaryKeyPosition") or (0 if prop.get("primaryKey") else None)
         if prop.get("primaryKey") is False:
@@ -594,9 +606,7 @@ class _Reader:
             rule["pattern"] = arguments["pattern"]
         else:
             raise self.fail(where, f"{_describe(quality)}: dq has no check that states this exactly")
-        severity = self._severity(quality, where)
-        if severity is not None:
-            rule["severity"] = severity
+        rule.setdefault("__severities", []).append((where, self._severity(quality, where)))
 
     def _object_quality(
         self, quality: dict[str, Any], where: str, contract: dict[str, Any], checks: list[dict[str, Any]]
@@ -609,6 +619,7 @@ class _Reader:
             self.documentation.append(f"{where} (text)")
         elif metric == "rowCount":
             bounds = _count_bounds(quality, lambda why: self.fail(where, why))
+            severity = severity or self._severity(quality, where)
             contract["row_count"] = {**bounds, **({"severity": severity} if severity else {})}
         elif quality.get("type") == "sql" or quality.get("query"):
             check: dict[str, Any] = {"name": _check_name(quality, len(checks))}
