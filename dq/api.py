@@ -78,6 +78,9 @@ def validate(
     paths = find_contracts(contracts).paths
     if data is None and frames is None:
         return run_contracts(paths, settings)
+    if db is not None or dbt_project is not None:
+        # the frames are the data: a database given as well would be silently left unread
+        raise ValueError("data=/frames= are the datasets to check; do not pass db= or dbt_project= with them")
     from dq.frames import validate_frames
 
     return validate_frames(paths, settings, data, frames or {})

@@ -171,3 +171,16 @@ def test_the_pandera_export_runs_in_pandera_and_flags_what_dq_flags(
     run, flagged = _dq_flagged(db, contract, tmp_path)
     assert set(namespace["EXPORTED"]) | left_out == {c.name for c in run.contracts[0].checks}
     assert _run_pandera_module(tmp_path / "schema.py", _frame(db, _model(contract), kind)) == flagged - left_out
+
+
+@pytest.mark.parametrize("kind", ["pandera", "gx"])
+def test_an_export_that_cannot_read_its_dataset_is_exit_3_naming_it(tmp_path: Path, kind: str) -> None:
+    done = subprocess.run(
+        [DQ, "export", kind, str(ROOT / "contracts" / "training_set.yml"), "--db", str(tmp_path / "none.duckdb")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 3
+    assert "none.duckdb does not exist" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -228,3 +228,17 @@ def test_every_engine_reads_the_frames(warehouse: dict[str, Path], tmp_path: Pat
     expected = {name: found[:2] for name, found in _verdicts(on_table).items()}
     assert {name: found[:2] for name, found in _verdicts(on_frame).items()} == expected
     assert on_frame.status is Status.failed
+
+
+def test_a_database_given_with_frames_is_refused_not_ignored(tmp_path: Path) -> None:
+    contract = _contract(tmp_path, "  x: {nullable: false}\n")
+    with pytest.raises(ValueError, match="do not pass db="):
+        dq.validate(contract, data=pd.DataFrame({"x": [1.0]}), db=tmp_path / "w.duckdb", results_dir=tmp_path)
+    with pytest.raises(ValueError, match="data= is one dataset"):
+        dq.validate(contract, ROOT / "contracts" / "training_set.yml", data=pd.DataFrame({"x": [1.0]}))
+
+
+def test_a_record_batch_is_checked_like_a_table(tmp_path: Path) -> None:
+    contract = _contract(tmp_path, "  x: {type: bigint, min: 2}\n")
+    batch = pa.RecordBatch.from_pydict({"x": [1, 2, 3]})
+    assert _only(dq.validate(contract, data=batch, results_dir=tmp_path))["x.range"] == (Status.failed, 1)
