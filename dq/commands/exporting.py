@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dq.commands.options import DbOpt, DbtOpt, err
 from dq.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from dq.config import Settings
 
 app = typer.Typer(help="Write a contract in another format: ODCS v3, a Pandera schema, a GX suite.")
 
@@ -44,30 +48,34 @@ def odcs(contract: ContractArg, out: OutOpt = None) -> None:
 def gx(contract: ContractArg, out: OutOpt = None, db: DbOpt = None, dbt_project: DbtOpt = None) -> None:
     """A GX 1.x expectation suite (JSON), bound to the dataset's column types; checks GX cannot
     state are listed with why (stderr and the suite's meta.dq_not_exported)."""
-    from dq.config import load_settings
-    from dq.errors import DqError
     from dq.formats.gx_export import export_suite
 
-    try:
-        text, skipped = export_suite(contract, load_settings(db, dbt_project))
-        _emit(text, out)
-    except (DqError, OSError) as exc:
-        err(f"dq: could not export: {exc}")
-        raise typer.Exit(int(ExitCode.NOT_VALIDATED)) from None
-    for name, why in skipped:
-        err(f"dq: not exported: {name}: {why}")
+    _export_bound(export_suite, contract, out, db, dbt_project)
 
 
 @app.command("pandera")
 def pandera(contract: ContractArg, out: OutOpt = None, db: DbOpt = None, dbt_project: DbtOpt = None) -> None:
     """Python code building Pandera schemas for pandas and polars (`pandas_schema()`,
     `polars_schema()`), one named check per dq check; checks with no equivalent are listed with why."""
-    from dq.config import load_settings
-    from dq.errors import DqError
     from dq.formats.pandera_export import export_module
 
+    _export_bound(export_module, contract, out, db, dbt_project)
+
+
+def _export_bound(
+    export: Callable[[Path, Settings], tuple[str, list[tuple[str, str]]]],
+    contract: Path,
+    out: Path | None,
+    db: Path | None,
+    dbt_project: Path | None,
+) -> None:
+    """An export of the checks bound to the dataset (dq/formats/bound.py): written, then what was
+    left out listed on stderr."""
+    from dq.config import load_settings
+    from dq.errors import DqError
+
     try:
-        text, skipped = export_module(contract, load_settings(db, dbt_project))
+        text, skipped = export(contract, load_settings(db, dbt_project))
         _emit(text, out)
     except (DqError, OSError) as exc:
         err(f"dq: could not export: {exc}")
