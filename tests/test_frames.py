@@ -23,6 +23,7 @@ from dq.contract import load_contract
 from dq.errors import GateError
 from dq.result import RunResult, Status
 from tests.conftest import ROOT
+from tests.test_ml_rules import drifted_db  # noqa: F401  (the session fixture: one dbt build of the drifted variant)
 
 CONTRACTS = sorted((ROOT / "contracts").glob("*.yml"))
 # pandas as a training script holds it: nullable integer / boolean / string dtypes (numpy float64
@@ -242,3 +243,23 @@ def test_a_record_batch_is_checked_like_a_table(tmp_path: Path) -> None:
     contract = _contract(tmp_path, "  x: {type: bigint, min: 2}\n")
     batch = pa.RecordBatch.from_pydict({"x": [1, 2, 3]})
     assert _only(dq.validate(contract, data=batch, results_dir=tmp_path))["x.range"] == (Status.failed, 1)
+
+
+@pytest.mark.parametrize("kind", ["arrow", "polars"])
+def test_the_ml_rules_block_drifted_frames_as_they_block_the_table(
+    drifted_db: Path,  # noqa: F811  (the fixture imported above)
+    tmp_path: Path,
+    kind: str,
+) -> None:
+    """The drifted warehouse (label flipped, leakage, train/eval overlap, drift): on frames, every
+    label, leakage and drift check reaches the table path's verdict, the overlap with `eval_set`
+    found through the frame passed by name."""
+    tables = {name: KINDS[kind](table) for name, table in _tables(drifted_db).items()}
+    contract = ROOT / "contracts" / "training_set.yml"
+    on_table = dq.validate(contract, db=drifted_db, dbt_project=ROOT / "dbt_project", results_dir=tmp_path)
+    others = {"stg_plans": tables["stg_plans"], "eval_set": tables["eval_set"]}
+    on_frame = dq.validate(contract, data=tables["training_set"], frames=others, results_dir=tmp_path)
+    expected = {name: found[:2] for name, found in _verdicts(on_table).items()}
+    assert {name: found[:2] for name, found in _verdicts(on_frame).items()} == expected
+    flagged = {name for name, (status, _) in expected.items() if status is Status.failed}
+    assert {"label.class_fraction.true", "leakage.disjoint_from", "drift.income.psi", "leakage.before"} <= flagged
