@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["GateError", "SnapshotError", "gated", "load_validated", "require_valid"]
+__all__ = ["GateError", "SnapshotError", "gated", "load_validated", "require_valid", "validate"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("require_valid", "gated", "load_validated"):
+    if name in ("require_valid", "validate", "gated", "load_validated"):
         from dq import api
 
         return getattr(api, name)

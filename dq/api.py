@@ -1,6 +1,8 @@
 """The Python pre-check: training code refuses to start on data that fails its contract.
 
 result = dq.require_valid("contracts/training_set.yml", db="warehouse.duckdb")
+result = dq.require_valid("contracts/training_set.yml", data=df, frames={"stg_plans": plans})
+result = dq.validate("contracts/training_set.yml", data=df)   # the result, never an exception
 
 @dq.gated("contracts/training_set.yml")
 def train(): ...
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar
 
@@ -20,7 +22,7 @@ from dq.checks.result import RunResult, Status
 from dq.config import EngineChoice, load_settings
 from dq.contract.discovery import find_contracts
 from dq.errors import GateError, SnapshotError
-from dq.run.runner import validate
+from dq.run.runner import validate as run_contracts
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -32,10 +34,40 @@ def require_valid(
     dbt_project: str | Path | None = None,
     engine: EngineChoice | str = EngineChoice.auto,
     results_dir: str | Path | None = None,
+    data: Any = None,
+    frames: Mapping[str, Any] | None = None,
 ) -> RunResult:
-    """Validate; return the result if the data may be used, else raise `GateError` carrying it."""
+    """Validate; return the result if the data may be used, else raise `GateError` carrying it.
+
+    With `data=` (a pandas or polars DataFrame, a pyarrow Table) the one contract is checked on
+    that frame in process instead of on its table; `frames={"stg_plans": plans}` names the other
+    datasets its references, disjointness and custom SQL read (dq/run/frames.py).
+    """
+    result = validate(
+        *contracts, db=db, dbt_project=dbt_project, engine=engine, results_dir=results_dir, data=data, frames=frames
+    )
+    if result.status.blocks:
+        raise GateError(_explain(result), result)
+    return result
+
+
+def validate(
+    *contracts: str | Path,
+    db: str | Path | None = None,
+    dbt_project: str | Path | None = None,
+    engine: EngineChoice | str = EngineChoice.auto,
+    results_dir: str | Path | None = None,
+    data: Any = None,
+    frames: Mapping[str, Any] | None = None,
+) -> RunResult:
+    """Validate and return the result, whatever the verdict (`result.status`, `result.exit_code`).
+
+    Bad input (a contract that does not load, a frame dq cannot check exactly) is an `error`
+    result, as on the command line; only a call without contracts, or with `data=` and more than
+    one contract, raises (ValueError).
+    """
     if not contracts:
-        raise ValueError("require_valid needs at least one contract path")
+        raise ValueError("validate needs at least one contract path")
     settings = load_settings(
         db=Path(db) if db is not None else None,
         dbt_project=Path(dbt_project) if dbt_project is not None else None,
@@ -43,10 +75,15 @@ def require_valid(
         engine=engine,
     )
     # directories expand exactly as on the command line: every contract under them is read
-    result = validate(find_contracts(contracts).paths, settings)
-    if result.status.blocks:
-        raise GateError(_explain(result), result)
-    return result
+    paths = find_contracts(contracts).paths
+    if data is None and frames is None:
+        return run_contracts(paths, settings)
+    if db is not None or dbt_project is not None:
+        # the frames are the data: a database given as well would be silently left unread
+        raise ValueError("data=/frames= are the datasets to check; do not pass db= or dbt_project= with them")
+    from dq.run.frames import validate_frames
+
+    return validate_frames(paths, settings, data, frames or {})
 
 
 def gated(*contracts: str | Path, **options: str | Path | None) -> Callable[[Callable[P, R]], Callable[P, R]]:

@@ -13,7 +13,20 @@ from typing import Any
 
 import typer
 
-from dq.commands import dbt, diff, docs, gate, history, init, lint, profile, validate
+from dq.commands import (
+    dbt,
+    diff,
+    docs,
+    exporting,
+    gate,
+    history,
+    importing,
+    init,
+    lint,
+    profile,
+    schema,
+    validate,
+)
 
 app = typer.Typer(
     help="Data contracts that gate ML training: validate dbt models in DuckDB with Pandera and GX.",
@@ -30,6 +43,9 @@ app.command(name="lint")(lint.lint)
 app.command()(profile.profile)
 app.add_typer(dbt.app, name="dbt")
 app.command(name="init")(init.init)
+app.command(name="schema")(schema.schema)
+app.add_typer(importing.app, name="import")
+app.add_typer(exporting.app, name="export")
 
 
 def main(argv: list[str] | None = None) -> Any:

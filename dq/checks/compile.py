@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import Any
 
 from dq.checks.spec import CheckKind, CheckSpec
 from dq.contract.model import Bounds, ColumnRule, Contract, DriftColumn, Severity
@@ -88,7 +89,8 @@ def _references(column: str, rule: ColumnRule) -> Iterator[CheckSpec]:
             table=ref.table,
             version=ref.version,
             ref_column=ref.column,
-            dataset=ref.model or ref.table,
+            dataset=ref.model or ref.table or ref.path,
+            **dataset_args(ref),
         )
 
 
@@ -267,7 +269,8 @@ def _leakage_disjoint(contract: Contract) -> Iterator[CheckSpec]:
             model=other.model,
             table=other.table,
             version=other.version,
-            dataset=other.model or other.table,
+            dataset=other.model or other.table or other.path,
+            **dataset_args(other),
         )
 
 
@@ -364,3 +367,11 @@ def _dedupe(
 
 def _same_check(a: CheckSpec, b: CheckSpec) -> bool:
     return a.kind is b.kind and a.columns == b.columns and dict(a.args) == dict(b.args)
+
+
+def dataset_args(dataset: Any) -> dict[str, Any]:
+    """The file keys of a referenced dataset, for a spec's args (none for a model or a table, so
+    compiled specs of contracts without files are unchanged)."""
+    if getattr(dataset, "path", None) is None:
+        return {}
+    return {"path": dataset.path, "format": dataset.format, "hive_partitioning": dataset.hive_partitioning}

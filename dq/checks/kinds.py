@@ -194,7 +194,7 @@ _ALL = ENGINES
 _NOT_GX = (BATCH, PANDERA)  # GX has no expectation for it (leakage between splits, label timing)
 _STATISTIC = (PANDERA,)  # dq.ml.stats computes it; the Pandera engine judges it
 _BOUNDS = "min max"
-_DATASET = "model table version dataset"
+_DATASET = "model table version dataset path format hive_partitioning"  # a table, a dbt model or files
 
 KINDS: Mapping[CheckKind, KindFacts] = {
     CheckKind.column_exists: _facts(Family.schema, _ALL, Dbt.assertion, lambda a, c: "column present"),

@@ -46,7 +46,9 @@ class Relation:
 
 @dataclass(frozen=True)
 class Placeholder:
-    """A token standing for a relation that a later stage substitutes (never contract text)."""
+    """SQL dq generated for a relation that is not a table name: a token a later stage substitutes
+    (the exporter's `ref()`), or dq's own file reader (`read_parquet('...')`, paths as literals).
+    Never contract text."""
 
     token: str
 

@@ -29,7 +29,7 @@ def profile(
     """
     from dq.config import load_settings
     from dq.contract.model import load_contract
-    from dq.data.source import open_database
+    from dq.data.files import open_connection
     from dq.errors import DqError
     from dq.ml.profile import build_profile, write_profile
     from dq.run.runner import resolve_dataset
@@ -37,9 +37,9 @@ def profile(
     try:
         settings = load_settings(db, dbt_project)
         loaded = load_contract(contract)
-        connection = open_database(settings.db)
+        connection = open_connection(settings, loaded)  # a DuckDB in memory for files without a database
         try:
-            table = resolve_dataset(loaded.dataset, connection, settings)
+            table = resolve_dataset(loaded.dataset, connection, settings, loaded)
             built = build_profile(connection, table, loaded, column)
         finally:
             connection.close()

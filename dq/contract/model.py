@@ -28,6 +28,7 @@ from pydantic import (
     Tag,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -68,8 +69,13 @@ def _exact_scalar(value: Any) -> bool | int | Decimal | str:
     raise ValueError(f"expected a string, number or boolean, got {type(value).__name__} {value!r}")
 
 
-Number = Annotated[int | Decimal, PlainValidator(_exact_number)]
-Scalar = Annotated[bool | int | Decimal | str, PlainValidator(_exact_scalar)]
+# the JSON Schema (`dq schema`) says what YAML may hold: a number, not pydantic's "number or string"
+Number = Annotated[int | Decimal, PlainValidator(_exact_number), WithJsonSchema({"type": "number"})]
+Scalar = Annotated[
+    bool | int | Decimal | str,
+    PlainValidator(_exact_scalar),
+    WithJsonSchema({"type": ["string", "number", "boolean"]}),
+]
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -122,24 +128,39 @@ def _not_a_boolean(value: Any) -> Any:
 
 
 class Dataset(_Strict):
-    """Where the data lives: a dbt model (resolved via the manifest) or a table in the DuckDB file."""
+    """Where the data lives: a dbt model (resolved via the manifest), a table in the DuckDB file, or
+    files DuckDB reads in place (Parquet, CSV, JSON; globs; hive partitions: dq/data/files.py)."""
 
     model: str | None = None
     table: str | None = None
     # a dbt versioned model's version, as `ref('name', v=2)`; without it, the latest_version as `ref('name')`
     version: Annotated[int | str, BeforeValidator(_not_a_boolean)] | None = None
+    path: Annotated[str, Field(min_length=1)] | None = None
+    format: Literal["parquet", "csv", "json"] | None = None  # default: from the path's extension
+    hive_partitioning: StrictBool | None = None  # key=value directories become columns (default false)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Dataset:
-        if (self.model is None) == (self.table is None):
-            raise ValueError("give exactly one of `model` (a dbt model) or `table` (schema.table)")
+        if sum(x is not None for x in (self.model, self.table, self.path)) != 1:
+            raise ValueError(
+                "give exactly one of `model` (a dbt model), `table` (schema.table) "
+                "or `path` (files: Parquet, CSV, JSON)"
+            )
         if self.version is not None and self.model is None:
             raise ValueError("`version` pins a dbt model's version: it needs `model`")
+        if self.path is None and (self.format is not None or self.hive_partitioning is not None):
+            raise ValueError("`format` and `hive_partitioning` describe files: they need `path`")
+        if self.path is not None and self.format is None:
+            from dq.contract.file_formats import format_of
+
+            format_of(self.path)  # a path whose format cannot be told is refused when the contract loads
         return self
 
     def describe(self) -> str:
         if self.model:
             return f"model {self.model}" + (f" v{self.version}" if self.version is not None else "")
+        if self.path is not None:
+            return f"files {self.path}"
         return f"table {self.table}"
 
 

@@ -31,6 +31,9 @@ class Table:
     # The label of the relation this one is an exact copy of (the gate's staged snapshot): reports,
     # messages and drift profiles name the dataset, not the copy's internal catalog.
     copy_of: str | None = None
+    # A frame the training code passed (dq/run/frames.py) stands in for the dataset this names
+    # (`Dataset.describe()`, e.g. "model training_set"): a drift profile of that dataset applies to it.
+    stands_for: str | None = None
 
     @property
     def relation(self) -> str:

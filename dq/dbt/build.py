@@ -31,13 +31,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from dq.atomic import write_atomically
 from dq.checks.result import CheckResult, ContractResult, RunResult, Status
 from dq.config import Settings
 from dq.contract.model import Contract, load_contract
 from dq.contract.types import canonical_type, types_match
 from dq.errors import DqError
 from dq.exit_codes import ExitCode
-from dq.files import write_atomically
 
 # A model error raised by dq's exported artefacts, not by dbt itself.
 _IN_MODEL = re.compile(r"dq contract (?P<label>\S+ \S+) failed: (?P<checks>.*)", re.DOTALL)

@@ -415,6 +415,10 @@ def _check_row(spec: CheckSpec, refs: list[str]) -> str:
         if spec.args.get("model"):
             refs.append(str(spec.args["model"]))
             relation: Relation | Placeholder = Placeholder(f"__DQ_REF_{len(refs) - 1}__")
+        elif spec.args.get("path"):  # files: the in-model gate reads them as dq does (dq/data/files.py)
+            from dq.data.files import relation_sql, target_dataset
+
+            relation = Placeholder(relation_sql(target_dataset(spec.args)))  # dq's reader, paths as literals
         else:  # quoted part by part: a table name is an identifier, never SQL
             relation = Relation.parse(str(spec.args["table"]))
         spec = _with_relation(spec, relation)

@@ -37,11 +37,11 @@ from typing import Any
 import duckdb
 from duckdb.sqltypes import DuckDBPyType
 
+from dq.atomic import write_atomically
 from dq.checks.sql import literal, quote_ident
 from dq.contract.model import Contract
 from dq.data.source import SESSION_TIME_ZONE, Table
 from dq.errors import SnapshotError
-from dq.files import write_atomically
 from dq.gate.snapshot_load import (  # the reading half, re-exported: dq.gate.snapshot stays the one name for both
     ALGORITHM,
     MANIFEST_SCHEMA_VERSION,

@@ -37,12 +37,12 @@ from typing import Annotated, Any, Literal
 import duckdb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from dq.atomic import write_atomically
 from dq.checks.sql import literal, quote_ident
 from dq.contract.model import Contract
 from dq.contract.types import NUMERIC_TYPES, TEMPORAL_TYPES
 from dq.data.source import Table
 from dq.errors import DqError
-from dq.files import write_atomically
 
 PROFILE_FORMAT = "dq-profile"
 PROFILE_VERSION = 1
@@ -414,7 +414,8 @@ def reference_column(
         raise DqError(f"drift reference {path} has no column {column!r}. {fix}")
     redo = f"Fix: re-run `dq profile CONTRACT --output {path}` on trusted data of this dataset"
     if table is not None:
-        if profile.get("relation") != table.label:
+        same = profile.get("relation") == table.label
+        if not same and (table.stands_for is None or profile.get("dataset") != table.stands_for):
             raise DqError(
                 f"drift reference {path} is a profile of {profile.get('relation')} (contract "
                 f"{profile.get('contract')!r}), but this contract validates {table.label}: drift against another "

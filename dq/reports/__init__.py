@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dq.files import write_atomically
+from dq.atomic import write_atomically
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -17,6 +17,7 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 import duckdb
 
+from dq.atomic import staged_file
 from dq.checks.compile import compile_contract
 from dq.checks.relation import Relation, split_table_name
 from dq.checks.result import SAMPLE_LIMIT, CheckResult, ContractResult, RunResult, Status, failure_message
@@ -25,10 +26,10 @@ from dq.checks.sql import failing_rows_query, quote_ident
 from dq.config import EngineChoice, Settings
 from dq.contract.model import Contract, Dataset, load_contract
 from dq.data.bind import BindError, bind_spec, collated_columns, nan_holding_columns
+from dq.data.files import open_connection, resolve_files, target_dataset
 from dq.data.source import Table, fetch_samples, open_database, resolve_table
 from dq.dbt.artifacts import resolve_model
 from dq.errors import DqError
-from dq.files import staged_file
 from dq.run import history, plan
 
 
@@ -49,6 +50,10 @@ OnValidated = Callable[[duckdb.DuckDBPyConnection, Settings, RunResult, Sequence
 # checks run on the very file training will read (a view that samples or reads external files is
 # evaluated once). An OnValidated hook that also has a `stage` method is used for both.
 Stage = Callable[[Contract, Table], Table]
+# Finds the relation a dataset (the contract's own, a reference, a split) names. The default reads
+# the DuckDB file's catalog (and dbt's manifest); dq/run/frames.py passes one that looks the name up
+# among the frames the training code handed over.
+Resolve = Callable[[Dataset, duckdb.DuckDBPyConnection, Settings], Table]
 
 
 @runtime_checkable
@@ -69,8 +74,13 @@ def validate(
     settings: Settings,
     on_validated: OnValidated | None = None,
     progress: Progress | None = None,
+    connect: Callable[[], duckdb.DuckDBPyConnection] | None = None,
+    resolve: Resolve | None = None,
 ) -> RunResult:
-    """Validate every contract; persist the run; return it. Never raises for bad input."""
+    """Validate every contract; persist the run; return it. Never raises for bad input.
+
+    `connect` and `resolve` default to the DuckDB file of `settings` and its catalog; dq/run/frames.py
+    passes an in-memory connection holding the caller's frames and a lookup among them."""
     run = RunResult(run_id=new_run_id(), started_at=now())
     connection: duckdb.DuckDBPyConnection | None = None
     validated: list[Validated] = []
@@ -83,10 +93,10 @@ def validate(
             if progress is not None:
                 progress.started(str(path))
             try:
-                if connection is None:
-                    connection = open_database(settings.db)
                 contract = load_contract(path)
-                table = validate_contract(contract, connection, settings, result, stage)
+                if connection is None:
+                    connection = connect() if connect is not None else open_connection(settings, contract)
+                table = validate_contract(contract, connection, settings, result, stage, resolve)
                 validated.append(Validated(contract, table, result))
             except DqError as exc:
                 result.error = str(exc)
@@ -115,11 +125,16 @@ def validate_contract(
     settings: Settings,
     result: ContractResult,
     stage: Stage | None = None,
+    resolve: Resolve | None = None,
 ) -> Table:
     """Fill `result` with one CheckResult per compiled spec; return the relation checked."""
     result.contract, result.version = contract.contract, contract.version
     result.dataset, result.engine = contract.dataset.describe(), settings.engine.value
-    table = resolve_dataset(contract.dataset, connection, settings)
+    if resolve is None:  # a CSV is read in the types its contract declares (dq/data/files.py)
+        table = resolve_dataset(contract.dataset, connection, settings, contract)
+    else:
+        table = resolve(contract.dataset, connection, settings)
+    resolve = resolve or resolve_dataset
     result.relation = table.label
     if stage is not None:
         table = stage(contract, table)
@@ -130,7 +145,7 @@ def validate_contract(
     # only engines other than the default need to know where NaN is (spec.needs_exact_sql)
     nan_present = nan_holding_columns(table) if settings.engine is not EngineChoice.auto else frozenset()
     for spec in specs:
-        blocked = bind_other_datasets(spec, table, connection, settings, collated)
+        blocked = bind_other_datasets(spec, table, connection, settings, collated, resolve)
         if isinstance(blocked, str):
             by_name[spec.name] = CheckResult.errored(spec, "dq", blocked)
             continue
@@ -175,7 +190,13 @@ def _after_validation(
             result.error = f"the checks passed, but {why}"
 
 
-def resolve_dataset(dataset: Dataset, connection: duckdb.DuckDBPyConnection, settings: Settings) -> Table:
+def resolve_dataset(
+    dataset: Dataset, connection: duckdb.DuckDBPyConnection, settings: Settings, contract: Contract | None = None
+) -> Table:
+    if dataset.path is not None:
+        return resolve_files(dataset, connection, settings, contract)
+    if not settings.db.is_file():  # on the in-memory DuckDB of a contract on files
+        open_database(settings.db)  # raises: the database does not exist, with the fix
     if dataset.model is not None:
         node = resolve_model(settings.dbt_project, dataset.model, dataset.version)
         origin = f"dbt node {node.unique_id} (database {node.database!r} in the manifest)"
@@ -190,6 +211,7 @@ def bind_other_datasets(
     connection: duckdb.DuckDBPyConnection,
     settings: Settings,
     collated: frozenset[str] = frozenset(),
+    resolve: Resolve = resolve_dataset,
 ) -> CheckSpec | str:
     """The spec ready to run (a reference or another split bound to its relation), or why it
     cannot run. Data Docs bind references with it too, so both read the same relation."""
@@ -198,9 +220,9 @@ def bind_other_datasets(
         if missing:
             return f"not run: column {', '.join(missing)} is missing from {table.label}"
     if spec.kind is CheckKind.references:
-        target = Dataset(model=spec.args["model"], table=spec.args["table"], version=spec.args.get("version"))
+        target = target_dataset(spec.args)
         try:
-            ref = resolve_dataset(target, connection, settings)
+            ref = resolve(target, connection, settings)
         except DqError as exc:
             return f"referenced dataset: {exc}"
         if table.copy_of is not None and ref.label == table.copy_of:
@@ -215,9 +237,9 @@ def bind_other_datasets(
         }
         return replace(spec, args={**spec.args, **bound})
     if spec.kind is CheckKind.disjoint_keys:  # leakage.disjoint_from: bind the other split
-        target = Dataset(model=spec.args["model"], table=spec.args["table"], version=spec.args.get("version"))
+        target = target_dataset(spec.args)
         try:
-            other = resolve_dataset(target, connection, settings)
+            other = resolve(target, connection, settings)
         except DqError as exc:
             return f"leakage.disjoint_from dataset: {exc}"
         missing = [c for c in spec.columns if c not in other.columns]

@@ -1,0 +1,28 @@
+"""The file formats a `dataset: {path}` can name, told from the path when `format:` is not given."""
+
+from __future__ import annotations
+
+_EXTENSIONS = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
+}
+_COMPRESSIONS = (".gz", ".zst")
+
+
+def format_of(path: str) -> str:
+    """The format a path's extension names (`x.csv.gz` is CSV), or a ValueError with the fix."""
+    name = path.rstrip("/").rsplit("/", 1)[-1].lower()
+    for compression in _COMPRESSIONS:
+        name = name.removesuffix(compression)
+    suffix = name[name.rfind(".") :] if "." in name else ""
+    if suffix in _EXTENSIONS:
+        return _EXTENSIONS[suffix]
+    raise ValueError(
+        f"cannot tell the format of path {path!r} from its extension; give `format: parquet|csv|json` "
+        "(or end the path in .parquet, .csv or .json)"
+    )

@@ -1,0 +1,137 @@
+"""Files as datasets: `dataset: {path: 'data/train/*.parquet'}`, read by DuckDB where they lie.
+
+A path (a file, a glob, a hive-partitioned tree) becomes a view over `read_parquet` / `read_csv` /
+`read_json` in a small in-memory catalog attached to the validation's connection. An attached
+catalog belongs to the DuckDB instance, so every cursor (Ibis, GX, dq's own SQL) sees the view;
+the files are never copied, except by `dq gate`, which snapshots them first (dq/gate/snapshot.py).
+
+Files are not locked while they are read: each check scans them again, so a writer replacing a
+file during `dq validate` can make two checks see different bytes. `dq gate` copies the files once
+to its snapshot *before* any check and validates that copy, so what training reads is what was
+checked. Several files are read by column position and must agree in their column names and
+types (DuckDB refuses a mismatch: a file missing a column is an error, never NULLs).
+
+Types: Parquet and JSON columns have the types the files (or DuckDB's reading of JSON) give; a CSV
+has none, so columns whose contract declares a `type` are read in that type (a cell that does not
+parse is an error, exit 3, never a pass) and the rest are sniffed by DuckDB.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from dq.checks.sql import literal, quote_ident
+from dq.contract.file_formats import format_of
+from dq.errors import SourceError
+
+if TYPE_CHECKING:
+    from dq.config import Settings
+    from dq.contract.model import Contract, Dataset
+    from dq.data.source import Table
+
+CATALOG = "dq_files"
+
+
+def relation_sql(dataset: Dataset, declared_types: Mapping[str, str] | None = None) -> str:
+    """The DuckDB table function that reads the dataset's files, its path made absolute."""
+    assert dataset.path is not None
+    kind = dataset.format or format_of(dataset.path)
+    target = literal(str(Path(dataset.path).expanduser().absolute()))
+    options = [f"hive_partitioning = {'true' if dataset.hive_partitioning else 'false'}"]
+    if kind == "csv" and declared_types:
+        pairs = ", ".join(f"{literal(c)}: {literal(t)}" for c, t in declared_types.items())
+        options.append(f"types = {{{pairs}}}")
+    return f"read_{kind}({target}, {', '.join(options)})"
+
+
+def resolve_files(
+    dataset: Dataset, connection: duckdb.DuckDBPyConnection, settings: Settings, contract: Contract | None = None
+) -> Table:
+    """A view over the files in the attached in-memory catalog; SourceError if nothing matches."""
+    from dq.data.source import Table
+
+    declared = _declared_types(contract, dataset)
+    sql = relation_sql(dataset, declared)
+    name = "files_" + hashlib.sha256(sql.encode()).hexdigest()[:12]
+    label = dataset.describe()
+    view = f"{quote_ident(CATALOG)}.main.{quote_ident(name)}"
+    try:
+        attached = connection.execute("SELECT 1 FROM duckdb_databases() WHERE database_name = ?", [CATALOG]).fetchall()
+        if not attached:
+            connection.execute(f"ATTACH ':memory:' AS {quote_ident(CATALOG)} (READ_ONLY false)")
+        connection.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {sql}")
+        described = connection.execute(f"DESCRIBE {view}").fetchall()
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0]
+        raise SourceError(
+            f"{label}: DuckDB cannot read it ({first}). Relative paths are read from the current directory "
+            f"({Path.cwd()}). Fix: point `dataset.path` at existing {dataset.format or _format(dataset)} files"
+        ) from None
+    columns = {str(row[0]): str(row[1]) for row in described}
+    if (dataset.format or _format(dataset)) in ("csv", "json"):
+        _every_cell_parses(connection, view, columns, label)
+    return Table(connection, settings.db, CATALOG, name, columns, copy_of=label)
+
+
+def _every_cell_parses(
+    connection: duckdb.DuckDBPyConnection, view: str, columns: Mapping[str, str], label: str
+) -> None:
+    """Read every cell of a CSV or JSON once, in its column's type, before any check.
+
+    Text files carry no types: DuckDB reads a cell in the declared (or sniffed) type only when a
+    query reads that column. A check that reads other columns, or none (`type`), would pass on a
+    file with a cell that is not of its column's type; this scan makes such a file an error."""
+    if not columns:
+        return
+    every = ", ".join(quote_ident(column) for column in columns)
+    try:
+        connection.execute(f"SELECT count(*), sum(hash({every})) FROM {view}").fetchall()
+    except duckdb.Error as exc:
+        detail = " ".join(str(exc).splitlines()[:4])
+        raise SourceError(
+            f"{label}: a value does not read as its column's type ({detail}). Fix: correct the file, or declare the "
+            "column's `type` as the file holds it"
+        ) from None
+
+
+def _format(dataset: Dataset) -> str:
+    return format_of(dataset.path or "")
+
+
+def _declared_types(contract: Contract | None, dataset: Dataset) -> dict[str, str] | None:
+    """For a CSV that is the contract's own dataset: the declared column types to read it in."""
+    if contract is None or contract.dataset != dataset:
+        return None
+    return {name: rule.type for name, rule in contract.columns.items() if rule.type is not None} or None
+
+
+def open_connection(settings: Settings, contract: Contract) -> duckdb.DuckDBPyConnection:
+    """The DuckDB file if it exists or is needed; an in-memory DuckDB (in UTC) for a contract on
+    files when there is no database file, so files need no warehouse."""
+    from dq.data.source import open_database
+
+    if contract.dataset.path is not None and not settings.db.is_file():
+        return memory_connection()
+    return open_database(settings.db)
+
+
+def memory_connection() -> duckdb.DuckDBPyConnection:
+    from dq.data.source import _duckdb_config, _use_utc
+
+    connection = duckdb.connect(":memory:", config=_duckdb_config())
+    _use_utc(connection, Path(":memory:"))
+    return connection
+
+
+def target_dataset(args: Mapping[str, Any]) -> Dataset:
+    """The dataset a references / disjoint_from spec names, rebuilt from its args."""
+    from dq.contract.model import Dataset
+
+    if args.get("path") is not None:
+        return Dataset(path=args["path"], format=args.get("format"), hive_partitioning=args.get("hive_partitioning"))
+    return Dataset(model=args["model"], table=args["table"], version=args.get("version"))
