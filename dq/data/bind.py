@@ -19,6 +19,7 @@ equal to `'DE'`. Binding closes each of those doors before any engine runs:
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 from collections.abc import Mapping
@@ -159,15 +160,65 @@ def _compare_exactly(left: str, right: str) -> bool:
 
 
 def _require_boolean(spec: CheckSpec, table: Table, key: str) -> None:
-    """An expression rule must be BOOLEAN in DuckDB's own reading, on this relation's columns:
-    `'t'` or `1` would be cast to a boolean and silently decide the rule."""
-    query = f"DESCRIBE SELECT (\n{spec.args['expr']}\n) AS e FROM {table.relation}"
-    try:
-        found = str(table.connection.execute(query).fetchall()[0][1])
-    except duckdb.Error as exc:
-        raise BindError(f"{key}: DuckDB cannot read it on {table.label}: {str(exc).splitlines()[0]}") from None
-    if found != "BOOLEAN":
-        raise BindError(f"{key}: must be a true/false expression, but it is {found}. Fix: compare, e.g. `a >= b`")
+    """An expression rule must be BOOLEAN in DuckDB's own reading, on this relation's columns,
+    and so must every operand of its AND / OR / NOT: `'t'`, `1` or `paid + billed AND ...` would
+    be cast to a boolean ("non-zero is true") and silently decide the rule. It may call only
+    DuckDB's own functions: a macro stored in the database can read other tables."""
+    from dq.contract.sql_text import function_names, parse_expression
+
+    expr = str(spec.args["expr"])
+    parsed = parse_expression(expr)
+    own = {
+        str(name).lower()
+        for (name,) in table.connection.execute(
+            "SELECT DISTINCT function_name FROM duckdb_functions() WHERE NOT internal"
+        ).fetchall()
+    }
+    if defined := sorted(function_names(parsed) & own):
+        raise BindError(
+            f"{key}: calls {', '.join(defined)}, defined in the database (a macro can read other tables). "
+            "Fix: write the rule with DuckDB's own functions, or as a custom check under `checks:`"
+        )
+    for operand in [expr, *_boolean_operands(parsed, table)]:
+        query = f"DESCRIBE SELECT (\n{operand}\n) AS e FROM {table.relation}"
+        try:
+            described = table.connection.execute(query).fetchall()
+        except duckdb.Error as exc:
+            raise BindError(f"{key}: DuckDB cannot read it on {table.label}: {str(exc).splitlines()[0]}") from None
+        found = [str(row[1]) for row in described]
+        if found != ["BOOLEAN"]:
+            what = "it" if operand is expr else f"`{operand}`"
+            raise BindError(
+                f"{key}: {what} must be a true/false expression, but it is {', '.join(found)}. "
+                "Fix: compare, e.g. `a >= b`"
+            )
+
+
+_BOOLEAN_BY_SHAPE = {"OPERATOR_NOT", "OPERATOR_IS_NULL", "OPERATOR_IS_NOT_NULL", "COMPARE_IN", "COMPARE_NOT_IN"}
+
+
+def _boolean_operands(parsed: dict[str, Any], table: Table) -> list[str]:
+    """The SQL of every operand of AND / OR / NOT that is not boolean by its shape (a comparison,
+    IS NULL, IN, another AND...): each must be BOOLEAN itself."""
+    from dq.contract.sql_text import nodes
+
+    select = parsed["statements"][0]["node"]["select_list"]
+    operands = []
+    for node in nodes(select):
+        if node["class"] == "CONJUNCTION" or node.get("type") == "OPERATOR_NOT":
+            for child in node.get("children", []):
+                shaped = child["class"] in ("COMPARISON", "CONJUNCTION", "BETWEEN") or child.get("type") in (
+                    _BOOLEAN_BY_SHAPE
+                )
+                if not shaped:
+                    operands.append(child)
+    texts = []
+    for operand in operands:
+        document = json.loads(json.dumps(parsed))
+        document["statements"][0]["node"]["select_list"] = [operand]
+        sql = table.connection.execute("SELECT json_deserialize_sql(?)", [json.dumps(document)]).fetchall()[0][0]
+        texts.append(str(sql).removeprefix("SELECT ").rsplit(" FROM ", 1)[0])
+    return texts
 
 
 def _key_of(spec: CheckSpec) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -84,6 +84,8 @@ def export_files(contract_paths: Sequence[Path], project_dir: Path) -> dict[Path
     """The generated files (path relative to the project -> content) for every model contract."""
     planned = [plan_model(load_contract(p), p, project_dir) for p in contract_paths]
     exports = [e for e in planned if e is not None]
+    for e in exports:
+        _no_placeholder_text(e)
     seen: dict[str, str] = {}
     for e in exports:
         if e.model in seen:
@@ -101,6 +103,31 @@ def export_files(contract_paths: Sequence[Path], project_dir: Path) -> dict[Path
             )
     exports.sort(key=lambda e: e.model)
     return {PROPERTIES_FILE: render_properties(exports), MACROS_FILE: render_macros(exports)}
+
+
+def _no_placeholder_text(export: ModelExport) -> None:
+    """The generated SQL marks where dbt's relations go with `__DQ_...__` tokens, later replaced
+    by Jinja: contract text holding one (`code <> '__DQ_THIS__'`) would be replaced too and the
+    in-model gate would test something else. Such a contract is refused, with every string it
+    holds (keys included) searched."""
+
+    def strings(value: object) -> Iterator[str]:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                yield from strings(key)
+                yield from strings(item)
+        elif isinstance(value, list | tuple | set):
+            for item in value:
+                yield from strings(item)
+
+    for text in strings(export.contract.model_dump()):
+        if "__dq_" in text.lower():
+            raise ExportError(
+                f"{export.contract_path}: {text!r} holds `__DQ_`, which `dq dbt export` reserves for the "
+                "relations in the SQL it generates. Fix: rename the column, or write the value another way"
+            )
 
 
 def project_models(project_dir: Path) -> set[str]:
@@ -294,7 +321,8 @@ def _jinja_safe(text: str) -> str:
 
 
 def _no_endraw(text: str, what: str) -> None:
-    if re.search(r"{%-?\s*endraw", text):
+    # Jinja ends a raw block on `{% endraw %}`, `{%- endraw %}` and `{%+ endraw %}` alike
+    if re.search(r"{%[-+]?\s*endraw", text, re.IGNORECASE):
         raise ExportError(f"{what} contains `{{% endraw %}}`, which cannot be passed through dbt's Jinja: {text!r}")
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -47,7 +48,9 @@ SUPPORTED_KINDS = run_by(GX)
 # from the UnexpectedRowsExpectation's `observed_value` (the number of rows the query returned).
 _NUMERIC_AGGREGATES = frozenset({CheckKind.mean, CheckKind.stddev, CheckKind.quantile})
 _FLOATS = frozenset({"DOUBLE", "FLOAT"})  # the types that can hold NaN
-_BATCH = "__dq_gx_batch_placeholder__"
+# where GX's `{batch}` goes: random per process, so no contract text can contain it (a value
+# '__dq_gx_batch_placeholder__' was replaced by the batch and the check read another query)
+_BATCH = f"__dq_gx_batch_{secrets.token_hex(16)}__"
 _RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
 
 
@@ -202,12 +205,16 @@ def _compile(
 
 
 def _gx_query(sql_with_batch: str) -> str:
-    """Escape literal braces (regex quantifiers, JSON) for GX's str.format, then bind {batch}.
+    """Escape literal braces (regex quantifiers, JSON) for GX's str.format and every colon for
+    SQLAlchemy's `text()`, then bind {batch}.
 
+    GX runs the query through `sqlalchemy.text()`, which reads `:word` as a bind parameter and
+    `\\:` as a colon even inside string literals: `code <> 'x\\:y'` became `code <> 'x:y'` and passed
+    rows the other engines failed. `\\:` for every colon comes back out of `text()` as the colon.
     `{batch}` renders as a bare table, an aliased subquery or an unaliased one depending on the
     query; wrapping it in our own derived table makes every form valid where a relation is.
     """
-    escaped = sql_with_batch.replace("{", "{{").replace("}", "}}")
+    escaped = sql_with_batch.replace("{", "{{").replace("}", "}}").replace(":", "\\:")
     return escaped.replace(_BATCH, "(SELECT * FROM {batch})")
 
 

@@ -472,7 +472,8 @@ def contract_checks(old: Contract, new: Contract) -> Iterator[Change]:
         path = f"checks.{name}"
         yield from _presence(path, before.get(name), after.get(name), f"SQL check {name}")
         if name in before and name in after:
-            if " ".join(before[name].sql.split()) != " ".join(after[name].sql.split()):
+            # the exact text: a line break ends a `--` comment, spaces inside a literal are data
+            if before[name].sql != after[name].sql:
                 yield Change(
                     f"{path}.sql", "edited", Impact.breaking, "query changed: dq cannot prove it is at least as strict"
                 )
@@ -490,7 +491,8 @@ def contract_expressions(old: Contract, new: Contract) -> Iterator[Change]:
         path = f"expressions.{name}"
         yield from _presence(path, before.get(name), after.get(name), f"expression {name}")
         if name in before and name in after:
-            if " ".join(before[name].expr.split()) != " ".join(after[name].expr.split()):
+            # the exact text: a line break ends a `--` comment, spaces inside a literal are data
+            if before[name].expr != after[name].expr:
                 yield Change(
                     f"{path}.expr", "edited", Impact.breaking, "expression changed: dq cannot prove it is as strict"
                 )
