@@ -18,7 +18,7 @@ from typing import Any, Literal, ParamSpec, TypeVar
 
 from dq.config import EngineChoice, load_settings
 from dq.discovery import find_contracts
-from dq.errors import GateError, SnapshotError
+from dq.errors import GateError, SnapshotError, python_interface
 from dq.result import RunResult, Status
 from dq.runner import validate
 
@@ -43,7 +43,8 @@ def require_valid(
         engine=engine,
     )
     # directories expand exactly as on the command line: every contract under them is read
-    result = validate(find_contracts(contracts).paths, settings)
+    with python_interface():  # messages say `dbt_project=`, not `--dbt-project`
+        result = validate(find_contracts(contracts).paths, settings)
     if result.status.blocks:
         raise GateError(_explain(result), result)
     return result

@@ -1,13 +1,18 @@
 """Contracts -> dbt artefacts, so DuckDB refuses a bad model while dbt builds it (write-audit-publish).
 
 `dq dbt export` writes two generated files into the dbt project, from the same compiled specs
-(`dq/compile.py`) and the same SQL (`dq/sql.py`) that `dq validate` runs:
+(`dq/compile.py`) and the same SQL (`dq/sql.py`) that `dq validate` runs, and adds two hooks to the
+project's own `dbt_project.yml` (`dq/dbt_project_config.py`):
 
-- `models/dq_contracts.yml`: per model an enforced dbt model contract (column types) when the
-  contract pins the whole schema, constraints (`not_null`, `primary_key`, `unique`, `check`),
-  `data_tests` (arguments nested under `arguments:`, as dbt 1.11 wants), `config.meta.data_contract`
-  (the link back to the contract file) and a `post_hook` calling the model's assertion macro.
-- `macros/dq_contracts.sql`: `dq_assert` plus one `dq_assert__<model>` macro per contract. The
+- `models/dq_contracts.yml`: per model that no other properties YAML of the project describes, an
+  enforced dbt model contract (column types) when the contract pins the whole schema, constraints
+  (`not_null`, `primary_key`, `unique`, `check`), `data_tests` (arguments nested under
+  `arguments:`, as dbt 1.11 wants) and `config.meta.data_contract` (the link back to the contract
+  file). A model the user's YAML already patches gets no second patch (dbt refuses two): its
+  whole contract is asserted by the post-hook instead.
+- `macros/dq_contracts.sql`: `dq_assert` plus one `dq_assert__<model>` macro per contract, `dq_gate`
+  (the project-level post-hook, which calls the model's own macro) and `dq_require_models`
+  (on-run-start: a model a contract gates that the project no longer has fails the run). The
   assertion is one query over the freshly built relation that calls DuckDB's `error()` when an
   error-severity check fails. It runs inside the model's transaction, so the model errors, the
   table swap rolls back (the previous table survives) and dbt skips the model's children.
@@ -31,6 +36,7 @@ from typing import Any
 
 from dq.compile import compile_contract
 from dq.contract import Contract, Severity, load_contract
+from dq.dbt_project_config import PROJECT_FILE, with_dq_hooks
 from dq.errors import ContractError
 from dq.spec import CheckKind, CheckSpec
 from dq.sql import custom_sql, failing_count_query, literal, metric_expression, quote_ident, violation_predicate
@@ -96,6 +102,7 @@ class ModelExport:
     contract: Contract
     contract_path: str  # relative to the dbt project, for config.meta.data_contract
     enforced: bool
+    patched_elsewhere: bool = False  # the user's properties YAML describes the model: no dq patch
     constrained: list[CheckSpec] = field(default_factory=list)  # also enforced by constraints on tables
     asserted: list[CheckSpec] = field(default_factory=list)  # only the post-hook enforces them
     dq_only: list[CheckSpec] = field(default_factory=list)  # dbt does not gate on them
@@ -103,7 +110,9 @@ class ModelExport:
 
 def export_files(contract_paths: Sequence[Path], project_dir: Path) -> dict[Path, str]:
     """The generated files (path relative to the project -> content) for every model contract."""
-    planned = [plan_model(load_contract(p), p, project_dir) for p in contract_paths]
+    contracts = [(load_contract(p), p) for p in contract_paths]
+    patched = user_patched_models(project_dir) if any(c.dataset.model for c, _ in contracts) else {}
+    planned = [plan_model(contract, p, project_dir, patched) for contract, p in contracts]
     exports = [e for e in planned if e is not None]
     seen: dict[str, str] = {}
     for e in exports:
@@ -121,22 +130,55 @@ def export_files(contract_paths: Sequence[Path], project_dir: Path) -> dict[Path
                 f"(models there: {close}). Fix: correct the contract's model name"
             )
     exports.sort(key=lambda e: e.model)
-    return {PROPERTIES_FILE: render_properties(exports), MACROS_FILE: render_macros(exports)}
+    files = {PROPERTIES_FILE: render_properties(exports), MACROS_FILE: render_macros(exports)}
+    if exports:
+        files[PROJECT_FILE] = with_dq_hooks(_read(project_dir / PROJECT_FILE), project_dir / PROJECT_FILE)
+    return files
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ExportError(f"{path} cannot be read: {exc}. Fix: point --dbt-project at a dbt project") from None
+
+
+def _model_paths(project_dir: Path) -> list[Path]:
+    import yaml
+
+    try:
+        config = yaml.safe_load(_read(project_dir / PROJECT_FILE)) or {}
+    except yaml.YAMLError as exc:
+        raise ExportError(f"{project_dir / PROJECT_FILE} cannot be read: {exc}") from None
+    return [project_dir / str(folder) for folder in (config.get("model-paths") or ["models"])]
+
+
+def user_patched_models(project_dir: Path) -> dict[str, Path]:
+    """Models the project's own properties YAML already describes (name -> file): dbt allows one
+    patch per model, so dq must not write a second one for them."""
+    import yaml
+
+    found: dict[str, Path] = {}
+    for root in _model_paths(project_dir):
+        for path in sorted(root.rglob("*")):
+            if path.suffix.lower() not in (".yml", ".yaml") or path == project_dir / PROPERTIES_FILE:
+                continue
+            try:
+                document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except (OSError, yaml.YAMLError) as exc:
+                raise ExportError(f"{path} cannot be read: {exc}. Fix: the YAML, which dbt would refuse too") from None
+            models = document.get("models") if isinstance(document, dict) else None
+            for model in models if isinstance(models, list) else []:
+                if isinstance(model, dict) and model.get("name"):
+                    found.setdefault(str(model["name"]), path)
+    return found
 
 
 def project_models(project_dir: Path) -> set[str]:
     """The names of the project's models: its SQL and Python model files under its model-paths
     (dbt_project.yml; `models` by default), so the check needs no earlier dbt run."""
-    import yaml
-
-    try:
-        config = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ExportError(f"{project_dir}/dbt_project.yml cannot be read: {exc}") from None
-    paths = config.get("model-paths") or ["models"]
     found: set[str] = set()
-    for folder in paths:
-        root = project_dir / str(folder)
+    for root in _model_paths(project_dir):
         found.update(p.stem for p in root.rglob("*") if p.suffix.lower() in (".sql", ".py") and p.is_file())
     return found
 
@@ -180,12 +222,20 @@ def _nan_aware(spec: CheckSpec, contract: Contract) -> CheckSpec:
     return replace(spec, args=args)
 
 
-def plan_model(contract: Contract, path: Path, project_dir: Path) -> ModelExport | None:
-    """Sort a contract's checks into constraints, post-hook assertions and dq-only checks."""
-    if contract.dataset.model is None:
+def plan_model(
+    contract: Contract, path: Path, project_dir: Path, patched: dict[str, Path] | None = None
+) -> ModelExport | None:
+    """Sort a contract's checks into constraints, post-hook assertions and dq-only checks.
+
+    A model the user's YAML patches gets no enforced dbt contract (that needs a patch): like a
+    view, its post-hook then checks everything, schema and constraint kinds included."""
+    model = contract.dataset.model
+    if model is None:
         return None
     rel = Path(os.path.relpath(Path(path).resolve(), project_dir.resolve())).as_posix()
-    export = ModelExport(contract.dataset.model, contract, rel, enforced=_can_enforce(contract))
+    elsewhere = model in (patched or {})
+    enforced = _can_enforce(contract) and not elsewhere
+    export = ModelExport(model, contract, rel, enforced=enforced, patched_elsewhere=elsewhere)
     for spec in map(lambda compiled: _nan_aware(compiled, contract), compile_contract(contract)):
         if spec.severity is Severity.warn or spec.kind not in ASSERTABLE_KINDS:
             export.dq_only.append(spec)
@@ -217,7 +267,7 @@ def _can_enforce(contract: Contract) -> bool:
 
 
 def render_properties(exports: Iterable[ModelExport]) -> str:
-    models = [_model_properties(e) for e in exports]
+    models = [_model_properties(e) for e in exports if not e.patched_elsewhere]
     header = "# " + HEADER.format(source="the contracts in contracts/") + "\n"
     return header + dump_yaml({"version": 2, "models": models}, sort_keys=False, width=1000, allow_unicode=True)
 
@@ -229,7 +279,6 @@ def _model_properties(e: ModelExport) -> dict[str, Any]:
     }
     if e.enforced:
         config["contract"] = {"enforced": ENFORCE_JINJA}
-    config["post_hook"] = [f"{{{{ dq_assert__{e.model}() }}}}"]
     model: dict[str, Any] = {"name": e.model}
     if c.description:
         model["description"] = c.description.strip()
@@ -347,17 +396,17 @@ HAVING count(*) > 0
 DQ_RUN_SUMMARY_MACRO = """\
 {% macro dq_run_summary(results) -%}
   {%- if execute -%}
+    {%- set contracts = dq_contract_labels() -%}
     {%- set gated = [] -%}
     {%- for r in results -%}
-      {%- if r.node.resource_type == 'model' and r.node.config.meta.get('data_contract') -%}
+      {%- if r.node.resource_type == 'model' and r.node.name in contracts -%}
         {%- do gated.append(r) -%}
       {%- endif -%}
     {%- endfor -%}
     {%- if gated -%}
       {{- log('dq contracts checked in this run (the gate is each model\\'s post-hook):', info=True) -}}
       {%- for r in gated -%}
-        {%- set c = r.node.config.meta['data_contract'] -%}
-        {%- set line = (r.status | string | upper) ~ '  ' ~ r.node.name ~ '  <- ' ~ c['name'] ~ ' ' ~ c['version'] -%}
+        {%- set line = (r.status | string | upper) ~ '  ' ~ r.node.name ~ '  <- ' ~ contracts[r.node.name] -%}
         {{- log('  ' ~ line, info=True) -}}
       {%- endfor -%}
     {%- endif -%}
@@ -365,16 +414,72 @@ DQ_RUN_SUMMARY_MACRO = """\
 {%- endmacro %}
 """
 
+# The project-level post-hook (dbt_project.yml, `models: <project>: +post-hook`) runs on every
+# model; it renders the model's own assertion, or nothing (dbt skips an empty hook).
+DQ_GATE_MACRO = """\
+{% macro dq_gate() -%}
+{%- set name = model.name -%}
+{%- GATES -%}
+{%- endmacro %}
+"""
+
+# on-run-start: dbt only warns about a patch for a model it does not have, and a post-hook
+# dispatching on a name never fires for a renamed model. A gate must not vanish in silence.
+DQ_REQUIRE_MACRO = """\
+{% macro dq_require_models() -%}
+{%- if execute -%}
+  {%- set present = [] -%}
+  {%- for node in graph.nodes.values() -%}
+    {%- if node.resource_type == 'model' and node.package_name == project_name -%}
+      {%- do present.append(node.name) -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {%- for model, path in dq_contract_paths().items() -%}
+    {%- if model not in present -%}
+      {{- exceptions.raise_compiler_error("dq: contract " ~ path ~ " gates model '" ~ model ~ "', which this "
+          ~ "project does not have (renamed or removed?). Fix: restore the model, or correct dataset.model "
+          ~ "in the contract and re-run `dq dbt export`") -}}
+    {%- endif -%}
+  {%- endfor -%}
+{%- endif -%}
+{%- endmacro %}
+"""
+
 
 def render_macros(exports: Iterable[ModelExport]) -> str:
+    exports = list(exports)
+    labels = {e.model: f"{e.contract.contract} {e.contract.version}" for e in exports}
+    paths = {e.model: e.contract_path for e in exports}
+    gates = "".join(
+        f"\n{{%- {'if' if i == 0 else 'elif'} name == {_jinja_string(e.model)} -%}}{{{{ dq_assert__{e.model}() }}}}"
+        for i, e in enumerate(exports)
+    )
+    gates += "\n{%- endif -%}\n" if exports else "\n"
     parts = [
         "{#- " + HEADER.format(source="the contracts in contracts/") + " -#}\n",
         DQ_ASSERT_MACRO,
         DQ_RUN_SUMMARY_MACRO,
+        DQ_GATE_MACRO.replace("{%- GATES -%}\n", gates.lstrip("\n")),
+        DQ_REQUIRE_MACRO,
+        _constant_macro("dq_contract_labels", labels),
+        _constant_macro("dq_contract_paths", paths),
     ]
     for e in exports:
         parts.append(_model_macro(e))
     return "\n".join(parts)
+
+
+def _constant_macro(name: str, values: dict[str, str]) -> str:
+    items = ", ".join(f"{_jinja_string(k)}: {_jinja_string(v)}" for k, v in values.items())
+    return f"{{% macro {name}() -%}}\n{{{{- return({{{items}}}) -}}}}\n{{%- endmacro %}}\n"
+
+
+def _jinja_string(text: str) -> str:
+    import json
+
+    if any(marker in text for marker in ("{{", "}}", "{%", "%}", "{#", "#}")):
+        raise ExportError(f"{text!r} cannot be written into dbt's Jinja (it contains a Jinja delimiter)")
+    return json.dumps(text)
 
 
 def _model_macro(e: ModelExport) -> str:

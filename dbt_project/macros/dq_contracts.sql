@@ -20,21 +20,55 @@ HAVING count(*) > 0
 
 {% macro dq_run_summary(results) -%}
   {%- if execute -%}
+    {%- set contracts = dq_contract_labels() -%}
     {%- set gated = [] -%}
     {%- for r in results -%}
-      {%- if r.node.resource_type == 'model' and r.node.config.meta.get('data_contract') -%}
+      {%- if r.node.resource_type == 'model' and r.node.name in contracts -%}
         {%- do gated.append(r) -%}
       {%- endif -%}
     {%- endfor -%}
     {%- if gated -%}
       {{- log('dq contracts checked in this run (the gate is each model\'s post-hook):', info=True) -}}
       {%- for r in gated -%}
-        {%- set c = r.node.config.meta['data_contract'] -%}
-        {%- set line = (r.status | string | upper) ~ '  ' ~ r.node.name ~ '  <- ' ~ c['name'] ~ ' ' ~ c['version'] -%}
+        {%- set line = (r.status | string | upper) ~ '  ' ~ r.node.name ~ '  <- ' ~ contracts[r.node.name] -%}
         {{- log('  ' ~ line, info=True) -}}
       {%- endfor -%}
     {%- endif -%}
   {%- endif -%}
+{%- endmacro %}
+
+{% macro dq_gate() -%}
+{%- set name = model.name -%}
+{%- if name == "customer_orders" -%}{{ dq_assert__customer_orders() }}
+{%- elif name == "stg_customers" -%}{{ dq_assert__stg_customers() }}
+{%- elif name == "training_set" -%}{{ dq_assert__training_set() }}
+{%- endif -%}
+{%- endmacro %}
+
+{% macro dq_require_models() -%}
+{%- if execute -%}
+  {%- set present = [] -%}
+  {%- for node in graph.nodes.values() -%}
+    {%- if node.resource_type == 'model' and node.package_name == project_name -%}
+      {%- do present.append(node.name) -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {%- for model, path in dq_contract_paths().items() -%}
+    {%- if model not in present -%}
+      {{- exceptions.raise_compiler_error("dq: contract " ~ path ~ " gates model '" ~ model ~ "', which this "
+          ~ "project does not have (renamed or removed?). Fix: restore the model, or correct dataset.model "
+          ~ "in the contract and re-run `dq dbt export`") -}}
+    {%- endif -%}
+  {%- endfor -%}
+{%- endif -%}
+{%- endmacro %}
+
+{% macro dq_contract_labels() -%}
+{{- return({"customer_orders": "customer_orders 1.0.0", "stg_customers": "stg_customers 1.0.0", "training_set": "churn_training_set 1.0.0"}) -}}
+{%- endmacro %}
+
+{% macro dq_contract_paths() -%}
+{{- return({"customer_orders": "../contracts/customer_orders.yml", "stg_customers": "../contracts/stg_customers.yml", "training_set": "../contracts/training_set.yml"}) -}}
 {%- endmacro %}
 
 {#- ../contracts/customer_orders.yml: 4 asserted, 8 also as constraints, 0 dq only -#}
@@ -42,10 +76,12 @@ HAVING count(*) > 0
 {%- set checks -%}{% raw %}
 UNION ALL SELECT 'customer_id.references', n, n || ' rows' FROM (SELECT count(*) FROM (SELECT * FROM {% endraw %}{{ this }}{% raw %} AS __t WHERE __t."customer_id" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {% endraw %}{{ ref('stg_customers') }}{% raw %} AS __ref WHERE __ref."customer_id" = __t."customer_id"))) AS q(n)
 UNION ALL SELECT 'n_orders.mean', CASE WHEN m IS NULL OR m < 1.5 OR m > 4.0 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT avg("n_orders"::DOUBLE) AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
-UNION ALL SELECT 'row_count', CASE WHEN m IS NULL OR m < 500.0 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT count(*) AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
-UNION ALL SELECT 'checks.first_order_not_after_last', n, n || ' rows' FROM (SELECT count(*) FROM (select * from {% endraw %}{{ this }}{% raw %} where first_order_at > last_order_at)) AS q(n){% endraw %}{%- endset -%}
+UNION ALL SELECT 'row_count', CASE WHEN m IS NULL OR m < 500 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT count(*) AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
+UNION ALL SELECT 'checks.first_order_not_after_last', n, n || ' rows' FROM (SELECT count(*) FROM (
+select * from {% endraw %}{{ this }}{% raw %} where first_order_at > last_order_at
+)) AS q(n){% endraw %}{%- endset -%}
 {%- set constrained -%}{% raw %}
-UNION ALL SELECT check_name, failing, failing || ' rows' FROM (UNPIVOT (SELECT count(*) FILTER (WHERE "customer_id" IS NULL) AS "customer_id.not_null", count(*) FILTER (WHERE "n_orders" IS NULL) AS "n_orders.not_null", count(*) FILTER (WHERE "n_orders" IS NOT NULL AND ("n_orders" < 1.0 OR "n_orders" > 100.0)) AS "n_orders.range", count(*) FILTER (WHERE "total_spend" IS NULL) AS "total_spend.not_null", count(*) FILTER (WHERE "total_spend" IS NOT NULL AND ("total_spend" < 0.0 OR "total_spend" > 'Infinity'::DOUBLE)) AS "total_spend.range", count(*) FILTER (WHERE "first_order_at" IS NULL) AS "first_order_at.not_null", count(*) FILTER (WHERE "last_order_at" IS NULL) AS "last_order_at.not_null" FROM {% endraw %}{{ this }}{% raw %} AS __t) ON COLUMNS(*) INTO NAME check_name VALUE failing) AS q
+UNION ALL SELECT check_name, failing, failing || ' rows' FROM (UNPIVOT (SELECT count(*) FILTER (WHERE "customer_id" IS NULL) AS "customer_id.not_null", count(*) FILTER (WHERE "n_orders" IS NULL) AS "n_orders.not_null", count(*) FILTER (WHERE "n_orders" IS NOT NULL AND ("n_orders" < 1 OR "n_orders" > 100)) AS "n_orders.range", count(*) FILTER (WHERE ("total_spend" IS NULL OR isnan("total_spend"))) AS "total_spend.not_null", count(*) FILTER (WHERE "total_spend" IS NOT NULL AND NOT isnan("total_spend") AND ("total_spend" < CAST('0.0' AS DOUBLE))) AS "total_spend.range", count(*) FILTER (WHERE "first_order_at" IS NULL) AS "first_order_at.not_null", count(*) FILTER (WHERE "last_order_at" IS NULL) AS "last_order_at.not_null" FROM {% endraw %}{{ this }}{% raw %} AS __t) ON COLUMNS(*) INTO NAME check_name VALUE failing) AS q
 UNION ALL SELECT 'primary_key.unique', n, n || ' rows' FROM (SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {% endraw %}{{ this }}{% raw %} WHERE "customer_id" IS NOT NULL GROUP BY "customer_id" HAVING count(*) > 1)) AS q(n){% endraw %}{%- endset -%}
 {{ dq_assert('customer_orders 1.0.0', checks, constrained, true) }}
 {%- endmacro %}
@@ -66,12 +102,12 @@ UNION ALL SELECT 'plan_id.type', n, n || ' bad column(s)' FROM (SELECT count(*) 
 UNION ALL SELECT 'signed_up_at.exists', n, n || ' bad column(s)' FROM (SELECT 1 - count(*) FROM (SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = {% endraw %}'{{ this.schema }}'{% raw %} AND table_name = {% endraw %}'{{ this.identifier }}'{% raw %}) WHERE column_name = 'signed_up_at') AS q(n)
 UNION ALL SELECT 'signed_up_at.type', n, n || ' bad column(s)' FROM (SELECT count(*) FROM (SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = {% endraw %}'{{ this.schema }}'{% raw %} AND table_name = {% endraw %}'{{ this.identifier }}'{% raw %}) WHERE column_name = 'signed_up_at' AND data_type <> 'TIMESTAMP') AS q(n)
 UNION ALL SELECT 'schema.no_extra_columns', n, n || ' bad column(s)' FROM (SELECT count(*) FROM (SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = {% endraw %}'{{ this.schema }}'{% raw %} AND table_name = {% endraw %}'{{ this.identifier }}'{% raw %}) WHERE column_name NOT IN ('customer_id', 'country', 'age', 'income', 'email', 'plan_id', 'signed_up_at')) AS q(n)
-UNION ALL SELECT 'age.null_fraction', CASE WHEN m IS NULL OR m > 0.05 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT CASE WHEN count(*) = 0 THEN 0.0 ELSE count(*) FILTER (WHERE "age" IS NULL) / count(*) END AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
-UNION ALL SELECT 'income.mean', CASE WHEN m IS NULL OR m < 20000.0 OR m > 90000.0 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT avg("income"::DOUBLE) AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
+UNION ALL SELECT 'age.null_fraction', CASE WHEN m IS NULL OR m > CAST('0.05' AS DOUBLE) THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT CASE WHEN count(*) = 0 THEN 0.0 ELSE count(*) FILTER (WHERE "age" IS NULL) / count(*) END AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
+UNION ALL SELECT 'income.mean', CASE WHEN m IS NULL OR m < 20000 OR m > 90000 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT avg("income"::DOUBLE) FILTER (WHERE NOT isnan("income")) AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
 UNION ALL SELECT 'plan_id.references', n, n || ' rows' FROM (SELECT count(*) FROM (SELECT * FROM {% endraw %}{{ this }}{% raw %} AS __t WHERE __t."plan_id" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {% endraw %}{{ ref('stg_plans') }}{% raw %} AS __ref WHERE __ref."plan_id" = __t."plan_id"))) AS q(n)
-UNION ALL SELECT 'row_count', CASE WHEN m IS NULL OR m < 1000.0 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT count(*) AS m FROM {% endraw %}{{ this }}{% raw %}) AS q{% endraw %}{%- endset -%}
+UNION ALL SELECT 'row_count', CASE WHEN m IS NULL OR m < 1000 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT count(*) AS m FROM {% endraw %}{{ this }}{% raw %}) AS q{% endraw %}{%- endset -%}
 {%- set constrained -%}{% raw %}
-UNION ALL SELECT check_name, failing, failing || ' rows' FROM (UNPIVOT (SELECT count(*) FILTER (WHERE "customer_id" IS NULL) AS "customer_id.not_null", count(*) FILTER (WHERE "country" IS NULL) AS "country.not_null", count(*) FILTER (WHERE "country" IS NOT NULL AND "country" NOT IN ('DE', 'FR', 'US', 'GB', 'ES')) AS "country.accepted_values", count(*) FILTER (WHERE length("country") IS NOT NULL AND (length("country") < 2.0 OR length("country") > 2.0)) AS "country.length", count(*) FILTER (WHERE "age" IS NOT NULL AND ("age" < 18.0 OR "age" > 120.0)) AS "age.range", count(*) FILTER (WHERE "income" IS NULL) AS "income.not_null", count(*) FILTER (WHERE "income" IS NOT NULL AND ("income" < 0.0 OR "income" > 'Infinity'::DOUBLE)) AS "income.range", count(*) FILTER (WHERE "plan_id" IS NULL) AS "plan_id.not_null", count(*) FILTER (WHERE "signed_up_at" IS NULL) AS "signed_up_at.not_null" FROM {% endraw %}{{ this }}{% raw %} AS __t) ON COLUMNS(*) INTO NAME check_name VALUE failing) AS q
+UNION ALL SELECT check_name, failing, failing || ' rows' FROM (UNPIVOT (SELECT count(*) FILTER (WHERE "customer_id" IS NULL) AS "customer_id.not_null", count(*) FILTER (WHERE "country" IS NULL) AS "country.not_null", count(*) FILTER (WHERE "country" IS NOT NULL AND "country" NOT IN ('DE', 'FR', 'US', 'GB', 'ES')) AS "country.accepted_values", count(*) FILTER (WHERE length("country") IS NOT NULL AND (length("country") < 2 OR length("country") > 2)) AS "country.length", count(*) FILTER (WHERE "age" IS NOT NULL AND ("age" < 18 OR "age" > 120)) AS "age.range", count(*) FILTER (WHERE ("income" IS NULL OR isnan("income"))) AS "income.not_null", count(*) FILTER (WHERE "income" IS NOT NULL AND NOT isnan("income") AND ("income" < CAST('0.0' AS DOUBLE))) AS "income.range", count(*) FILTER (WHERE "plan_id" IS NULL) AS "plan_id.not_null", count(*) FILTER (WHERE "signed_up_at" IS NULL) AS "signed_up_at.not_null" FROM {% endraw %}{{ this }}{% raw %} AS __t) ON COLUMNS(*) INTO NAME check_name VALUE failing) AS q
 UNION ALL SELECT 'primary_key.unique', n, n || ' rows' FROM (SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {% endraw %}{{ this }}{% raw %} WHERE "customer_id" IS NOT NULL GROUP BY "customer_id" HAVING count(*) > 1)) AS q(n){% endraw %}{%- endset -%}
 {{ dq_assert('stg_customers 1.0.0', checks, constrained, false) }}
 {%- endmacro %}
@@ -114,20 +150,24 @@ UNION ALL SELECT 'label_ts.type', n, n || ' bad column(s)' FROM (SELECT count(*)
 UNION ALL SELECT 'churned.exists', n, n || ' bad column(s)' FROM (SELECT 1 - count(*) FROM (SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = {% endraw %}'{{ this.schema }}'{% raw %} AND table_name = {% endraw %}'{{ this.identifier }}'{% raw %}) WHERE column_name = 'churned') AS q(n)
 UNION ALL SELECT 'churned.type', n, n || ' bad column(s)' FROM (SELECT count(*) FROM (SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = {% endraw %}'{{ this.schema }}'{% raw %} AND table_name = {% endraw %}'{{ this.identifier }}'{% raw %}) WHERE column_name = 'churned' AND data_type <> 'BOOLEAN') AS q(n)
 UNION ALL SELECT 'schema.no_extra_columns', n, n || ' bad column(s)' FROM (SELECT count(*) FROM (SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = {% endraw %}'{{ this.schema }}'{% raw %} AND table_name = {% endraw %}'{{ this.identifier }}'{% raw %}) WHERE column_name NOT IN ('customer_id', 'country', 'age', 'income', 'email', 'plan_id', 'monthly_price', 'signed_up_at', 'first_order_at', 'n_orders', 'total_spend', 'n_events_30d', 'n_support_events_90d', 'snapshot_at', 'retention_offer', 'feature_ts', 'label_ts', 'churned')) AS q(n)
-UNION ALL SELECT 'country.distinct_count', CASE WHEN m IS NULL OR m < 4.0 OR m > 5.0 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT count(DISTINCT "country") AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
-UNION ALL SELECT 'age.null_fraction', CASE WHEN m IS NULL OR m > 0.05 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT CASE WHEN count(*) = 0 THEN 0.0 ELSE count(*) FILTER (WHERE "age" IS NULL) / count(*) END AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
-UNION ALL SELECT 'age.quantile_0.5', CASE WHEN m IS NULL OR m < 40.0 OR m > 70.0 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT quantile_disc("age"::DOUBLE, 0.5) AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
-UNION ALL SELECT 'income.mean', CASE WHEN m IS NULL OR m < 20000.0 OR m > 90000.0 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT avg("income"::DOUBLE) AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
-UNION ALL SELECT 'income.quantile_0.5', CASE WHEN m IS NULL OR m < 25000.0 OR m > 70000.0 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT quantile_disc("income"::DOUBLE, 0.5) AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
+UNION ALL SELECT 'country.distinct_count', CASE WHEN m IS NULL OR m < 4 OR m > 5 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT count(DISTINCT "country") AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
+UNION ALL SELECT 'age.null_fraction', CASE WHEN m IS NULL OR m > CAST('0.05' AS DOUBLE) THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT CASE WHEN count(*) = 0 THEN 0.0 ELSE count(*) FILTER (WHERE "age" IS NULL) / count(*) END AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
+UNION ALL SELECT 'age.quantile_0.5', CASE WHEN m IS NULL OR m < 40 OR m > 70 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT quantile_disc("age", CAST('0.5' AS DOUBLE)) AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
+UNION ALL SELECT 'income.mean', CASE WHEN m IS NULL OR m < 20000 OR m > 90000 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT avg("income"::DOUBLE) FILTER (WHERE NOT isnan("income")) AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
+UNION ALL SELECT 'income.quantile_0.5', CASE WHEN m IS NULL OR m < CAST('25000.0' AS DOUBLE) OR m > CAST('70000.0' AS DOUBLE) THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT quantile_disc("income", CAST('0.5' AS DOUBLE)) FILTER (WHERE NOT isnan("income")) AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
 UNION ALL SELECT 'plan_id.references', n, n || ' rows' FROM (SELECT count(*) FROM (SELECT * FROM {% endraw %}{{ this }}{% raw %} AS __t WHERE __t."plan_id" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {% endraw %}{{ ref('stg_plans') }}{% raw %} AS __ref WHERE __ref."plan_id" = __t."plan_id"))) AS q(n)
-UNION ALL SELECT 'plan_id.distinct_count', CASE WHEN m IS NULL OR m < 3.0 OR m > 5.0 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT count(DISTINCT "plan_id") AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
+UNION ALL SELECT 'plan_id.distinct_count', CASE WHEN m IS NULL OR m < 3 OR m > 5 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT count(DISTINCT "plan_id") AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
 UNION ALL SELECT 'n_orders.mean', CASE WHEN m IS NULL OR m < 1.0 OR m > 3.0 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT avg("n_orders"::DOUBLE) AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
-UNION ALL SELECT 'row_count', CASE WHEN m IS NULL OR m < 1000.0 OR m > 20000000.0 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT count(*) AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
-UNION ALL SELECT 'checks.no_orders_before_signup', n, n || ' rows' FROM (SELECT count(*) FROM (select * from {% endraw %}{{ this }}{% raw %} where first_order_at < signed_up_at)) AS q(n)
-UNION ALL SELECT 'checks.churn_rate_plausible', n, n || ' rows' FROM (SELECT count(*) FROM (select * from (select avg(churned::int) as churn_rate from {% endraw %}{{ this }}{% raw %}) where churn_rate not between 0.05 and 0.5)) AS q(n)
-UNION ALL SELECT 'label.null_fraction', CASE WHEN m IS NULL OR m > 0.0 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT CASE WHEN count(*) = 0 THEN 0.0 ELSE count(*) FILTER (WHERE "churned" IS NULL) / count(*) END AS m FROM {% endraw %}{{ this }}{% raw %}) AS q{% endraw %}{%- endset -%}
+UNION ALL SELECT 'row_count', CASE WHEN m IS NULL OR m < 1000 OR m > 20000000 THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT count(*) AS m FROM {% endraw %}{{ this }}{% raw %}) AS q
+UNION ALL SELECT 'checks.no_orders_before_signup', n, n || ' rows' FROM (SELECT count(*) FROM (
+select * from {% endraw %}{{ this }}{% raw %} where first_order_at < signed_up_at
+)) AS q(n)
+UNION ALL SELECT 'checks.churn_rate_plausible', n, n || ' rows' FROM (SELECT count(*) FROM (
+select * from (select avg(churned::int) as churn_rate from {% endraw %}{{ this }}{% raw %}) where churn_rate not between 0.05 and 0.5
+)) AS q(n)
+UNION ALL SELECT 'label.null_fraction', CASE WHEN m IS NULL OR m > CAST('0.0' AS DOUBLE) THEN 1 ELSE 0 END, 'observed ' || coalesce(m::VARCHAR, 'NULL') FROM (SELECT CASE WHEN count(*) = 0 THEN 0.0 ELSE count(*) FILTER (WHERE "churned" IS NULL) / count(*) END AS m FROM {% endraw %}{{ this }}{% raw %}) AS q{% endraw %}{%- endset -%}
 {%- set constrained -%}{% raw %}
-UNION ALL SELECT check_name, failing, failing || ' rows' FROM (UNPIVOT (SELECT count(*) FILTER (WHERE "customer_id" IS NULL) AS "customer_id.not_null", count(*) FILTER (WHERE "customer_id" IS NOT NULL AND ("customer_id" < 1.0 OR "customer_id" > 'Infinity'::DOUBLE)) AS "customer_id.range", count(*) FILTER (WHERE "country" IS NULL) AS "country.not_null", count(*) FILTER (WHERE "country" IS NOT NULL AND "country" NOT IN ('DE', 'FR', 'US', 'GB', 'ES')) AS "country.accepted_values", count(*) FILTER (WHERE length("country") IS NOT NULL AND (length("country") < 2.0 OR length("country") > 2.0)) AS "country.length", count(*) FILTER (WHERE "age" IS NOT NULL AND ("age" < 18.0 OR "age" > 120.0)) AS "age.range", count(*) FILTER (WHERE "income" IS NULL) AS "income.not_null", count(*) FILTER (WHERE "income" IS NOT NULL AND ("income" < 0.0 OR "income" > 'Infinity'::DOUBLE)) AS "income.range", count(*) FILTER (WHERE "plan_id" IS NULL) AS "plan_id.not_null", count(*) FILTER (WHERE "monthly_price" IS NOT NULL AND ("monthly_price" < 0.0 OR "monthly_price" > 1000.0)) AS "monthly_price.range", count(*) FILTER (WHERE "signed_up_at" IS NULL) AS "signed_up_at.not_null", count(*) FILTER (WHERE "n_orders" IS NULL) AS "n_orders.not_null", count(*) FILTER (WHERE "n_orders" IS NOT NULL AND ("n_orders" < 0.0 OR "n_orders" > 100.0)) AS "n_orders.range", count(*) FILTER (WHERE "total_spend" IS NULL) AS "total_spend.not_null", count(*) FILTER (WHERE "total_spend" IS NOT NULL AND ("total_spend" < 0.0 OR "total_spend" > 'Infinity'::DOUBLE)) AS "total_spend.range", count(*) FILTER (WHERE "n_events_30d" IS NULL) AS "n_events_30d.not_null", count(*) FILTER (WHERE "n_events_30d" IS NOT NULL AND ("n_events_30d" < 0.0 OR "n_events_30d" > 1000.0)) AS "n_events_30d.range", count(*) FILTER (WHERE "n_support_events_90d" IS NULL) AS "n_support_events_90d.not_null", count(*) FILTER (WHERE "n_support_events_90d" IS NOT NULL AND ("n_support_events_90d" < 0.0 OR "n_support_events_90d" > 1000.0)) AS "n_support_events_90d.range", count(*) FILTER (WHERE "snapshot_at" IS NULL) AS "snapshot_at.not_null", count(*) FILTER (WHERE "retention_offer" IS NULL) AS "retention_offer.not_null", count(*) FILTER (WHERE "feature_ts" IS NULL) AS "feature_ts.not_null", count(*) FILTER (WHERE "label_ts" IS NULL) AS "label_ts.not_null", count(*) FILTER (WHERE "churned" IS NULL) AS "churned.not_null" FROM {% endraw %}{{ this }}{% raw %} AS __t) ON COLUMNS(*) INTO NAME check_name VALUE failing) AS q
+UNION ALL SELECT check_name, failing, failing || ' rows' FROM (UNPIVOT (SELECT count(*) FILTER (WHERE "customer_id" IS NULL) AS "customer_id.not_null", count(*) FILTER (WHERE "customer_id" IS NOT NULL AND ("customer_id" < 1)) AS "customer_id.range", count(*) FILTER (WHERE "country" IS NULL) AS "country.not_null", count(*) FILTER (WHERE "country" IS NOT NULL AND "country" NOT IN ('DE', 'FR', 'US', 'GB', 'ES')) AS "country.accepted_values", count(*) FILTER (WHERE length("country") IS NOT NULL AND (length("country") < 2 OR length("country") > 2)) AS "country.length", count(*) FILTER (WHERE "age" IS NOT NULL AND ("age" < 18 OR "age" > 120)) AS "age.range", count(*) FILTER (WHERE ("income" IS NULL OR isnan("income"))) AS "income.not_null", count(*) FILTER (WHERE "income" IS NOT NULL AND NOT isnan("income") AND ("income" < CAST('0.0' AS DOUBLE))) AS "income.range", count(*) FILTER (WHERE "plan_id" IS NULL) AS "plan_id.not_null", count(*) FILTER (WHERE "monthly_price" IS NOT NULL AND NOT isnan("monthly_price") AND ("monthly_price" < CAST('0.0' AS DOUBLE) OR "monthly_price" > CAST('1000.0' AS DOUBLE))) AS "monthly_price.range", count(*) FILTER (WHERE "signed_up_at" IS NULL) AS "signed_up_at.not_null", count(*) FILTER (WHERE "n_orders" IS NULL) AS "n_orders.not_null", count(*) FILTER (WHERE "n_orders" IS NOT NULL AND ("n_orders" < 0 OR "n_orders" > 100)) AS "n_orders.range", count(*) FILTER (WHERE ("total_spend" IS NULL OR isnan("total_spend"))) AS "total_spend.not_null", count(*) FILTER (WHERE "total_spend" IS NOT NULL AND NOT isnan("total_spend") AND ("total_spend" < CAST('0.0' AS DOUBLE))) AS "total_spend.range", count(*) FILTER (WHERE "n_events_30d" IS NULL) AS "n_events_30d.not_null", count(*) FILTER (WHERE "n_events_30d" IS NOT NULL AND ("n_events_30d" < 0 OR "n_events_30d" > 1000)) AS "n_events_30d.range", count(*) FILTER (WHERE "n_support_events_90d" IS NULL) AS "n_support_events_90d.not_null", count(*) FILTER (WHERE "n_support_events_90d" IS NOT NULL AND ("n_support_events_90d" < 0 OR "n_support_events_90d" > 1000)) AS "n_support_events_90d.range", count(*) FILTER (WHERE "snapshot_at" IS NULL) AS "snapshot_at.not_null", count(*) FILTER (WHERE "retention_offer" IS NULL) AS "retention_offer.not_null", count(*) FILTER (WHERE "feature_ts" IS NULL) AS "feature_ts.not_null", count(*) FILTER (WHERE "label_ts" IS NULL) AS "label_ts.not_null", count(*) FILTER (WHERE "churned" IS NULL) AS "churned.not_null" FROM {% endraw %}{{ this }}{% raw %} AS __t) ON COLUMNS(*) INTO NAME check_name VALUE failing) AS q
 UNION ALL SELECT 'primary_key.unique', n, n || ' rows' FROM (SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {% endraw %}{{ this }}{% raw %} WHERE "customer_id" IS NOT NULL GROUP BY "customer_id" HAVING count(*) > 1)) AS q(n){% endraw %}{%- endset -%}
 {{ dq_assert('churn_training_set 1.0.0', checks, constrained, false) }}
 {%- endmacro %}
