@@ -111,7 +111,12 @@ class ModelExport:
 def export_files(contract_paths: Sequence[Path], project_dir: Path) -> dict[Path, str]:
     """The generated files (path relative to the project -> content) for every model contract."""
     contracts = [(load_contract(p), p) for p in contract_paths]
-    patched = user_patched_models(project_dir) if any(c.dataset.model for c, _ in contracts) else {}
+    patched: dict[str, Path] = {}
+    if any(c.dataset.model for c, _ in contracts):
+        patched = user_patched_models(project_dir)
+        # dbt refuses an enforced contract on an incremental model that ignores schema changes
+        # (its default): those are gated like patched models, by the post-hook alone
+        patched.update({m: project_dir / PROJECT_FILE for m in incremental_models(project_dir) if m not in patched})
     planned = [plan_model(contract, p, project_dir, patched) for contract, p in contracts]
     exports = [e for e in planned if e is not None]
     seen: dict[str, str] = {}
@@ -151,6 +156,33 @@ def _model_paths(project_dir: Path) -> list[Path]:
     except yaml.YAMLError as exc:
         raise ExportError(f"{project_dir / PROJECT_FILE} cannot be read: {exc}") from None
     return [project_dir / str(folder) for folder in (config.get("model-paths") or ["models"])]
+
+
+_INCREMENTAL = re.compile(r"""materialized\s*=\s*['"]incremental['"]""")
+
+
+def incremental_models(project_dir: Path) -> set[str]:
+    """Models materialized as incremental: by their own `config(materialized='incremental')`, or
+    by the manifest of an earlier dbt run when there is one (folder-level config included)."""
+    import json
+
+    found = set()
+    for root in _model_paths(project_dir):
+        for path in root.rglob("*.sql"):
+            if _INCREMENTAL.search(path.read_text(encoding="utf-8", errors="replace")):
+                found.add(path.stem)
+    manifest = project_dir / "target" / "manifest.json"
+    if manifest.is_file():
+        try:
+            nodes = json.loads(manifest.read_text(encoding="utf-8")).get("nodes", {})
+        except (OSError, ValueError):
+            nodes = {}
+        found.update(
+            str(n.get("name"))
+            for n in nodes.values()
+            if n.get("resource_type") == "model" and (n.get("config") or {}).get("materialized") == "incremental"
+        )
+    return found
 
 
 def user_patched_models(project_dir: Path) -> dict[str, Path]:

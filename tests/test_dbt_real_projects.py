@@ -34,16 +34,50 @@ def _append_csv(path: Path, row: str) -> None:
     path.write_text(text + ("" if text.endswith("\n") else "\n") + row + "\n", encoding="utf-8")
 
 
+def _taxi_sources(db: Path) -> None:
+    """What the project's own Dagster assets load from NYC's trip files (same columns, same
+    types), generated deterministically here: tests download nothing."""
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            """CREATE TABLE zones AS SELECT i AS zone_id,
+                 CASE i WHEN 1 THEN 'Newark Airport' WHEN 2 THEN 'JFK Airport' ELSE 'Zone ' || i END AS zone,
+                 ['EWR', 'Queens', 'Manhattan', 'Bronx', 'Brooklyn', 'Staten Island'][1 + i % 6] AS borough,
+                 'POINT(0 0)' AS geometry
+               FROM range(1, 41) t(i)"""
+        )
+        con.execute(
+            """CREATE TABLE trips AS SELECT (1 + i % 2)::INTEGER AS vendor_id,
+                 (1 + i % 40)::INTEGER AS pickup_zone_id, (1 + (i * 7) % 40)::INTEGER AS dropoff_zone_id,
+                 (1 + i % 6)::DOUBLE AS rate_code_id, (i % 5)::INTEGER AS payment_type,
+                 TIMESTAMP '2023-03-01' + to_minutes(i * 13 + 5 + i % 50) AS dropoff_datetime,
+                 TIMESTAMP '2023-03-01' + to_minutes(i * 13) AS pickup_datetime,
+                 round(0.5 + (i % 97) / 7.0, 2) AS trip_distance, (1 + i % 4)::DOUBLE AS passenger_count,
+                 round(5 + (i % 89) * 0.75, 2) AS total_amount, '2023-03' AS partition_date
+               FROM range(0, 3000) t(i)"""
+        )
+
+
+def _negative_fare(directory: Path, db: Path) -> None:
+    """A refund loaded as a trip with a negative total: stg_trips' drafted `total_amount: {min: 0}`."""
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "INSERT INTO trips SELECT * REPLACE (-12.5 AS total_amount, pickup_datetime + INTERVAL 1 SECOND "
+            "AS pickup_datetime) FROM trips LIMIT 1"
+        )
+
+
 @dataclass(frozen=True)
 class Project:
     name: str
     profile: str
     models: tuple[str, ...]
-    inject: Callable[[Path], None]  # writes the defect into a copy of the project
+    inject: Callable[[Path, Path], None]  # writes the defect into a copy of the project (dir, database)
     blocked_model: str  # the model the defect stops
     blocked_check: str  # the check that stops it
     failing_rows: int
     rename: tuple[str, str]  # (model file, new file name) for the vanishing-gate test
+    prepare: Callable[[Path], None] | None = None  # loads the sources into the database
+    vars: dict[str, str] | None = None  # dbt --vars every run needs
 
 
 PROJECTS = [
@@ -52,13 +86,31 @@ PROJECTS = [
         profile="jaffle_shop",
         models=("customers", "orders", "stg_customers", "stg_orders", "stg_payments"),
         # a refund booked as a negative payment: stg_payments' drafted `amount: {min: 0}` holds it
-        inject=lambda p: _append_csv(p / "seeds" / "raw_payments.csv", "114,3,credit_card,-500"),
+        inject=lambda p, _: _append_csv(p / "seeds" / "raw_payments.csv", "114,3,credit_card,-500"),
         blocked_model="stg_payments",
         blocked_check="amount.range",
         failing_rows=1,
         rename=("models/orders.sql", "models/order_facts.sql"),
     ),
+    Project(
+        name="dagster_university_analytics",
+        profile="dagster_dbt_university",
+        models=("stg_trips", "stg_zones", "location_metrics", "daily_metrics"),
+        inject=_negative_fare,
+        blocked_model="stg_trips",
+        blocked_check="total_amount.range",
+        failing_rows=1,
+        rename=("models/marts/location_metrics.sql", "models/marts/zone_metrics.sql"),  # a leaf: nothing refs it
+        prepare=_taxi_sources,
+        # daily_metrics is incremental: its incremental runs filter on these
+        vars={"min_date": "2023-03-01", "max_date": "2023-03-31"},
+    ),
 ]
+
+
+def _vars(project: Project, **extra: object) -> list[str]:
+    merged = {**(project.vars or {}), **extra}
+    return ["--vars", json.dumps(merged)] if merged else []
 
 
 def _profile(project: Project, directory: Path, db: Path) -> None:
@@ -106,9 +158,11 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     directory = base / "project"
     shutil.copytree(VENDORED / project.name, directory)
     _profile(project, directory, base / "warehouse.duckdb")
+    if project.prepare is not None:
+        project.prepare(base / "warehouse.duckdb")
     saved = os.environ.get("DQ_HISTORY")
     os.environ["DQ_HISTORY"] = str(base / "history.duckdb")
-    ok, log = _dbt(directory)
+    ok, log = _dbt(directory, *_vars(project))
     assert ok, f"plain dbt build of the vendored {project.name} must pass: {log}"
     for model in project.models:
         code, output = _dq(
@@ -165,20 +219,30 @@ def test_every_draft_passes_on_its_data_and_after_an_ordinary_new_row(
             if kind and kind[0][0] == "VIEW":
                 continue  # a view's rows are its source's: the table models carry the new rows
             columns = list(draft["columns"])
-            values = [f"(SELECT max({c}) + 1 FROM {model})" if c in unique else c for c in columns]
+            values = [_next_value(c, draft["columns"][c].get("type", ""), model) if c in unique else c for c in columns]
             con.execute(f"INSERT INTO {model} SELECT {', '.join(values)} FROM {model} LIMIT 1")
     code, output = _validate(directory, db, *contracts)
     assert code == 0, output
 
 
+def _next_value(column: str, kind: str, model: str) -> str:
+    """A value of `column` no row has yet: the next number, a later time, a longer text."""
+    if kind.lower() in ("varchar", "text", "string"):
+        return f"(SELECT max({column}) || '+1' FROM {model})"
+    if kind.lower().startswith(("date", "timestamp")):
+        return f"(SELECT max({column}) + INTERVAL 1 DAY FROM {model})"
+    return f"(SELECT max({column}) + 1 FROM {model})"
+
+
 def test_the_exported_gates_pass_plain_dbt_build_and_dq_dbt_build_on_clean_data(
     built: tuple[Project, Path], tmp_path: Path
 ) -> None:
+    project, _ = built
     directory, _ = _copy(built, tmp_path)
-    ok, log = _dbt(directory)
+    ok, log = _dbt(directory, *_vars(project))
     assert ok, log
     code, output = _dq("dbt", "build", "--dbt-project", str(directory), "--contracts", str(tmp_path / "contracts"),
-                       "--results-dir", str(tmp_path / "results"), "--quiet")  # fmt: skip
+                       "--results-dir", str(tmp_path / "results"), "--quiet", *_vars(project))  # fmt: skip
     assert code == 0, output
 
 
@@ -193,11 +257,12 @@ def test_an_injected_defect_is_blocked_with_its_exact_failing_row_count(
     built: tuple[Project, Path], tmp_path: Path, gate: str
 ) -> None:
     project, _ = built
-    directory, _ = _copy(built, tmp_path)
-    project.inject(directory)
-    off = [] if gate.startswith("in the model") else ["--vars", "{dq_enforce: false}"]
-    if not off:
-        ok, log = _dbt(directory)  # plain dbt: the exported gate alone stops it
+    directory, db = _copy(built, tmp_path)
+    project.inject(directory, db)
+    inside = gate.startswith("in the model")
+    off = _vars(project) if inside else _vars(project, dq_enforce=False)
+    if inside:
+        ok, log = _dbt(directory, *off)  # plain dbt: the exported gate alone stops it
         assert not ok
         assert f"{project.blocked_check} ({project.failing_rows} rows)" in log, log
     code, output = _dq("dbt", "build", "--dbt-project", str(directory), "--contracts", str(tmp_path / "contracts"),
@@ -215,7 +280,7 @@ def test_a_renamed_model_fails_the_build_instead_of_dropping_its_gate(
     directory, _ = _copy(built, tmp_path)
     old, new = project.rename
     (directory / old).rename(directory / new)
-    ok, log = _dbt(directory)
+    ok, log = _dbt(directory, *_vars(project))
     assert not ok
     model = Path(old).stem
     assert f"gates model '{model}', which this project does not have" in log, log
