@@ -30,6 +30,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -107,6 +108,12 @@ def dbt_arguments(args: Sequence[str], project_dir: Path, target_path: Path) -> 
         out += ["--profiles-dir", str(project_dir)]
     if not _has_option(args, "--target-path"):
         out += ["--target-path", str(target_path)]
+    if not _has_option(args, "--exclude"):
+        # dq's exported data tests re-check what the callback validates anyway: on the bundled
+        # 1M-customer build they cost ~2 s. A user's own --exclude is left as given.
+        from dq.dbt_export import TEST_TAG
+
+        out += ["--exclude", f"tag:{TEST_TAG}"]
     return out
 
 
@@ -162,6 +169,11 @@ class Build:
         # model -> (its result, the models its deferred checks still wait for)
         self._deferred: dict[str, tuple[ContractResult, set[str]]] = {}
         self._db_path: Path | None = None
+        self.in_model: dict[str, frozenset[str]] = {}  # see dq/dbt_in_model.py, set by invoke()
+        # the history's fingerprint documents a run and decides nothing: it is read on a thread of
+        # its own while dbt builds on, and collected before dbt closes its database
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dq-fingerprint")
+        self._pending: list[tuple[str, Future[Any]]] = []
         self.run = RunResult(run_id=run_id or _new_run_id(), started_at=_now())
         self.raised: set[str] = set()
         self._lock = threading.Lock()
@@ -173,12 +185,17 @@ class Build:
         from dq.runner import _now, persist
 
         os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+        from dq.dbt_in_model import in_model_checks
+
         outcome = BuildOutcome(self.run, self.dq_dir)
         argv = dbt_arguments(args, self.project_dir, self.target_path)
+        self.in_model = in_model_checks(self.contracts, self.project_dir, args)
         with _env("DBT_TARGET_PATH", str(self.target_path)):
             try:
                 result = dbtRunner(callbacks=[self.on_event]).invoke(argv)
             finally:
+                self._collect_fingerprints()
+                self._background.shutdown(wait=True)
                 release_dbt_database()
         if result.exception is not None:
             outcome.dbt_error = f"{type(result.exception).__name__}: {result.exception}"
@@ -200,6 +217,8 @@ class Build:
 
     def on_event(self, event: Any) -> None:
         name = event.info.name
+        if name == "FinishedRunningStats":  # every node done, dbt's database still open
+            self._collect_fingerprints()
         if name not in ("NodeStart", "NodeFinished"):
             return
         info = event.data.node_info
@@ -259,13 +278,19 @@ class Build:
         with self._lock, _connection(db) as (connection, db_path):
             self._db_path = db_path
             settings = replace(self.settings, db=db_path, dbt_project=self.project_dir)
+            held = self.in_model.get(model, frozenset()) if first else frozenset()
             try:
-                table = validate_contract(contract, connection, settings, result, only=only)
-                result.checks = checks + result.checks
+                table = validate_contract(
+                    contract, connection, settings, result, only=lambda s: only(s) and s.name not in held
+                )
+                result.checks = checks + result.checks + self._held_checks(contract, table, held, only, result)
                 if first:
                     declared = _declared_columns(self.project_dir, model)
                     result.checks.append(drift_check(contract, table.columns, declared))
-                    self._fingerprints[str(path)] = history.dataset_fingerprint(table)
+                    if db is None:
+                        self._pending.append((str(path), self._background.submit(_fingerprint_on_dbt, table)))
+                    else:
+                        self._fingerprints[str(path)] = history.dataset_fingerprint(table)
             except DqError as exc:
                 result.checks = checks
                 result.error = str(exc)
@@ -274,6 +299,47 @@ class Build:
                 result.error = f"internal error while validating {path}: {type(exc).__name__}: {exc}"
         result.duration_s = round((result.duration_s or 0) + time.perf_counter() - started, 3)
         return result
+
+    def _held_checks(
+        self, contract: Contract, table: Any, held: frozenset[str], only: Any, result: ContractResult
+    ) -> list[CheckResult]:
+        """The row checks the in-model gate judged: taken as passed where its SQL is exact for
+        the live table; run here after all on a collated or retyped column."""
+        from dq.bind import collated_columns
+        from dq.dbt_in_model import held_in_model
+        from dq.runner import validate_contract
+
+        specs = [s for s in _compiled(contract) if s.name in held and only(s)]
+        if not specs:
+            return []
+        collated = collated_columns(table)
+        declared = {name: rule.type for name, rule in contract.columns.items()}
+
+        def exact(spec: Any) -> bool:
+            return all(
+                c in table.columns and c not in collated and types_match(str(declared[c]), table.columns[c])
+                for c in spec.columns
+            )
+
+        redo = {s.name for s in specs if not exact(s)}
+        out = [held_in_model(s) for s in specs if s.name not in redo]
+        if redo:
+            again = ContractResult(contract=result.contract, path=result.path, started_at=result.started_at)
+            validate_contract(contract, table.connection, self._settings(), again, only=lambda s: s.name in redo)
+            out += again.checks
+        return out
+
+    def _collect_fingerprints(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for path, future in pending:
+            try:
+                self._fingerprints[path] = future.result()
+            except Exception:  # documents the run, never decides it (history.dataset_fingerprint)
+                self._fingerprints[path] = None
+
+    def _settings(self) -> Settings:
+        return replace(self.settings, db=self._db_path or self.settings.db, dbt_project=self.project_dir)
 
     def _run_deferred(self, finished: str, db: Path | None = None) -> None:
         """Checks of other models' contracts that waited for `finished` (see dq/dbt_cross.py)."""
@@ -467,6 +533,14 @@ def _compiled(contract: Contract) -> list[Any]:
     from dq.compile import compile_contract
 
     return list(compile_contract(contract))
+
+
+def _fingerprint_on_dbt(table: Any) -> Any:
+    """history.dataset_fingerprint on a cursor of its own on dbt's database instance."""
+    from dq import history
+
+    with dbt_connection() as (connection, _):
+        return history.dataset_fingerprint(replace(table, connection=connection))
 
 
 @contextmanager
