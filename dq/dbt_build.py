@@ -174,6 +174,7 @@ class Build:
         # its own while dbt builds on, and collected before dbt closes its database
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dq-fingerprint")
         self._pending: list[tuple[str, Future[Any]]] = []
+        self._warming: threading.Thread | None = None
         self.run = RunResult(run_id=run_id or _new_run_id(), started_at=_now())
         self.raised: set[str] = set()
         self._lock = threading.Lock()
@@ -227,6 +228,7 @@ class Build:
             return
         if name == "NodeStart":
             self.progress.start(info.node_name)
+            self._warm_engines()
             return
         status = str(event.data.run_result.status)
         self.progress.finish(info.node_name, status)
@@ -328,6 +330,13 @@ class Build:
             validate_contract(contract, table.connection, self._settings(), again, only=lambda s: s.name in redo)
             out += again.checks
         return out
+
+    def _warm_engines(self) -> None:
+        """Import the engines (Pandera, pandas: ~0.5 s of Python) while dbt's first models run in
+        DuckDB, which releases the GIL, instead of inside the first model's callback."""
+        if self._warming is None and self.contracts:
+            self._warming = threading.Thread(target=_import_engines, name="dq-import-engines", daemon=True)
+            self._warming.start()
 
     def _collect_fingerprints(self) -> None:
         with self._lock:
@@ -533,6 +542,13 @@ def _compiled(contract: Contract) -> list[Any]:
     from dq.compile import compile_contract
 
     return list(compile_contract(contract))
+
+
+def _import_engines() -> None:
+    with contextlib.suppress(Exception):  # the callback imports again and reports a real failure
+        import pandera.pandas  # noqa: F401
+
+        import dq.engines.pandera_batch  # noqa: F401
 
 
 def _fingerprint_on_dbt(table: Any) -> Any:

@@ -113,6 +113,7 @@ def test_an_unknown_model_is_exit_3_and_an_existing_file_is_not_overwritten(
     code, output = _init(built, "no_such_model", tmp_path / "x.yml")
     assert code == 3
     assert "no_such_model" in output
+    assert "(models: " in output and "stg_customers" in output  # what exists, to pick from
     existing = tmp_path / "kept.yml"
     existing.write_text("mine\n")
     assert _init(built, "stg_customers", existing)[0] == 2
