@@ -21,7 +21,7 @@ from typing import Any, Literal, ParamSpec, TypeVar
 from dq.checks.result import RunResult, Status
 from dq.config import EngineChoice, load_settings
 from dq.contract.discovery import find_contracts
-from dq.errors import GateError, SnapshotError
+from dq.errors import GateError, SnapshotError, python_interface
 from dq.run.runner import validate as run_contracts
 
 P = ParamSpec("P")
@@ -77,13 +77,15 @@ def validate(
     # directories expand exactly as on the command line: every contract under them is read
     paths = find_contracts(contracts).paths
     if data is None and frames is None:
-        return run_contracts(paths, settings)
+        with python_interface():  # messages say `dbt_project=`, not `--dbt-project`
+            return run_contracts(paths, settings)
     if db is not None or dbt_project is not None:
         # the frames are the data: a database given as well would be silently left unread
         raise ValueError("data=/frames= are the datasets to check; do not pass db= or dbt_project= with them")
     from dq.run.frames import validate_frames
 
-    return validate_frames(paths, settings, data, frames or {})
+    with python_interface():
+        return validate_frames(paths, settings, data, frames or {})
 
 
 def gated(*contracts: str | Path, **options: str | Path | None) -> Callable[[Callable[P, R]], Callable[P, R]]:

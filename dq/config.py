@@ -57,7 +57,9 @@ def load_settings(
             return base / str(table[key])
         return default
 
-    dbt_default = base / "dbt_project" if (base / "dbt_project" / "dbt_project.yml").is_file() else None
+    here = start or Path.cwd()
+    # inside a dbt project, that project (as dbt itself does); else the repository's dbt_project/
+    dbt_default = next((d for d in (here, base / "dbt_project") if (d / "dbt_project.yml").is_file()), None)
     return Settings(
         db=pick(db, "DQ_DB", "db", DEFAULT_DB) or DEFAULT_DB,
         dbt_project=pick(dbt_project, "DQ_DBT_PROJECT", "dbt_project", dbt_default),

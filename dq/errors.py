@@ -6,6 +6,10 @@ a gate never passes because something upstream of the checks went wrong.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 
 class DqError(Exception):
     """Base class: something kept dq from validating. Always blocks."""
@@ -33,3 +37,24 @@ class GateError(DqError):
     def __init__(self, message: str, result: object) -> None:
         super().__init__(message)
         self.result = result
+
+
+# Messages name the setting the way the caller gives it: `--dbt-project DIR` on the command line,
+# `dbt_project=` in Python (dq.api sets the interface for the duration of a call).
+_INTERFACE: ContextVar[str] = ContextVar("dq_interface", default="cli")
+_SPELLING = {"db": ("--db FILE", "db="), "dbt_project": ("--dbt-project DIR", "dbt_project=")}
+
+
+def option(name: str) -> str:
+    """`option("dbt_project")` -> "--dbt-project DIR" (command line) or "dbt_project=" (Python API)."""
+    cli, python = _SPELLING[name]
+    return python if _INTERFACE.get() == "python" else cli
+
+
+@contextmanager
+def python_interface() -> Iterator[None]:
+    token = _INTERFACE.set("python")
+    try:
+        yield
+    finally:
+        _INTERFACE.reset(token)

@@ -120,7 +120,8 @@ def test_in_model_assertion_fails_the_model_and_keeps_its_previous_table(project
     code, output, target = _build(project, "--select", "training_set", target="wap")
     assert code == 1, output
     assert _statuses(target) == {"training_set": "error"}
-    message = json.loads((target / "run_results.json").read_text())["results"][0]["message"]
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    message = next(r["message"] for r in results if r["unique_id"].endswith(".training_set"))
     assert "dq contract churn_training_set 1.0.0 failed" in message
     assert "primary_key.unique" in message  # the join fan-out, caught inside the transaction
     assert _rows("SELECT count(*), max(snapshot_at) FROM main.training_set") == before  # the swap rolled back

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from dq.cli import app
 from dq.contract.model import load_contract
 from dq.dbt.export import MACROS_FILE, PROPERTIES_FILE, ExportError, export_files, plan_model
+from dq.dbt.project_config import GATE_HOOK, PROJECT_FILE, REQUIRE_HOOK, with_dq_hooks
 from tests.conftest import ROOT
 
 GOLDEN = ROOT / "tests" / "fixtures" / "dbt_export"
@@ -55,8 +56,11 @@ def test_dbt_parses_the_export_and_links_each_model_to_its_contract(tmp_path: Pa
     orders = nodes["customer_orders"]
     assert orders.config.meta["data_contract"]["path"] == "../contracts/customer_orders.yml"
     assert orders.contract.enforced is True
-    assert [c.type for c in orders.constraints] == ["primary_key"]
-    assert orders.config.post_hook[0].sql == "{{ dq_assert__customer_orders() }}"
+    # no PRIMARY KEY constraint: DuckDB would build an index for it; the post-hook checks the key
+    assert orders.constraints == []
+    assert [c.type for c in orders.columns["customer_id"].constraints] == ["not_null"]
+    # the post-hook is project-level config (dbt_project.yml), dispatching on the model's name
+    assert [h.sql for h in orders.config.post_hook] == [GATE_HOOK]
     # the staging view cannot take an enforced contract (a warn-severity column): post-hook only
     assert nodes["stg_customers"].contract.enforced is False
     tests = [n for n in result.result.nodes.values() if n.resource_type == "test"]
@@ -85,7 +89,8 @@ def test_check_fails_on_stale_files_and_passes_once_exported(tmp_path: Path) -> 
 
 def test_a_bad_contract_is_exit_3_naming_the_file(tmp_path: Path, write_contract) -> None:  # type: ignore[no-untyped-def]
     bad = write_contract("contract: x\nversion: 1\ndataset: {model: m}\n")
-    out = CliRunner().invoke(app, ["dbt", "export", "--contracts", str(bad), "--dbt-project", str(tmp_path)])
+    project = str(_project(tmp_path / "p"))
+    out = CliRunner().invoke(app, ["dbt", "export", "--contracts", str(bad), "--dbt-project", project])
     assert out.exit_code == 3
     assert str(bad) in out.output
 
@@ -133,6 +138,77 @@ def test_freshness_stays_with_dq(write_contract, tmp_path: Path) -> None:  # typ
     export = plan_model(load_contract(path), path, tmp_path)
     assert export is not None
     assert [s.name for s in export.dq_only] == ["t.freshness"]
+
+
+JAFFLE = ROOT / "tests" / "fixtures" / "dbt_projects" / "jaffle_shop_duckdb"
+JAFFLE_GOLDEN = GOLDEN / "jaffle_shop"
+
+
+def _jaffle(tmp_path: Path) -> Path:
+    project = tmp_path / "jaffle_shop"
+    shutil.copytree(JAFFLE, project)
+    shutil.copytree(JAFFLE_GOLDEN / "contracts", project / "contracts")
+    return project
+
+
+@pytest.mark.parametrize("rel", [PROPERTIES_FILE, MACROS_FILE, PROJECT_FILE], ids=lambda p: p.name)
+def test_export_into_a_project_with_its_own_properties_yaml_matches_the_golden_file(rel: Path, tmp_path: Path) -> None:
+    """jaffle_shop's schema.yml already patches every model: dq adds no second patch (dbt refuses
+    two), the post-hook and the model check go into its dbt_project.yml, comments and order kept."""
+    project = _jaffle(tmp_path)
+    files = export_files(sorted((project / "contracts").glob("*.yml")), project)
+    golden = JAFFLE_GOLDEN / "expected" / rel.name
+    if os.environ.get("DQ_UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(files[rel], encoding="utf-8")
+    assert files[rel] == golden.read_text(encoding="utf-8")
+
+
+def test_a_model_the_users_yaml_describes_is_gated_by_the_post_hook_alone(tmp_path: Path) -> None:
+    project = _jaffle(tmp_path)
+    files = export_files(sorted((project / "contracts").glob("*.yml")), project)
+    assert "models: []" in files[PROPERTIES_FILE]
+    assert "{{ dq_assert__orders() }}" in files[MACROS_FILE]
+    path = project / "contracts" / "orders.yml"
+    export = plan_model(load_contract(path), path, project, {"orders": project / "models" / "schema.yml"})
+    # no enforced dbt contract (it needs a patch): the post-hook checks the schema and the
+    # constraint kinds as well, as it does on a view
+    assert export is not None and not export.enforced
+    assert "order_id.type" in {s.name for s in export.asserted}
+    assert "{{ dq_assert('orders 0.1.0', checks, constrained, false) }}" in files[MACROS_FILE]
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        'name: p\nmodels:\n  p:\n    +post-hook: "select 1"\n',
+        'name: p\nmodels:\n  p:\n    post-hook: ["select 1"]\non-run-start: "select 2"\n',
+        "name: p\n# a comment the user wrote\nmodels: {}\n",
+    ],
+)
+def test_the_users_own_hooks_are_kept_and_dqs_are_added_once(before: str) -> None:
+    import yaml
+
+    after = with_dq_hooks(before, Path("dbt_project.yml"))
+    assert with_dq_hooks(after, Path("dbt_project.yml")) == after  # idempotent
+    config = yaml.safe_load(after)
+    project = config["models"]["p"]
+    hooks = project.get("+post-hook", project.get("post-hook"))
+    assert hooks[-1] == GATE_HOOK and config["on-run-start"][-1] == REQUIRE_HOOK
+    assert ("select 1" in hooks) == ("select 1" in before)
+    assert ("select 2" in config["on-run-start"]) == ("select 2" in before)
+    assert ("# a comment the user wrote" in after) == ("# a comment" in before)
+
+
+def test_check_fails_on_a_contract_naming_a_model_the_project_lacks(tmp_path: Path) -> None:
+    project = _jaffle(tmp_path)
+    contract = project / "contracts" / "orders.yml"
+    contract.write_text(contract.read_text().replace("model: orders", "model: order"), encoding="utf-8")
+    args = ["dbt", "export", "--contracts", str(project / "contracts"), "--dbt-project", str(project)]
+    for extra in ([], ["--check"]):
+        out = CliRunner().invoke(app, [*args, *extra])
+        assert out.exit_code == 3, out.output
+        assert "dataset.model 'order' is not a model of" in out.output and "orders.yml" in out.output
 
 
 def _project(directory: Path) -> Path:

@@ -40,8 +40,14 @@ class Relation:
     def sql(self) -> str:
         return ".".join(quote_ident(part) for part in self.parts)
 
-    def __str__(self) -> str:
+    @property
+    def label(self) -> str:
+        """The name for people: `main.plans` (never SQL)."""
         return ".".join(self.parts)
+
+    def __str__(self) -> str:
+        # the quoted SQL, so an f-string that pastes a relation into a query is still safe
+        return self.sql()
 
 
 @dataclass(frozen=True)

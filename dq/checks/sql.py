@@ -170,6 +170,16 @@ def failing_count_query(spec: CheckSpec, relation: str) -> str:
             f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {relation} "
             f"WHERE {not_null} GROUP BY {keys} HAVING count(*) > 1)"
         )
+    if spec.kind is CheckKind.references:
+        # the same rows as failing_rows_query's NOT EXISTS, as an anti join: DuckDB runs that as
+        # one hash join, ~20x faster on 1M rows than the correlated form (issue 12's build cost)
+        a = spec.args
+        binary = ' COLLATE "binary"' if a.get("collated_columns") or a.get("ref_collated") else ""
+        col, ref_col = quote_ident(spec.columns[0]), quote_ident(a["ref_column"])
+        return (
+            f"SELECT count(*) FROM {relation} AS __t ANTI JOIN {relation_sql(a['relation'])} AS __ref "
+            f"ON __ref.{ref_col}{binary} = __t.{col}{binary} WHERE {present_predicate(spec, spec.columns[0], '__t.')}"
+        )
     return f"SELECT count(*) FROM ({failing_rows_query(spec, relation)})"
 
 

@@ -42,22 +42,25 @@ def build(
     Every other argument goes to dbt as-is (--select, --vars, --target, --full-refresh, ...). A
     model failing its contract errors in dbt, so dbt skips everything downstream of it.
     """
-    from dq.dbt.build import Build, model_contracts, option_value
+    from dq.dbt.build import Build, default_target, model_contracts, option_value
     from dq.run.runner import new_run_id
 
     dbt_args = list(ctx.args)
     try:
         settings = load_settings(dbt_project=dbt_project, results_dir=results_dir, engine=engine)
         given = option_value(dbt_args, "--project-dir")
-        project_dir = Path(given) if given else settings.dbt_project
-        if project_dir is None:
-            raise DqError("no dbt project: pass --dbt-project DIR (or dbt's --project-dir)")
+        project_dir = _project_dir("dq dbt build", Path(given) if given else dbt_project, settings.dbt_project)
         found = model_contracts(expand_contracts(contracts or DEFAULT_CONTRACTS))
         target = option_value(dbt_args, "--target-path")
         run_id = new_run_id()
-        # dbt reads a relative --target-path from the project root; so does dq
-        target_path = project_dir / target if target else project_dir / "target" / "dq" / run_id
-        outcome = Build(found, settings, project_dir, target_path, run_id).invoke(dbt_args)
+        # dbt reads a relative --target-path from the project root; so does dq. By default dbt
+        # writes where it always does (partial parsing reuses its saved manifest, `dq validate`
+        # finds target/manifest.json) and dq writes this run's files under target/dq/<run_id>.
+        target_path = project_dir / target if target else default_target(project_dir)
+        dq_dir = target_path if target else target_path / "dq" / run_id
+        outcome = Build(found, settings, project_dir, target_path, run_id, dq_dir).invoke(dbt_args)
+    except typer.Exit:
+        raise
     except DqError as exc:
         err(f"dq dbt build: could not validate: {exc}")
         raise typer.Exit(int(ExitCode.NOT_VALIDATED)) from None
@@ -66,6 +69,26 @@ def build(
         raise typer.Exit(int(ExitCode.NOT_VALIDATED)) from None
     _print_summary(outcome, found)
     raise typer.Exit(int(outcome.exit_code()))
+
+
+def _project_dir(command: str, given: Path | None, configured: Path | None) -> Path:
+    """The dbt project, absolute (so dbt's and dq's relative paths agree): the one given, else
+    dbt's DBT_PROJECT_DIR, else the configured one (DQ_DBT_PROJECT, [tool.dq], the current
+    directory when it is a dbt project, as dbt does). A directory without dbt_project.yml is a
+    usage error (exit 2), and nothing is created in it."""
+    import os
+
+    if given is None and os.environ.get("DBT_PROJECT_DIR") and not os.environ.get("DQ_DBT_PROJECT"):
+        given = Path(os.environ["DBT_PROJECT_DIR"])
+    project = given or configured
+    if project is None:
+        err(f"{command}: no dbt project: run it inside one, or pass --dbt-project DIR (or set DQ_DBT_PROJECT)")
+        raise typer.Exit(int(ExitCode.USAGE))
+    if not (project / "dbt_project.yml").is_file():
+        what = "does not exist" if not project.exists() else "has no dbt_project.yml"
+        err(f"{command}: dbt project {project} {what}. Fix: pass --dbt-project DIR naming a dbt project")
+        raise typer.Exit(int(ExitCode.USAGE))
+    return project.resolve()
 
 
 def _print_summary(outcome: Any, contracts: dict[str, Any]) -> None:
@@ -95,6 +118,10 @@ def _print_summary(outcome: Any, contracts: dict[str, Any]) -> None:
         table.add_row(f"{node.resource_type} {node.name}", node.status, contract, detail)
     out = console()
     out.print(table)
+    built = {n.name for n in outcome.nodes if n.resource_type == "model"}
+    for model, result in verdict.items():
+        if result.error and model not in built:  # e.g. a contract naming a model dbt does not have
+            err(f"dq dbt build: {result.error}")
     if outcome.dbt_error:
         err(f"dq dbt build: dbt failed: {outcome.dbt_error}")
     code = outcome.exit_code()
@@ -119,10 +146,10 @@ def export(
 
     try:
         settings = load_settings(dbt_project=dbt_project)
-        project_dir = settings.dbt_project
-        if project_dir is None:
-            raise DqError("no dbt project: pass --dbt-project DIR")
+        project_dir = _project_dir("dq dbt export", dbt_project, settings.dbt_project)
         files = export_files(expand_contracts(contracts or DEFAULT_CONTRACTS), project_dir)
+    except typer.Exit:
+        raise
     except DqError as exc:
         err(f"dq dbt export: {exc}")
         raise typer.Exit(int(ExitCode.NOT_VALIDATED)) from None

@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 
 from dq.checks.sql import quote_relation
-from dq.errors import SourceError
+from dq.errors import SourceError, option
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def open_database(path: str | Path) -> duckdb.DuckDBPyConnection:
     if not path.is_file():
         raise SourceError(
             f"database {path} does not exist. Fix: build it (`make demo` or `dbt build`), "
-            "or point --db / DQ_DB / [tool.dq] db at an existing DuckDB file"
+            f"or point {option('db').split()[0]} / DQ_DB / [tool.dq] db at an existing DuckDB file"
         )
     try:
         connection = duckdb.connect(str(path), read_only=True, config=_duckdb_config())
@@ -130,7 +130,8 @@ def resolve_table(
         where = origin or f"table {catalog}.{schema}.{name}"
         raise SourceError(
             f"{where} is in catalog {catalog!r}, but {db_path} is catalog {own!r} (DuckDB names a file's "
-            f"catalog after its stem), so {schema}.{name} there is not that relation. Fix: point --db at "
+            f"catalog after its stem), so {schema}.{name} there is not that relation. "
+            f"Fix: point {option('db').split()[0]} at "
             f"the DuckDB file of catalog {catalog!r} ({catalog}.duckdb), or name the relation without a catalog"
         )
     try:

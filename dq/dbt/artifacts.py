@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dq.errors import SourceError
+from dq.errors import SourceError, option
 
 SUPPORTED_MANIFEST_PREFIX = "https://schemas.getdbt.com/dbt/manifest/v"
 
@@ -66,7 +66,7 @@ def resolve_model(project_dir: Path | None, model: str, version: str | int | flo
     """
     if project_dir is None:
         raise SourceError(
-            f"dataset model {model!r} needs a dbt project. Fix: pass --dbt-project DIR "
+            f"dataset model {model!r} needs a dbt project. Fix: pass {option('dbt_project')} "
             "(or DQ_DBT_PROJECT, or [tool.dq] dbt_project), or use `{table: schema.table}`"
         )
     node = select_node(read_manifest(project_dir), model, version, where=f"{project_dir}'s manifest")

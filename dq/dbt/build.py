@@ -15,6 +15,9 @@ committed. After the build dq closes that environment, so the file is free for t
 
 `NodeFinished` fires after the model's transaction committed: this path blocks the children but
 cannot restore the previous table. The exported in-model assertions (`dq dbt export`) can.
+
+A check that reads another model (`references`, `disjoint_from`) waits for the version this run
+builds of it (`dq/dbt/cross.py`).
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -64,7 +69,7 @@ class NodeOutcome:
 @dataclass
 class BuildOutcome:
     run: RunResult
-    target_path: Path
+    target_path: Path  # where dq wrote this run's files (dq_results.json, dq/<model>.json)
     nodes: list[NodeOutcome] = field(default_factory=list)
     dbt_error: str | None = None  # dbt could not run at all (bad args, bad profile, parse error)
 
@@ -104,7 +109,28 @@ def dbt_arguments(args: Sequence[str], project_dir: Path, target_path: Path) -> 
         out += ["--profiles-dir", str(project_dir)]
     if not _has_option(args, "--target-path"):
         out += ["--target-path", str(target_path)]
+    if not _has_option(args, "--exclude"):
+        # dq's exported data tests re-check what the callback validates anyway: on the bundled
+        # 1M-customer build they cost ~2 s. A user's own --exclude is left as given.
+        from dq.dbt.export import TEST_TAG
+
+        out += ["--exclude", f"tag:{TEST_TAG}"]
     return out
+
+
+def default_target(project_dir: Path) -> Path:
+    """Where dbt writes its artifacts when not told: DBT_TARGET_PATH, else dbt_project.yml's
+    `target-path`, else `target/`, relative to the project."""
+    configured = os.environ.get("DBT_TARGET_PATH")
+    if not configured:
+        import yaml
+
+        try:
+            config = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            config = {}
+        configured = str(config.get("target-path") or "target") if isinstance(config, dict) else "target"
+    return project_dir / configured
 
 
 def option_value(args: Sequence[str], name: str) -> str | None:
@@ -130,13 +156,26 @@ class Build:
         project_dir: Path,
         target_path: Path,
         run_id: str | None = None,
+        dq_dir: Path | None = None,
     ) -> None:
+        from dq.dbt.cross import Progress
         from dq.run.runner import new_run_id, now
 
         self.contracts = contracts
         self.settings = settings
         self.project_dir = project_dir
-        self.target_path = target_path
+        self.target_path = target_path  # dbt's --target-path (manifest.json, run_results.json)
+        self.dq_dir = dq_dir or target_path
+        self.progress = Progress()
+        # model -> (its result, the models its deferred checks still wait for)
+        self._deferred: dict[str, tuple[ContractResult, set[str]]] = {}
+        self._db_path: Path | None = None
+        self.in_model: dict[str, frozenset[str]] = {}  # see dq/dbt/in_model.py, set by invoke()
+        # the history's fingerprint documents a run and decides nothing: it is read on a thread of
+        # its own while dbt builds on, and collected before dbt closes its database
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dq-fingerprint")
+        self._pending: list[tuple[str, Future[Any]]] = []
+        self._warming: threading.Thread | None = None
         self.run = RunResult(run_id=run_id or new_run_id(), started_at=now())
         self.raised: set[str] = set()
         self._lock = threading.Lock()
@@ -148,12 +187,17 @@ class Build:
         from dq.run.runner import now, persist
 
         os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-        outcome = BuildOutcome(self.run, self.target_path)
+        from dq.dbt.in_model import in_model_checks
+
+        outcome = BuildOutcome(self.run, self.dq_dir)
         argv = dbt_arguments(args, self.project_dir, self.target_path)
+        self.in_model = in_model_checks(self.contracts, self.project_dir, args)
         with _env("DBT_TARGET_PATH", str(self.target_path)):
             try:
                 result = dbtRunner(callbacks=[self.on_event]).invoke(argv)
             finally:
+                self._collect_fingerprints()
+                self._background.shutdown(wait=True)
                 release_dbt_database()
         if result.exception is not None:
             outcome.dbt_error = f"{type(result.exception).__name__}: {result.exception}"
@@ -161,48 +205,211 @@ class Build:
             outcome.dbt_error = "dbt returned no run results"
         else:
             outcome.nodes = [self._node_outcome(r) for r in result.result.results]
+            self._check_models_exist()
+        self._run_deferred_at_end()
+        if self.dq_dir != self.target_path and (self.target_path / "run_results.json").is_file():
+            self.dq_dir.mkdir(parents=True, exist_ok=True)  # this run's dbt results next to dq's
+            shutil.copyfile(self.target_path / "run_results.json", self.dq_dir / "run_results.json")
         self.run.finished_at = now()
-        _write_json(self.target_path / "dq_results.json", self.run.to_dict())
+        _write_json(self.dq_dir / "dq_results.json", self.run.to_dict())
         persist(self.run, self.settings.results_dir, self.settings.history, self._fingerprints)
         return outcome
 
     # -- the callback ---------------------------------------------------------------------------
 
     def on_event(self, event: Any) -> None:
-        if event.info.name != "NodeFinished":
+        name = event.info.name
+        if name == "FinishedRunningStats":  # every node done, dbt's database still open
+            self._collect_fingerprints()
+        if name not in ("NodeStart", "NodeFinished"):
             return
         info = event.data.node_info
-        if not info.unique_id.startswith("model.") or info.node_name not in self.contracts:
+        kind = info.unique_id.split(".", 1)[0]
+        if kind not in ("model", "seed", "snapshot"):
             return
-        status = event.data.run_result.status
+        if name == "NodeStart":
+            self.progress.start(info.node_name)
+            self._warm_engines()
+            return
+        status = str(event.data.run_result.status)
+        self.progress.finish(info.node_name, status)
+        self._run_deferred(info.node_name)
+        if kind != "model" or info.node_name not in self.contracts:
+            return
         if status == "success":
             self._validate(info.unique_id, info.node_name)
         elif status == "error":
             self._record_model_error(info.node_name, event.data.run_result.message)
 
     def _validate(self, unique_id: str, model: str) -> None:
+        """The model's contract, now; a check reading a model this run builds later, when it is built."""
+        from dq.dbt.cross import models_read, read_model, selected_names
+
+        path, contract = self.contracts[model]
+        reads = models_read(contract)
+        selected = selected_names() if reads else None
+        self.progress.wait_running(reads)
+        later = {m for m in reads if self.progress.state(m, selected) == "later"}
+        failed = {m for m in reads if self.progress.state(m, selected) == "failed"}
+        result = self._check(model, lambda spec: read_model(spec) not in later)
+        for other in sorted(failed):
+            result.error = result.error or (
+                f"{path}: a check reads model {other!r}, which dbt did not build in this run "
+                f"({self.progress.finished[other]}): it cannot be judged against that model's previous table"
+            )
+        self._keep(model, result)
+        if later:
+            with self._lock:
+                self._deferred[model] = (result, later)
+        if result.status.blocks:
+            self.raised.add(unique_id)
+            raise ContractFailed(f"dq: contract {contract.contract} {result.status.value}: {_why(result)}")
+
+    def _check(
+        self, model: str, only: Any, result: ContractResult | None = None, db: Path | None = None
+    ) -> ContractResult:
+        """Validate `model`'s contract (the specs `only` keeps) into `result`, on dbt's database
+        instance while dbt runs, or on the file `db` after it."""
         from dq.run import history
         from dq.run.runner import now, validate_contract
 
         path, contract = self.contracts[model]
-        result = ContractResult(contract=path.stem, path=str(path), started_at=now())
+        first = result is None
+        result = result or ContractResult(contract=path.stem, path=str(path), started_at=now())
+        checks = list(result.checks)
         started = time.perf_counter()
-        with self._lock, dbt_connection() as (connection, db_path):
+        with self._lock, _connection(db) as (connection, db_path):
+            self._db_path = db_path
             settings = replace(self.settings, db=db_path, dbt_project=self.project_dir)
+            held = self.in_model.get(model, frozenset()) if first else frozenset()
             try:
-                table = validate_contract(contract, connection, settings, result)
-                declared = _declared_columns(self.project_dir, model)
-                result.checks.append(drift_check(contract, table.columns, declared))
-                self._fingerprints[str(path)] = history.dataset_fingerprint(table)
+                table = validate_contract(
+                    contract, connection, settings, result, only=lambda s: only(s) and s.name not in held
+                )
+                result.checks = checks + result.checks + self._held_checks(contract, table, held, only, result)
+                if first:
+                    declared = _declared_columns(self.project_dir, model)
+                    result.checks.append(drift_check(contract, table.columns, declared))
+                    if db is None:
+                        self._pending.append((str(path), self._background.submit(_fingerprint_on_dbt, table)))
+                    else:
+                        self._fingerprints[str(path)] = history.dataset_fingerprint(table)
             except DqError as exc:
+                result.checks = checks
                 result.error = str(exc)
             except Exception as exc:  # never a pass: an engine crash is "could not validate"
+                result.checks = checks
                 result.error = f"internal error while validating {path}: {type(exc).__name__}: {exc}"
-        result.duration_s = round(time.perf_counter() - started, 3)
-        self._keep(model, result)
-        if result.status.blocks:
-            self.raised.add(unique_id)
-            raise ContractFailed(f"dq: contract {contract.contract} {result.status.value}: {_why(result)}")
+        result.duration_s = round((result.duration_s or 0) + time.perf_counter() - started, 3)
+        return result
+
+    def _held_checks(
+        self, contract: Contract, table: Any, held: frozenset[str], only: Any, result: ContractResult
+    ) -> list[CheckResult]:
+        """The row checks the in-model gate judged: taken as passed where its SQL is exact for
+        the live table; run here after all on a collated or retyped column."""
+        from dq.data.bind import collated_columns
+        from dq.dbt.in_model import held_in_model
+        from dq.run.runner import validate_contract
+
+        specs = [s for s in _compiled(contract) if s.name in held and only(s)]
+        if not specs:
+            return []
+        collated = collated_columns(table)
+        declared = {name: rule.type for name, rule in contract.columns.items()}
+
+        def exact(spec: Any) -> bool:
+            return all(
+                c in table.columns and c not in collated and types_match(str(declared[c]), table.columns[c])
+                for c in spec.columns
+            )
+
+        redo = {s.name for s in specs if not exact(s)}
+        out = [held_in_model(s) for s in specs if s.name not in redo]
+        if redo:
+            again = ContractResult(contract=result.contract, path=result.path, started_at=result.started_at)
+            validate_contract(contract, table.connection, self._settings(), again, only=lambda s: s.name in redo)
+            out += again.checks
+        return out
+
+    def _warm_engines(self) -> None:
+        """Import the engines (Pandera, pandas: ~0.5 s of Python) while dbt's first models run in
+        DuckDB, which releases the GIL, instead of inside the first model's callback."""
+        if self._warming is None and self.contracts:
+            self._warming = threading.Thread(target=_import_engines, name="dq-import-engines", daemon=True)
+            self._warming.start()
+
+    def _collect_fingerprints(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for path, future in pending:
+            try:
+                self._fingerprints[path] = future.result()
+            except Exception:  # documents the run, never decides it (history.dataset_fingerprint)
+                self._fingerprints[path] = None
+
+    def _settings(self) -> Settings:
+        return replace(self.settings, db=self._db_path or self.settings.db, dbt_project=self.project_dir)
+
+    def _run_deferred(self, finished: str, db: Path | None = None) -> None:
+        """Checks of other models' contracts that waited for `finished` (see dq/dbt/cross.py)."""
+        from dq.dbt.cross import read_model
+
+        with self._lock:
+            ready = []
+            for model, (result, waiting) in list(self._deferred.items()):
+                waiting.discard(finished)
+                if not waiting:
+                    ready.append((model, result))
+                    del self._deferred[model]
+        for model, result in ready:
+            path, _ = self.contracts[model]
+            reads = {m for m in (read_model(s) for s in _compiled(self.contracts[model][1])) if m}
+            bad = sorted(m for m in reads if self.progress.finished.get(m, "success") != "success")
+            if bad:
+                result.error = result.error or (
+                    f"{path}: a check reads model {bad[0]!r}, which dbt did not build in this run "
+                    f"({self.progress.finished[bad[0]]}): it cannot be judged against that model's previous table"
+                )
+            else:
+                own = {c.name for c in result.checks}
+                self._check(model, lambda spec, own=own: spec.name not in own, result, db)
+            self._keep(model, result, append=False)
+
+    def _run_deferred_at_end(self) -> None:
+        """What still waits when dbt is done: for a model that did not run at all (its table is
+        the current one), check now, on the database file dbt has released."""
+        pending = list(self._deferred)
+        if not pending or self._db_path is None:
+            return
+        from dq.dbt.cross import selected_names
+
+        selected = selected_names()
+        waiting = {m for _, (_, models) in self._deferred.items() for m in models}
+        for name in sorted(waiting):
+            if name in self.progress.started or selected is None or name in selected:
+                # selected, but dbt never finished it (skipped, or the run stopped)
+                self.progress.finish(name, self.progress.finished.get(name, "not built"))
+            self._run_deferred(name, db=self._db_path)
+
+    def _check_models_exist(self) -> None:
+        """A contract whose model the manifest does not have is an error naming both (dbt never
+        built it, so nothing was validated): never silently not validated."""
+        from dq.dbt.artifacts import REFABLE, read_manifest_file, select_node
+        from dq.run.runner import now
+
+        try:
+            manifest = read_manifest_file(self.target_path / "manifest.json", self.project_dir)
+        except DqError:
+            return
+        for model, (path, contract) in self.contracts.items():
+            try:
+                select_node(manifest, model, None, where=f"{self.project_dir}'s manifest", resource_types=REFABLE)
+            except DqError as exc:
+                result = ContractResult(contract=path.stem, path=str(path), started_at=now())
+                result.contract, result.version, result.dataset = contract.contract, contract.version, f"model {model}"
+                result.error = f"{path}: contract {contract.contract}: dataset.model {model!r}: {exc}"
+                self._keep(model, result)
 
     def _record_model_error(self, model: str, message: str) -> None:
         """A model the exported artefacts stopped inside dbt: record which checks failed."""
@@ -218,11 +425,13 @@ class Build:
             result.checks = checks
         self._keep(model, result)
 
-    def _keep(self, model: str, result: ContractResult) -> None:
+    def _keep(self, model: str, result: ContractResult, append: bool = True) -> None:
         """Written to disk before dbt goes on: nothing found during a build is lost."""
-        self.run.contracts.append(result)
+        if append:
+            with self._lock:
+                self.run.contracts.append(result)
         single = RunResult(run_id=self.run.run_id, started_at=self.run.started_at, contracts=[result])
-        _write_json(self.target_path / "dq" / f"{model}.json", single.to_dict())
+        _write_json(self.dq_dir / "dq" / f"{model}.json", single.to_dict())
 
     def _node_outcome(self, result: Any) -> NodeOutcome:
         node = result.node
@@ -328,6 +537,43 @@ def _declared_columns(project_dir: Path, model: str) -> dict[str, str | None]:
 
     node = model_node(read_manifest(project_dir), model) or {}
     return {name: col.get("data_type") for name, col in (node.get("columns") or {}).items()}
+
+
+def _compiled(contract: Contract) -> list[Any]:
+    from dq.checks.compile import compile_contract
+
+    return list(compile_contract(contract))
+
+
+def _import_engines() -> None:
+    with contextlib.suppress(Exception):  # the callback imports again and reports a real failure
+        from dq.engines.pandera_batch import import_judges
+
+        import_judges()
+
+
+def _fingerprint_on_dbt(table: Any) -> Any:
+    """history.dataset_fingerprint on a cursor of its own on dbt's database instance."""
+    from dq.run import history
+
+    with dbt_connection() as (connection, _):
+        return history.dataset_fingerprint(replace(table, connection=connection))
+
+
+@contextmanager
+def _connection(db: Path | None) -> Iterator[tuple[Any, Path]]:
+    """dbt's own instance while dbt runs (db None), else the file, read-only."""
+    if db is None:
+        with dbt_connection() as pair:
+            yield pair
+        return
+    from dq.data.source import open_database
+
+    connection = open_database(db)
+    try:
+        yield connection, db
+    finally:
+        connection.close()
 
 
 def _why(result: ContractResult) -> str:

@@ -3,9 +3,12 @@
 dbt's manifest gives the columns, their descriptions, generic tests (not_null, unique,
 accepted_values, relationships) and constraints; one profiling scan in DuckDB gives the types,
 null fractions, min/max and distinct counts, then one small `SELECT DISTINCT ... LIMIT` per
-low-cardinality text column gives its accepted values. Every bound is taken from the data it was
-drafted from, so the draft passes on that data; it is marked for review, because observed is not
-agreed: a person decides which bounds are promises.
+low-cardinality text column gives its accepted values. Bounds are drafted as a reviewer would keep
+them, not as today's extremes: none on keys and ids (a surrogate key grows with every row), a
+non-negative column gets `min: 0` (and a fraction `max: 1`), and no other range is guessed. So the
+draft passes on the data it was drafted from and still does after an ordinary new row; what it
+left out of dbt's declaration is named in a comment. It is marked for review, because observed is
+not agreed: a person decides which bounds are promises.
 """
 
 from __future__ import annotations
@@ -18,20 +21,17 @@ from dq.checks.sql import quote_ident
 from dq.contract.types import canonical_type, is_numeric
 from dq.contract.yaml12 import dump_yaml
 from dq.data.source import Table, open_database, resolve_table
-from dq.dbt.artifacts import model_node, model_tests, read_manifest
-from dq.errors import SourceError
+from dq.dbt.artifacts import model_tests, read_manifest, select_node
 
 LOW_CARDINALITY = 10  # at most this many distinct text values become `accepted_values`
 HEADER = "# DRAFT: review before use. Drafted by `dq init --from-dbt {model}` from the dbt manifest and the data\n"
-HEADER2 = "# in {db}; every bound below is what that data showed, not yet what producer and consumer agreed.\n"
+HEADER2 = "# in {db}: observed, not yet what producer and consumer agreed. No ranges on keys; no maxima guessed.\n"
 
 
 def draft_contract(model: str, project_dir: Path, db: Path) -> str:
     """The draft contract's YAML text."""
     manifest = read_manifest(project_dir)
-    node = model_node(manifest, model)
-    if node is None:
-        raise SourceError(f"model {model!r} not found in {project_dir}'s manifest")
+    node = dict(select_node(manifest, model, None, where=f"{project_dir}'s manifest", resource_types=("model",)))
     connection = open_database(db)
     try:
         table = resolve_table(
@@ -47,11 +47,41 @@ def draft_contract(model: str, project_dir: Path, db: Path) -> str:
         connection.close()
     tests = model_tests(manifest, node["unique_id"])
     document = _contract(model, node, tests, table, profile)
+    notes = "".join(f"# {line}\n" for line in skipped_notes(node, tests, profile, document))
     return (
         HEADER.format(model=model)
         + HEADER2.format(db=db)
+        + notes
         + dump_yaml(document, sort_keys=False, width=1000, allow_unicode=True)
     )
+
+
+def skipped_notes(
+    node: dict[str, Any], tests: list[dict[str, Any]], profile: dict[str, Any], document: dict[str, Any]
+) -> list[str]:
+    """One line per dbt column (or dbt test) the draft does not carry, and why."""
+    notes = []
+    columns = document["columns"]
+    for name in node.get("columns") or {}:
+        if name not in profile["columns"]:
+            notes.append(f"skipped dbt column {name}: declared in dbt's YAML, but {node['name']} has no such column")
+    for test in tests:
+        column, kind = str(test["column"]), str(test["name"])
+        rule = columns.get(column)
+        if rule is None:
+            continue
+        if kind == "not_null" and rule.get("nullable") is not False:
+            notes.append(f"skipped dbt test not_null on {column}: the data has NULLs in it")
+        elif kind == "unique" and not rule.get("unique") and document.get("primary_key") != [column]:
+            notes.append(f"skipped dbt test unique on {column}: the data has duplicates in it")
+        elif kind not in ("not_null", "unique", "accepted_values", "relationships"):
+            notes.append(f"skipped dbt test {kind} on {column}: no contract rule drafts it")
+    keys = [c for c, rule in columns.items() if rule.get("_key")]
+    for rule in columns.values():
+        rule.pop("_key", None)
+    if keys:
+        notes.append(f"no range on {', '.join(keys)}: keys and ids grow with every new row")
+    return notes
 
 
 def profile_table(table: Table) -> dict[str, Any]:
@@ -94,7 +124,12 @@ def _contract(
     keys = _primary_key(node, tests, profile)
     columns: dict[str, Any] = {}
     for column, stats in profile["columns"].items():
-        columns[column] = _column(column, stats, rows, declared.get(column, {}), by_column.get(column, set()), tests)
+        rule = _column(column, stats, rows, declared.get(column, {}), by_column.get(column, set()), tests)
+        columns[column] = rule
+        if stats["min"] is not None and (column in keys or _is_id(column) or "references" in rule):
+            rule["_key"] = True  # noted in the header, removed before the YAML is written
+        elif stats["min"] is not None:
+            rule.update(_range(stats))
     document: dict[str, Any] = {
         "contract": model,
         "version": "0.1.0",
@@ -126,10 +161,6 @@ def _column(
     all_distinct = stats["distinct"] == rows - stats["nulls"]
     if ("unique" in dbt_tests or "unique" in constraints) and all_distinct:
         rule["unique"] = True
-    if stats["min"] is not None:
-        integer = stats["type"].upper() in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
-        rule["min"] = int(stats["min"]) if integer else math.floor(stats["min"] * 1e6) / 1e6
-        rule["max"] = int(stats["max"]) if integer else math.ceil(stats["max"] * 1e6) / 1e6
     accepted = [t["kwargs"].get("values") for t in tests if t["column"] == name and t["name"] == "accepted_values"]
     values = list(accepted[0]) if accepted and accepted[0] else []
     if "values" in stats:
@@ -142,6 +173,23 @@ def _column(
             if target:
                 rule["references"] = {"model": target, "column": test["kwargs"].get("field")}
     return rule
+
+
+def _is_id(column: str) -> bool:
+    name = column.lower()
+    return name == "id" or name.endswith("_id") or name.endswith("_key")
+
+
+def _range(stats: dict[str, Any]) -> dict[str, Any]:
+    """A range a reviewer would keep: `min: 0` for a column that is never negative (and `max: 1`
+    for a fraction); today's maximum, or a negative minimum, is no promise: left out."""
+    low, high = stats["min"], stats["max"]
+    if low is None or low < 0:
+        return {}
+    integer = stats["type"].upper() in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UBIGINT")
+    if not integer and high is not None and high <= 1 and high > 0:
+        return {"min": 0, "max": 1}
+    return {"min": 0}
 
 
 def _primary_key(node: dict[str, Any], tests: list[dict[str, Any]], profile: dict[str, Any]) -> list[str]:

@@ -58,7 +58,7 @@ class PanderaBatchEngine:
     def run(self, specs: Sequence[CheckSpec], table: Table) -> list[CheckResult]:
         # pandas + Pandera take ~1 s to import; DuckDB releases the GIL while it scans, so the
         # import runs alongside the measuring query instead of after it
-        importer = threading.Thread(target=_import_judges, name="dq-import-pandera", daemon=True)
+        importer = threading.Thread(target=import_judges, name="dq-import-pandera", daemon=True)
         importer.start()
         try:
             measures = measure(specs, table)
@@ -219,7 +219,7 @@ def _age_hours(newest: Any) -> float | None:
 # --- judging: a real Pandera schema on the measurements --------------------------------------
 
 
-def _import_judges() -> None:
+def import_judges() -> None:
     with contextlib.suppress(ImportError):  # judge() re-imports and reports a real failure
         import pandera.pandas  # noqa: F401
 

@@ -1,0 +1,94 @@
+"""Which checks `dq dbt build` may take as judged by the exported in-model gate.
+
+With `dq dbt export`'s files current and the gate on, a model dbt reports as built has passed its
+post-hook (and constraints) inside its own transaction: dq's own SQL (`dq/checks/sql.py`), every
+violation counted, over the very rows the callback would read next. Re-running the same row
+checks in the callback doubles the build's cost (a view's columns recomputed, a regex over every
+row) for the same verdict, so the callback takes those verdicts (engine `dbt`, 0 failing rows)
+and runs the rest: aggregates (their observed values go to the history), references (the post-hook
+may read a model this run rebuilds later: dq/dbt/cross.py), dq-only kinds, and any row check whose
+exported SQL is not exact for the live table (an undeclared type, a column whose live type differs
+from the declared one, a collated column: see docs/dbt.md, "How exact the exported gate is").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from dq.checks.result import CheckResult, Status
+from dq.checks.spec import CheckKind, CheckSpec
+from dq.contract.model import Contract
+from dq.errors import DqError
+
+ROW_KINDS = frozenset(
+    {
+        CheckKind.not_null,
+        CheckKind.between,
+        CheckKind.accepted_values,
+        CheckKind.pattern,
+        CheckKind.length,
+        CheckKind.unique,
+    }
+)
+ENGINE = "dbt"
+
+
+def gate_is_off(dbt_args: Sequence[str], project_dir: Path) -> bool:
+    """`--vars '{dq_enforce: false}'` (or the project's own vars) switches the exported gates off."""
+    import yaml
+
+    from dq.dbt.build import option_value
+    from dq.dbt.export import ENFORCE_VAR
+
+    found: object = None
+    try:
+        project = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8")) or {}
+        found = (project.get("vars") or {}).get(ENFORCE_VAR) if isinstance(project, dict) else None
+        given = option_value(dbt_args, "--vars")
+        if given:
+            cli = yaml.safe_load(given) or {}
+            found = cli.get(ENFORCE_VAR, found) if isinstance(cli, dict) else found
+    except (OSError, yaml.YAMLError, AttributeError):
+        return True  # unreadable: trust nothing the gate may not have done
+    return found is not None and str(found).strip().lower() in ("false", "0", "no")
+
+
+def in_model_checks(
+    contracts: dict[str, tuple[Path, Contract]], project_dir: Path, dbt_args: Sequence[str]
+) -> dict[str, frozenset[str]]:
+    """model -> the row checks its exported gate asserts exactly; empty when the exported files are
+    not those the contracts produce now (never exported, stale, other contracts) or the gate is off."""
+    from dq.dbt.export import export_files, plan_model, stale_files
+
+    if not contracts or gate_is_off(dbt_args, project_dir):
+        return {}
+    try:
+        files = export_files([path for path, _ in contracts.values()], project_dir)
+        if stale_files(files, project_dir):
+            return {}
+    except DqError:
+        return {}
+    out: dict[str, frozenset[str]] = {}
+    for model, (path, contract) in contracts.items():
+        plan = plan_model(contract, path, project_dir)
+        if plan is None:
+            continue
+        typed = {name for name, rule in contract.columns.items() if rule.type not in (None, "DECIMAL")}
+        out[model] = frozenset(
+            s.name
+            for s in (*plan.asserted, *plan.constrained)
+            if s.kind in ROW_KINDS and s.columns and set(s.columns) <= typed
+        )
+    return out
+
+
+def held_in_model(spec: CheckSpec) -> CheckResult:
+    return CheckResult.from_spec(
+        spec,
+        ENGINE,
+        Status.passed,
+        observed=0,
+        failing_rows=0,
+        message="held inside the model: dq's exported SQL ran in dbt's transaction before the table was published",
+    )
