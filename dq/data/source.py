@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,9 @@ class Table:
     # A frame the training code passed (dq/run/frames.py) stands in for the dataset this names
     # (`Dataset.describe()`, e.g. "model training_set"): a drift profile of that dataset applies to it.
     stands_for: str | None = None
+    # What a pass over the relation measured besides the checks, so that nothing scans it twice:
+    # the batch engine leaves the history fingerprint's aggregates here (dq.run.history reads them).
+    facts: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def relation(self) -> str:

@@ -3,9 +3,13 @@
 Running one query per check (what Pandera's Ibis backend and GX both do) scans a wide table once
 per check. Like Deequ and Soda, this engine measures everything a contract needs in **one**
 aggregate statement over the table (failing-row counts as `count(*) FILTER (WHERE ...)`, metrics
-as aggregates, key uniqueness as `count(DISTINCT key)`), plus one query per cross-table or
-custom-SQL check. The verdicts still come from a real Pandera schema: the measurements form a
-one-row frame, and each spec becomes a named `pandera.Check` on its measurement column.
+as aggregates, key uniqueness as `count(DISTINCT key)`, or exactly as a bitmap for a dense
+integer key: dq/engines/dense_keys.py), plus one query per cross-table or custom-SQL check. The same
+statement takes the history's fingerprint (dq.data.fingerprint), so a run reads
+the table once. A key the database enforces with a PRIMARY KEY / UNIQUE constraint on exactly
+those columns is not counted at all: the check passes by the constraint (dq/data/constraints.py).
+The verdicts still come from a real Pandera schema: the measurements form a one-row frame, and
+each spec becomes a named `pandera.Check` on its measurement column.
 
 Only when a key turns out to be duplicated is a second, grouped query run to count every row
 whose key repeats. Row samples for failed checks are fetched by the runner with a LIMIT.
@@ -13,9 +17,7 @@ whose key repeats. Row samples for failed checks are fetched by the runner with 
 
 from __future__ import annotations
 
-import contextlib
 import math
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -29,7 +31,11 @@ from dq.checks.result import CheckResult, outcome
 from dq.checks.spec import SCHEMA_KINDS, CheckKind, CheckSpec
 from dq.checks.sql import custom_sql, failing_count_query, key_sql, metric_expression, violation_predicate
 from dq.contract.types import base_type, canonical_type
+from dq.data.constraints import KeyConstraint, key_constraints, proves_not_null, proves_unique
+from dq.data.fingerprint import FINGERPRINT_FACT, fingerprint_aggregates
 from dq.data.source import Table
+from dq.engines import preload
+from dq.engines.dense_keys import dense_key_expressions
 
 ENGINE = BATCH
 SUPPORTED_KINDS = run_by(BATCH)
@@ -47,6 +53,7 @@ class _Measure:
     failing_rows: int | None = None
     error: str | None = None
     shown: Any = None  # what the report shows, when it differs from the judged value
+    proof: str | None = None  # the database constraint that proves the check (nothing was counted)
 
 
 class PanderaBatchEngine:
@@ -56,14 +63,9 @@ class PanderaBatchEngine:
         return spec.kind in SUPPORTED_KINDS
 
     def run(self, specs: Sequence[CheckSpec], table: Table) -> list[CheckResult]:
-        # pandas + Pandera take ~1 s to import; DuckDB releases the GIL while it scans, so the
-        # import runs alongside the measuring query instead of after it
-        importer = threading.Thread(target=import_judges, name="dq-import-pandera", daemon=True)
-        importer.start()
-        try:
-            measures = measure(specs, table)
-        finally:
-            importer.join()
+        preload.start()  # pandas + Pandera import while DuckDB measures (dq/engines/preload.py)
+        measures = measure(specs, table)
+        preload.wait()
         verdicts = judge(specs, measures)
         return [_result(spec, measures[i], verdicts.get(i)) for i, spec in enumerate(specs)]
 
@@ -72,22 +74,44 @@ class PanderaBatchEngine:
 
 
 def measure(specs: Sequence[CheckSpec], table: Table) -> list[_Measure]:
-    """One measurement per spec; one table scan for everything that fits in it."""
+    """One measurement per spec; one table scan for everything that fits in it (and for the
+    history's fingerprint, left in `table.facts`)."""
     measures = [_Measure() for _ in specs]
     in_pass: dict[int, str] = {}
+    proven = _proven_by_constraints(specs, table)
     for index, spec in enumerate(specs):
         if spec.kind in SCHEMA_KINDS:
             measures[index] = _schema_measure(spec, table)
+        elif index in proven:
+            measures[index] = _Measure(value=0, failing_rows=0, proof=proven[index].describe(table))
         elif spec.kind in _OWN_QUERY_KINDS:
             measures[index] = _own_query(spec, table)
         else:
             in_pass[index] = _pass_expression(spec, table.relation)
     if in_pass:
-        _single_pass(specs, in_pass, measures, table)
+        faster = dense_key_expressions({i: specs[i] for i in in_pass if specs[i].kind is CheckKind.unique}, table)
+        _single_pass(specs, in_pass, faster, measures, table)
     for index, spec in enumerate(specs):
-        if spec.kind is CheckKind.unique and measures[index].error is None:
+        if spec.kind is CheckKind.unique and measures[index].error is None and index not in proven:
             _count_duplicated_rows(spec, measures[index], table)
     return measures
+
+
+def _proven_by_constraints(specs: Sequence[CheckSpec], table: Table) -> dict[int, KeyConstraint]:
+    """The `unique` and `not_null` specs a PRIMARY KEY / UNIQUE constraint of the table proves."""
+    if not any(spec.kind in (CheckKind.unique, CheckKind.not_null) for spec in specs):
+        return {}
+    constraints = key_constraints(table)
+    proven: dict[int, KeyConstraint] = {}
+    for index, spec in enumerate(specs):
+        proof = None
+        if constraints and spec.kind is CheckKind.unique:
+            proof = proves_unique(spec.columns, constraints)
+        elif constraints and spec.kind is CheckKind.not_null:
+            proof = proves_not_null(spec.columns[0], table, constraints)
+        if proof is not None:
+            proven[index] = proof
+    return proven
 
 
 def _pass_expression(spec: CheckSpec, relation: str) -> str:
@@ -112,23 +136,42 @@ def _pass_expression(spec: CheckSpec, relation: str) -> str:
     return metric_expression(spec, relation)
 
 
-def _single_pass(specs: Sequence[CheckSpec], in_pass: dict[int, str], measures: list[_Measure], table: Table) -> None:
-    select = ", ".join(f"{expr} AS m{index}" for index, expr in in_pass.items())
-    try:
-        row = _fetch_row(table, f"SELECT {select} FROM {table.relation} AS __t")
-    except duckdb.Error:
-        # one bad expression (a regex RE2 rejects, a mean over text) must not take the others
-        # down: measure each on its own so the error lands on the spec that caused it
-        for index, expr in in_pass.items():
-            try:
-                measures[index] = _measured(
-                    specs[index], _fetch_row(table, f"SELECT {expr} FROM {table.relation} AS __t")[0]
-                )
-            except duckdb.Error as exc:
-                measures[index] = _Measure(error=f"DuckDB could not measure {specs[index].name}: {_first_line(exc)}")
+def _single_pass(
+    specs: Sequence[CheckSpec],
+    in_pass: dict[int, str],
+    faster: dict[int, str],
+    measures: list[_Measure],
+    table: Table,
+) -> None:
+    """Every in-pass measurement and the fingerprint's aggregates in one statement.
+
+    `faster` holds exact, cheaper forms of some expressions (a dense integer key's distinct count
+    as a bitmap). If that statement fails, the plain expressions run alone, the fingerprint is left
+    to its own scan, and only if that fails too is each expression measured on its own, so that
+    one bad expression (a regex RE2 rejects, a mean over text) lands on the spec that caused it.
+    """
+    rows_sql, total_sql = fingerprint_aggregates(table)
+    fast = {**in_pass, **faster}
+    attempts = [(fast, True), (in_pass, False)] if faster else [(in_pass, True), (in_pass, False)]
+    for expressions, with_fingerprint in attempts:
+        select = ", ".join(f"{expr} AS m{index}" for index, expr in expressions.items())
+        if with_fingerprint:
+            select += f", {rows_sql} AS __dq_fp_rows, {total_sql} AS __dq_fp_total"
+        try:
+            row = _fetch_row(table, f"SELECT {select} FROM {table.relation} AS __t")
+        except duckdb.Error:
+            continue
+        for position, index in enumerate(expressions):
+            measures[index] = _measured(specs[index], row[position])
+        if with_fingerprint:
+            table.facts[FINGERPRINT_FACT] = (row[-2], row[-1])
         return
-    for position, index in enumerate(in_pass):
-        measures[index] = _measured(specs[index], row[position])
+    for index, expr in in_pass.items():
+        try:
+            value = _fetch_row(table, f"SELECT {expr} FROM {table.relation} AS __t")[0]
+            measures[index] = _measured(specs[index], value)
+        except duckdb.Error as exc:
+            measures[index] = _Measure(error=f"DuckDB could not measure {specs[index].name}: {_first_line(exc)}")
 
 
 def _measured(spec: CheckSpec, value: Any) -> _Measure:
@@ -220,8 +263,13 @@ def _age_hours(newest: Any) -> float | None:
 
 
 def import_judges() -> None:
-    with contextlib.suppress(ImportError):  # judge() re-imports and reports a real failure
-        import pandera.pandas  # noqa: F401
+    """Import what `judge` needs and let Pandera register its pandas backends, as its first
+    validate() would (its check library is imported then): dq.engines.preload runs this while
+    DuckDB measures."""
+    import pandas as pd
+    import pandera.pandas as pa
+
+    pa.DataFrameSchema.register_default_backends(pd.DataFrame)
 
 
 def judge(specs: Sequence[CheckSpec], measures: Sequence[_Measure]) -> dict[int, bool]:
@@ -307,8 +355,14 @@ def _result(spec: CheckSpec, measured: _Measure, holds: bool | None) -> CheckRes
     observed = None if spec.is_row_level else measured.value if measured.shown is None else measured.shown
     if spec.kind is CheckKind.column_exists:
         observed = "present" if measured.value else "missing"
+    message = "" if measured.proof is None or not holds else f"passed by the database's constraint {measured.proof}"
     return CheckResult.from_spec(
-        spec, ENGINE, outcome(holds, spec.severity), observed=observed, failing_rows=measured.failing_rows
+        spec,
+        ENGINE,
+        outcome(holds, spec.severity),
+        observed=observed,
+        failing_rows=measured.failing_rows,
+        message=message,
     )
 
 
