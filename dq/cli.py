@@ -2,7 +2,7 @@
 
 Only the commands turn results into exit codes (see `dq/exit_codes.py`): 0 passed (warnings
 allowed), 1 error-severity checks failed, 2 usage error, 3 could not validate. Heavy libraries
-(GX, dbt, Pandera) are imported inside the commands, so `dq --help` stays instant.
+(GX, dbt, Pandera, DuckDB) are imported inside the commands, so `dq --help` stays instant.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain help: Typer's Rich help imports rich.markdown, pygments and attrs, over half of `dq --help`
+    rich_markup_mode=None,
 )
 app.command()(validate.validate)
 app.command(cls=gate.GateCommand)(gate.gate)

@@ -18,7 +18,9 @@ from dq.config import EngineChoice, load_settings
 from dq.errors import DqError
 from dq.exit_codes import ExitCode
 
-app = typer.Typer(help="Contracts inside dbt: validate while dbt builds; export contracts as dbt artefacts.")
+app = typer.Typer(
+    help="Contracts inside dbt: validate while dbt builds; export contracts as dbt artefacts.", rich_markup_mode=None
+)
 
 ContractsOpt = Annotated[
     list[Path] | None, typer.Option("--contracts", help="Contract files or directories. Default: contracts/.")

@@ -27,7 +27,7 @@ ContractsArg = Annotated[
     list[Path], typer.Argument(help="Contract files (YAML), or directories of them.", show_default=False)
 ]
 DbOpt = Annotated[
-    Path | None, typer.Option("--db", help="DuckDB file. Default: env DQ_DB, then pyproject's \\[tool.dq] db.")
+    Path | None, typer.Option("--db", help="DuckDB file. Default: env DQ_DB, then pyproject's [tool.dq] db.")
 ]
 DbtOpt = Annotated[
     Path | None, typer.Option("--dbt-project", help="dbt project whose target/manifest.json resolves {model: ...}.")
@@ -95,6 +95,11 @@ def validate_and_report(
     asked for a report must not go green without it.
     """
     output_format, output = reporting.output_format, reporting.output
+    from dq.engines import preload
+
+    preload.CLI = True  # dq's own command: it imports nothing the run does not use (dq/engines/preload.py)
+    if where.engine is not EngineChoice.gx:  # the default engine's judges, imported while the run starts
+        preload.start()
     from dq import reports
     from dq.reports.markdown import append_step_summary
     from dq.run.runner import validate as run_validation

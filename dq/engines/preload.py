@@ -6,9 +6,9 @@ of after them. `start` is idempotent; `wait` joins the import (a failed import i
 code that imports for real, never here).
 
 Pandera imports `hypothesis` when it is installed (for data synthesis, `schema.strategy()`, which
-dq never uses): ~0.15 s. In dq's own command-line process (`CLI`, set by `dq.cli.main`) nothing
-else can want it, so that import is refused while Pandera loads, then allowed again. A library
-caller's process (dq.api, tests) is left as it is.
+dq never uses): ~0.15 s. In dq's own command-line process (`CLI`, set by the `validate` and
+`gate` commands) nothing else can want it, so that import is refused while Pandera loads, then
+allowed again. A library caller's process (dq.api, tests) is left as it is.
 """
 
 from __future__ import annotations
