@@ -13,8 +13,12 @@ engine can do with the same checks on the same DuckDB file, with DuckDB's defaul
 can be shortcut by DuckDB's statistics; hashing every column of every row forces every value of
 every column to be read and decoded (the hash itself is cheap next to the decode).
 
-Prints one JSON line: {"method", "query_s", "passed", "failures", "observed"}; exits 0 when every
-check passes, 1 otherwise.
+`--copy-to FILE.parquet` then writes the table with a plain `COPY (SELECT * FROM table) TO FILE
+(FORMAT parquet)` in the same process: the floor of a gate, which validates and hands training a
+Parquet snapshot (dq gate's own bench row is compared with this).
+
+Prints one JSON line: {"method", "query_s", "passed", "failures", "observed"} (and "copy_s"); exits 0
+when every check passes, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -103,6 +107,7 @@ def main() -> int:
     parser.add_argument("--db", required=True)
     parser.add_argument("--table", default="main.training_set")
     parser.add_argument("--scan", action="store_true", help="bare full scan of every column instead")
+    parser.add_argument("--copy-to", help="then COPY the table to this Parquet file (a gate's floor)")
     args = parser.parse_args()
 
     con = duckdb.connect(args.db, read_only=True)
@@ -111,6 +116,12 @@ def main() -> int:
     names = [d[0] for d in cursor.description]
     row = cursor.fetchone()
     query_s = time.perf_counter() - start
+    copy_s = None
+    if args.copy_to:
+        start = time.perf_counter()
+        target = args.copy_to.replace("'", "''")
+        con.execute(f"COPY (SELECT * FROM {args.table}) TO '{target}' (FORMAT parquet)")
+        copy_s = round(time.perf_counter() - start, 4)
     con.close()
     assert row is not None
     obs = dict(zip(names, row, strict=True))
@@ -118,8 +129,9 @@ def main() -> int:
     print(
         json.dumps(
             {
-                "method": "scan" if args.scan else "floor",
+                "method": "scan" if args.scan else "floor-copy" if args.copy_to else "floor",
                 "query_s": round(query_s, 4),
+                "copy_s": copy_s,
                 "passed": not failures,
                 "failures": failures,
                 "observed": {k: v if isinstance(v, int | float | str | None) else str(v) for k, v in obs.items()},

@@ -17,7 +17,8 @@ What it does:
    values, a regex, row count, a mean, the label's true-rate, freshness, a null fraction), all
    passing on the generated data.
 3. **Methods**, each a separate process timed as a whole (wall clock from spawn to exit,
-   interpreter start-up and imports included), one warm-up run then the median of `--repeat` runs;
+   interpreter start-up and imports included), one warm-up run then the median of `--repeat` runs,
+   the methods taking turns (paired runs, run for run: A B C A B C ...);
    peak RSS is the process's own `ru_maxrss` (via /usr/bin/time, else a tiny os.wait4 launcher;
    max over the measured runs):
 
@@ -28,6 +29,15 @@ What it does:
    - `dq-auto`, `dq-pandera`, `dq-gx`: `.venv/bin/dq validate bench/contract.yml --engine X
      --format json`, results in `<out>/dq-results/`. Its exit code is in the table: a run that did
      not exit 0 is not a valid benchmark, and is marked INVALID rather than hidden.
+   - `dq-auto-keyed`: `dq-auto` on a copy of the table whose `customer_id` is a PRIMARY KEY that
+     DuckDB enforces (`<out>/training_set_<N>_keyed.duckdb`): the key check passes by the
+     database's constraint, with no distinct count.
+   - `pandera-polars`, `pandera-polars-lazy`: bench/pandera_polars.py, Pandera on polars (the
+     table read with `.pl()`, or `.pl(lazy=True)` and validated with data checks on).
+   - `pointblank`: bench/pointblank_peer.py, pointblank on an Ibis DuckDB table (checks as SQL).
+   - `floor-copy`: `floor` plus a plain `COPY (SELECT * FROM t) TO 'f.parquet'`; `dq-gate`: `dq gate
+     bench/contract.yml ... -- true` (validate, write the fingerprinted snapshot, start the
+     command), whose ratio is to `floor-copy`.
    - `plain-gx`, `plain-pandera`: bench/plain_gx.py / bench/plain_pandera.py, what a user writes
      without dq: load the table into pandas (`con.table(...).df()`), then validate the same rules
      with a GX 1.x suite on a pandas datasource / a `pandera.pandas.DataFrameSchema`. Each prints
@@ -38,8 +48,9 @@ What it does:
    (every run's time, RSS and exit code). The stdout/stderr of each method's last run is kept in
    `<out>/logs/`.
 
-`--methods floor,scan,dq-auto` selects a subset; `--timeout` bounds one run (seconds, killed and
-reported as exit -9). The harness exits 1 if any measured run did not exit 0.
+`--methods floor,scan,dq-auto` selects a subset; `--repeat-for pointblank=1` gives a slow method
+fewer runs; `--timeout` bounds one run (seconds, killed and reported as exit -9). The harness
+exits 1 if any measured run did not exit 0.
 """
 
 from __future__ import annotations
@@ -69,7 +80,23 @@ CONTRACT = BENCH / "contract.yml"
 TABLE = "main.training_set"
 GENERATOR_VERSION = "1"
 MAX_REUSE_AGE = timedelta(hours=24)  # the contract's freshness bound is 36h
-METHODS = ("floor", "scan", "dq-auto", "dq-pandera", "dq-gx", "plain-gx", "plain-pandera")
+METHODS = (
+    "floor",
+    "scan",
+    "dq-auto",
+    "dq-auto-keyed",
+    "dq-pandera",
+    "dq-gx",
+    "pandera-polars",
+    "pandera-polars-lazy",
+    "pointblank",
+    "plain-gx",
+    "plain-pandera",
+    "floor-copy",
+    "dq-gate",
+)
+# What each ratio is taken against, run for run: the gate writes a snapshot, so its floor copies too.
+BASELINE = {"dq-gate": "floor-copy"}
 
 # Columns, in the bundled training_set's order. Every value is a function of i and hash(i, seed):
 #   ha -> country, age NULL (1%), age (18..90), churned (25%) from four 16-bit slices
@@ -162,6 +189,31 @@ def ensure_data(out: Path, rows: int) -> dict[str, Any]:
     }
 
 
+def keyed_path(out: Path, rows: int) -> Path:
+    return out / f"training_set_{rows}_keyed.duckdb"
+
+
+def ensure_keyed_data(out: Path, rows: int) -> dict[str, Any]:
+    """The same rows in a table with `PRIMARY KEY (customer_id)`, which DuckDB enforces (as `dq dbt
+    export` has dbt create it): rebuilt whenever the unkeyed file for `rows` is newer."""
+    source, path = db_path(out, rows), keyed_path(out, rows)
+    reused = path.exists() and path.stat().st_mtime >= source.stat().st_mtime
+    if not reused:
+        tmp = path.with_suffix(".tmp.duckdb")
+        for stale in (tmp, Path(f"{tmp}.wal")):
+            stale.unlink(missing_ok=True)
+        with duckdb.connect(str(tmp)) as con:
+            con.execute("SET enable_progress_bar = false")
+            con.execute(f"ATTACH '{source}' AS src (READ_ONLY)")
+            con.execute("CREATE TABLE training_set AS SELECT * FROM src.training_set")
+            con.execute("ALTER TABLE training_set ADD PRIMARY KEY (customer_id)")
+            con.execute("CREATE TABLE bench_meta AS SELECT * FROM src.bench_meta")
+            con.execute("DETACH src")
+            con.execute("CHECKPOINT")
+        os.replace(tmp, path)
+    return {"path": str(path), "reused": reused, "size_mb": round(path.stat().st_size / 2**20, 1)}
+
+
 # ------------------------------------------------------------------------------------------ measuring
 
 
@@ -187,6 +239,7 @@ class Result:
     load_s: float | None = None
     valid: bool = False
     warmup_only: bool = False  # the warm-up failed, so it was not repeated
+    baseline: str | None = None  # the method ratio_to_floor is taken against, run for run
     notes: str = ""
 
 
@@ -277,6 +330,31 @@ def command(method: str, db: Path, out: Path) -> list[str]:
     py = sys.executable
     if method == "floor":
         return [py, str(BENCH / "floor.py"), "--db", str(db)]
+    if method == "floor-copy":
+        return [py, str(BENCH / "floor.py"), "--db", str(db), "--copy-to", str(out / "floor-copy.parquet")]
+    if method == "dq-gate":
+        return [
+            str(BIN / "dq"),
+            "gate",
+            str(CONTRACT),
+            "--db",
+            str(db),
+            "--results-dir",
+            str(out / "dq-results"),
+            "--snapshot-dir",
+            str(out / "gate-snapshot"),
+            "--format",
+            "json",
+            "--",
+            "true",  # the training command: started once the snapshot is published
+        ]
+    if method == "dq-auto-keyed":
+        return command("dq-auto", keyed_path(out, int(db.stem.split("_")[-1])), out)
+    if method in ("pandera-polars", "pandera-polars-lazy"):
+        lazy = ["--lazy"] if method.endswith("-lazy") else []
+        return [py, str(BENCH / "pandera_polars.py"), "--db", str(db), *lazy]
+    if method == "pointblank":
+        return [py, str(BENCH / "pointblank_peer.py"), "--db", str(db)]
     if method == "scan":
         return [py, str(BENCH / "floor.py"), "--db", str(db), "--scan"]
     if method.startswith("dq-"):
@@ -300,19 +378,38 @@ def command(method: str, db: Path, out: Path) -> list[str]:
     raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
 
 
-def bench_method(method: str, rows: int, db: Path, out: Path, repeat: int, timeout: float | None) -> Result:
-    cmd = command(method, db, out)
-    result = Result(method=method, rows=rows, command=cmd)
+def bench_rows(
+    methods: list[str], rows: int, db: Path, out: Path, repeats: dict[str, int], timeout: float | None
+) -> list[Result]:
+    """Every method at one size, run for run: one warm-up each, then rounds in which each method
+    runs once in turn (A B C A B C ...), so that a drift of the machine's speed hits all alike; a
+    ratio is the median of the per-round ratios to its baseline (BASELINE, else `floor`)."""
     logs = out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    stem = logs / f"{method}_{rows}"
-    result.warmup = measure(cmd, stem, timeout)
-    if result.warmup.exit_code != 0:
-        # Timing a failing run would measure the failure: report the warm-up alone, marked INVALID.
-        result.runs = [result.warmup]
-        result.warmup_only = True
-    else:
-        result.runs = [measure(cmd, stem, timeout) for _ in range(repeat)]
+    results = {m: Result(method=m, rows=rows, command=command(m, db, out)) for m in methods}
+    stems = {m: logs / f"{m}_{rows}" for m in methods}
+    for method, result in results.items():
+        result.warmup = measure(result.command, stems[method], timeout)
+        if result.warmup.exit_code != 0:
+            # Timing a failing run would measure the failure: report the warm-up alone, marked INVALID.
+            result.runs = [result.warmup]
+            result.warmup_only = True
+    for round_ in range(max(repeats[m] for m in methods)):
+        for method, result in results.items():
+            if not result.warmup_only and round_ < repeats[method]:
+                result.runs.append(measure(result.command, stems[method], timeout))
+    for result in results.values():
+        _summarise(result)
+    for result in results.values():
+        base = results.get(BASELINE.get(result.method, "floor"))
+        if base is not None and base.valid and result.valid:
+            pairs = list(zip(result.runs, base.runs, strict=False))
+            result.ratio_to_floor = round(statistics.median(a.wall_s / b.wall_s for a, b in pairs), 2)
+            result.baseline = base.method
+    return list(results.values())
+
+
+def _summarise(result: Result) -> None:
     result.exit_codes = [r.exit_code for r in result.runs]
     result.valid = all(code == 0 for code in result.exit_codes)
     result.median_s = round(statistics.median(r.wall_s for r in result.runs), 3)
@@ -320,7 +417,6 @@ def bench_method(method: str, rows: int, db: Path, out: Path, repeat: int, timeo
     loads = [r.payload["load_s"] for r in result.runs if r.payload and "load_s" in r.payload]
     result.load_s = round(statistics.median(loads), 3) if loads else None
     result.notes = _notes(result)
-    return result
 
 
 def _notes(result: Result) -> str:
@@ -408,8 +504,9 @@ def markdown(results: list[Result], info: dict[str, Any], data: dict[int, dict[s
         f"Machine: {info['cpu_count']} CPUs ({info['cpu_model']}), {info['ram_gb']} GB RAM, "
         f"{info['platform']}, Python {info['python']}.",
         f"Versions: {versions}.",
-        f"Each method is a separate process, timed spawn-to-exit: median of {repeat} runs after one warm-up; "
-        "peak RSS is the process's max RSS over those runs. Ratios are to `floor` at the same row count.",
+        f"Each method is a separate process, timed spawn-to-exit: median of {repeat} runs after one warm-up, "
+        "the methods taking turns run for run; peak RSS is the process's max RSS over those runs. A ratio is "
+        "the median of the per-round ratios to `floor` (to `floor-copy` for `dq-gate`) at the same row count.",
         "",
         "Data: "
         + "; ".join(
@@ -418,11 +515,13 @@ def markdown(results: list[Result], info: dict[str, Any], data: dict[int, dict[s
             for rows, d in data.items()
         ),
         "",
-        "| method | rows | median wall s | ratio to floor | peak RSS MB | exit | load s | notes |",
+        "| method | rows | median wall s | x floor (paired) | peak RSS MB | exit | load s | notes |",
         "|---|---:|---:|---:|---:|---|---:|---|",
     ]
     for r in results:
-        ratio = "n/a" if r.ratio_to_floor is None else f"{r.ratio_to_floor:.1f}x"
+        ratio = "n/a" if r.ratio_to_floor is None else f"{r.ratio_to_floor:.2f}x"
+        if r.baseline not in (None, "floor"):
+            ratio += f" of {r.baseline}"
         exits = ",".join(map(str, sorted(set(r.exit_codes))))
         load = "" if r.load_s is None else f"{r.load_s:.2f}"
         lines.append(
@@ -442,12 +541,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=BENCH / "out", help="output dir (default bench/out)")
     parser.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated subset of {','.join(METHODS)}")
     parser.add_argument("--timeout", type=float, default=None, help="kill one run after this many seconds")
+    parser.add_argument(
+        "--repeat-for",
+        default="",
+        help="fewer runs for slow methods, e.g. pointblank=1,plain-gx=2 (they join the first rounds only)",
+    )
     args = parser.parse_args(argv)
     rows_list = args.rows or [1_000_000]
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods or args.repeat < 1 or any(n < 1 for n in rows_list):
         parser.error(f"bad --methods {unknown or methods}, --repeat or --rows; methods: {', '.join(METHODS)}")
+    repeats = dict.fromkeys(methods, args.repeat)
+    for item in filter(None, (part.strip() for part in args.repeat_for.split(","))):
+        name, _, count = item.partition("=")
+        if name not in repeats or not count.isdigit() or int(count) < 1:
+            parser.error(f"bad --repeat-for item {item!r}")
+        repeats[name] = min(int(count), args.repeat)
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
 
@@ -461,18 +571,18 @@ def main(argv: list[str] | None = None) -> int:
         d = data[rows]
         how = "reused" if d["reused"] else f"generated in {d['generate_s']:.2f}s"
         print(f"data {rows:,} rows: {d['path']} ({d['size_mb']} MB, {how})", flush=True)
-        for method in methods:
-            result = bench_method(method, rows, Path(d["path"]), out, args.repeat, args.timeout)
-            results.append(result)
+        if "dq-auto-keyed" in methods:
+            keyed = ensure_keyed_data(out, rows)
+            print(f"  with PRIMARY KEY (customer_id): {keyed['path']} ({keyed['size_mb']} MB)", flush=True)
+        found = bench_rows(methods, rows, Path(d["path"]), out, repeats, args.timeout)
+        results.extend(found)
+        for result in found:
+            ratio = "" if result.ratio_to_floor is None else f"{result.ratio_to_floor:.2f}x {result.baseline}"
             print(
-                f"  {method:<14} median {result.median_s:8.3f}s  rss {result.peak_rss_mb:7.0f} MB  "
+                f"  {result.method:<20} median {result.median_s:8.3f}s  {ratio:<18} rss {result.peak_rss_mb:7.0f} MB  "
                 f"exit {result.exit_codes}  {result.notes}",
                 flush=True,
             )
-        floor = next((r for r in results if r.rows == rows and r.method == "floor" and r.valid), None)
-        for r in results:
-            if r.rows == rows and floor is not None and floor.median_s:
-                r.ratio_to_floor = round((r.median_s or 0) / floor.median_s, 2)
 
     table = markdown(results, info, data, args.repeat)
     (out / "results.md").write_text(table, encoding="utf-8")

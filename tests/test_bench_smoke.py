@@ -16,7 +16,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # plain-gx takes ~4 s per process at 1,000 rows (GX's import), well under the 20 s budget.
-METHODS = ("floor", "scan", "dq-auto", "plain-pandera", "plain-gx")
+METHODS = (
+    "floor",
+    "scan",
+    "dq-auto",
+    "dq-auto-keyed",
+    "plain-pandera",
+    "plain-gx",
+    "pandera-polars",
+    "pandera-polars-lazy",
+    "pointblank",
+    "floor-copy",
+    "dq-gate",
+)
 
 
 @pytest.mark.slow
@@ -61,3 +73,7 @@ def test_bench_smoke(tmp_path: Path) -> None:
     assert all(r["valid"] and r["median_s"] > 0 and r["peak_rss_mb"] > 0 for r in by_method.values())
     assert by_method["plain-pandera"]["load_s"] is not None
     assert (out / "training_set_1000.duckdb").exists()
+    keyed = by_method["dq-auto-keyed"]["runs"][0]["payload"]["contracts"][0]["checks"]
+    proved = [c["name"] for c in keyed if c["message"].startswith("passed by the database's constraint")]
+    assert sorted(proved) == ["customer_id.not_null", "primary_key.unique"]
+    assert by_method["dq-gate"]["baseline"] == "floor-copy" and by_method["dq-gate"]["ratio_to_floor"] > 0
