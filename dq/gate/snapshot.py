@@ -27,6 +27,7 @@ import contextlib
 import hashlib
 import json
 import os
+import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -104,8 +105,39 @@ class Staged:
     path: Path
     view_db: Path
     catalog: str
-    fingerprint: str
+    digest: _Digest
     row_count: int
+
+    @property
+    def fingerprint(self) -> str:
+        """The staging file's sha256 as copied (waits for the hash taken while the checks ran)."""
+        return self.digest.value()
+
+
+class _Digest:
+    """The staging file's fingerprint (and its fsync), taken in a background thread right after the
+    copy: hashlib and DuckDB both release the GIL, so the hash runs while the checks read the same
+    file instead of before them. Publishing waits for it, then hashes the file again to prove it
+    unchanged; an error of either is the snapshot's error."""
+
+    def __init__(self, path: Path) -> None:
+        self._value: str | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(path,), name="dq-snapshot-hash", daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        try:
+            self._value = _fingerprint_and_sync(path)
+        except BaseException as exc:
+            self._error = exc
+
+    def value(self) -> str:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
 
 
 def stage(connection: duckdb.DuckDBPyConnection, table: Table, contract: str, directory: Path) -> Staged:
@@ -126,7 +158,7 @@ def stage(connection: duckdb.DuckDBPyConnection, table: Table, contract: str, di
             f"COPY (SELECT * FROM {table.relation}) TO {literal(str(staging))} (FORMAT parquet)"
         ).fetchall()
         row_count = int(copied[0][0])
-        fingerprint = _fingerprint_and_sync(staging)
+        digest = _Digest(staging)
         parquet = f"read_parquet({literal(str(staging.resolve()))})"
         _prove_lossless(connection, table, parquet, contract)
         with duckdb.connect(str(view_db)) as helper:
@@ -148,7 +180,7 @@ def stage(connection: duckdb.DuckDBPyConnection, table: Table, contract: str, di
             "Fix: free disk space or choose a writable --snapshot-dir"
         ) from None
     snapshot = Table(connection, table.db_path, catalog, table.name, columns, copy_of=table.label)
-    return Staged(contract, table, snapshot, staging, view_db, catalog, fingerprint, row_count)
+    return Staged(contract, table, snapshot, staging, view_db, catalog, digest, row_count)
 
 
 def publish(
@@ -174,7 +206,8 @@ def publish(
     source = staged.source
     try:
         _release(source.connection, staged.catalog, None, staged.view_db)
-        if _fingerprint_and_sync(staged.path) != staged.fingerprint:
+        copied = staged.fingerprint  # the hash taken while the checks ran
+        if _fingerprint_and_sync(staged.path) != copied:
             raise SnapshotError(
                 f"the staging copy {staged.path} of {name} changed while it was validated. Do not train on it; "
                 "nothing may write into the snapshot directory during a gate. Run the gate again"
