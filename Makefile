@@ -45,9 +45,11 @@ sysdeps:
 test: install sysdeps
 	$(BIN)/pytest -q
 
-# Benchmarks (README "Benchmarks"): 1M and 10M rows, 5 timed runs each after a warm-up.
+# Benchmarks (README "Benchmarks"): 1M and 10M rows, 5 paired runs each after a warm-up (the slow
+# peers fewer), then a pyinstrument profile of `dq validate` at both sizes (bench/out/profile_*).
 bench: install
-	$(BIN)/python bench/run.py --rows 1000000 10000000 --repeat 5
+	$(BIN)/python bench/run.py --rows 1000000 10000000 --repeat 5 --repeat-for pointblank=1,plain-gx=2,plain-pandera=3,dq-gx=3 --timeout 400
+	$(BIN)/python bench/profile_validate.py --rows 1000000 10000000
 
 lint: install
 	$(BIN)/ruff check dq tests bench examples dbt_project

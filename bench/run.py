@@ -480,7 +480,8 @@ def machine() -> dict[str, Any]:
             if line.startswith("MemTotal:"):
                 ram_gb = round(int(line.split()[1]) / 2**20, 1)
     versions = {}
-    dists = ("duckdb", "pandera", "great-expectations", "ibis-framework", "pandas", "pyarrow", "polars", "dq")
+    dists = ("duckdb", "pandera", "great-expectations", "ibis-framework", "pandas", "pyarrow", "polars", "pointblank")
+    dists += ("dq",)
     for dist in dists:
         try:
             versions[dist] = metadata.version(dist)
