@@ -98,7 +98,7 @@ def validate_and_report(
     from dq.engines import preload
 
     preload.CLI = True  # dq's own command: it imports nothing the run does not use (dq/engines/preload.py)
-    if where.engine is not EngineChoice.gx:  # the default engine's judges, imported while the run starts
+    if where.engine is EngineChoice.auto:  # the default engine's judges, imported while the run starts
         preload.start()
     from dq import reports
     from dq.reports.markdown import append_step_summary

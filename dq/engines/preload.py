@@ -32,9 +32,11 @@ def start() -> None:
 
 
 def wait() -> None:
-    start()
-    assert _thread is not None
-    _thread.join()
+    """Join the background import, if one was started (a no-op otherwise)."""
+    with _lock:
+        thread = _thread
+    if thread is not None:
+        thread.join()
 
 
 def _import_judges() -> None:

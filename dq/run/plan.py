@@ -14,7 +14,7 @@ from functools import cache
 
 from dq.checks.spec import CheckSpec
 from dq.config import EngineChoice
-from dq.engines import Engine
+from dq.engines import Engine, preload
 
 PREFERENCE: dict[EngineChoice, tuple[str, ...]] = {
     EngineChoice.auto: ("pandera-batch", "pandera", "gx"),
@@ -31,6 +31,7 @@ def engine_named(name: str) -> Engine:
         from dq.engines.pandera_batch import PanderaBatchEngine
 
         return PanderaBatchEngine()
+    preload.wait()  # they import pandas / Pandera: never alongside the background import
     if name == "pandera":
         from dq.engines.pandera import PanderaEngine
 
@@ -55,6 +56,8 @@ def assign(specs: Sequence[CheckSpec], choice: EngineChoice) -> Iterator[tuple[E
         mine = [spec for spec in remaining if engine.supports(spec)]
         remaining = [spec for spec in remaining if not engine.supports(spec)]
         if mine:
+            if name != "pandera-batch":
+                preload.wait()  # (engine_named is cached: wait here too, before the engine runs)
             yield engine, mine
     if remaining:
         yield "no engine supports this check kind", remaining
