@@ -13,9 +13,9 @@ Durability rules, in the order they matter:
   and a lock held by another process is retried with a bounded backoff (`LOCK_TIMEOUT_S`). If the
   lock never frees up, the append raises `HistoryError` and the run is an error (exit 3): a result
   that could not be made durable never becomes a verdict.
-- The schema is versioned (`dq_meta.schema_version`) and created on first use. A new file is
-  built under a private name and hard-linked into place, so a process never opens a file another
-  process is still creating (DuckDB reads a half-written header as "not a valid DuckDB database").
+- The schema is versioned (`dq_meta.schema_version`) and created on first use, under an exclusive
+  lock on `<history>.lock`, so a process never opens a file another process is still creating
+  (DuckDB reads a half-written header as "not a valid DuckDB database").
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import random
 import shlex
 import sys
@@ -195,19 +194,14 @@ def _writer(path: Path, timeout_s: float | None) -> Iterator[duckdb.DuckDBPyConn
 
 
 def _create_atomically(path: Path) -> None:
-    """Make `path` a complete history file if it does not exist yet, without a window in which
-    another process can see it half-created.
-
-    The schema is written to a private file that is then hard-linked to `path`: a link never
-    replaces an existing file, so when two processes race, one link wins and the other process
-    drops its copy. On a file system without hard links the file is created in place (the old
-    behaviour: correct for one process at a time).
-    """
-    if path.exists():
-        return
-    private = path.with_name(f".{path.name}.{os.getpid()}.{random.getrandbits(32):08x}.new")
-    try:
-        con = duckdb.connect(str(private))
+    """Make `path` a complete history file if it does not exist yet, so that no process ever
+    opens one another process is still creating (DuckDB reads a half-written header as "not a
+    valid DuckDB database"). Every writer takes an exclusive lock on `<path>.lock` to look, and
+    the one that finds no file creates it, schema and checkpoint included, before letting go."""
+    with _creation_lock(path):
+        if path.exists():
+            return
+        con = duckdb.connect(str(path))
         try:
             con.execute("BEGIN TRANSACTION")
             _ensure_schema(con, path)
@@ -215,14 +209,21 @@ def _create_atomically(path: Path) -> None:
             con.execute("CHECKPOINT")
         finally:
             con.close()
-        with contextlib.suppress(FileExistsError):
-            os.link(private, path)
-    except (duckdb.Error, OSError):
-        pass  # no hard links here, or the directory refuses: connect() below reports what is wrong
-    finally:
-        for leftover in (private, private.with_name(private.name + ".wal")):
-            with contextlib.suppress(OSError):
-                leftover.unlink()
+
+
+@contextmanager
+def _creation_lock(path: Path) -> Iterator[None]:
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: one process at a time, as DuckDB's own lock allows
+        yield
+        return
+    with open(path.with_name(path.name + ".lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
