@@ -14,7 +14,7 @@ Durability rules, in the order they matter:
   lock never frees up, the append raises `HistoryError` and the run is an error (exit 3): a result
   that could not be made durable never becomes a verdict.
 - The schema is versioned (`dq_meta.schema_version`) and created on first use, under an exclusive
-  lock on `<history>.lock`, so a process never opens a file another process is still creating
+  lock on the history's directory, so a process never opens a file another process is still creating
   (DuckDB reads a half-written header as "not a valid DuckDB database").
 """
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import random
 import shlex
 import sys
@@ -196,7 +197,7 @@ def _writer(path: Path, timeout_s: float | None) -> Iterator[duckdb.DuckDBPyConn
 def _create_atomically(path: Path) -> None:
     """Make `path` a complete history file if it does not exist yet, so that no process ever
     opens one another process is still creating (DuckDB reads a half-written header as "not a
-    valid DuckDB database"). Every writer takes an exclusive lock on `<path>.lock` to look, and
+    valid DuckDB database"). Every writer takes an exclusive lock on the history's directory to look, and
     the one that finds no file creates it, schema and checkpoint included, before letting go."""
     with _creation_lock(path):
         if path.exists():
@@ -218,12 +219,16 @@ def _creation_lock(path: Path) -> Iterator[None]:
     except ImportError:  # not POSIX: one process at a time, as DuckDB's own lock allows
         yield
         return
-    with open(path.with_name(path.name + ".lock"), "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    # the history's directory is the lock: no lock file is left beside the history
+    descriptor = os.open(path.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+    finally:
+        os.close(descriptor)
 
 
 def _ensure_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
