@@ -151,6 +151,14 @@ def _dq(*args: str) -> tuple[int, str]:
     return out.exit_code, out.output
 
 
+def _install_packages(directory: Path) -> None:
+    """What `dbt deps` would put in dbt_packages/ (a generated directory, never committed): the
+    vendored copy of each package the project's packages.yml names, as the tests run offline."""
+    packages = directory / "packages.yml"
+    if packages.is_file() and "dbt_utils" in packages.read_text(encoding="utf-8"):
+        shutil.copytree(VENDORED / "packages" / "dbt_utils", directory / "dbt_packages" / "dbt_utils")
+
+
 @pytest.fixture(scope="module", params=PROJECTS, ids=lambda p: p.name)
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Project, Path]]:
     """The vendored project copied, built by plain dbt, drafted (`dq init`) and exported."""
@@ -158,6 +166,7 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     base = tmp_path_factory.mktemp(project.name)
     directory = base / "project"
     shutil.copytree(VENDORED / project.name, directory)
+    _install_packages(directory)
     _profile(project, directory, base / "warehouse.duckdb")
     if project.prepare is not None:
         project.prepare(base / "warehouse.duckdb")
