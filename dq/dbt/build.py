@@ -175,7 +175,6 @@ class Build:
         # its own while dbt builds on, and collected before dbt closes its database
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dq-fingerprint")
         self._pending: list[tuple[str, Future[Any]]] = []
-        self._warming: threading.Thread | None = None
         self.run = RunResult(run_id=run_id or new_run_id(), started_at=now())
         self.raised: set[str] = set()
         self._lock = threading.Lock()
@@ -334,10 +333,13 @@ class Build:
 
     def _warm_engines(self) -> None:
         """Import the engines (Pandera, pandas: ~0.5 s of Python) while dbt's first models run in
-        DuckDB, which releases the GIL, instead of inside the first model's callback."""
-        if self._warming is None and self.contracts:
-            self._warming = threading.Thread(target=_import_engines, name="dq-import-engines", daemon=True)
-            self._warming.start()
+        DuckDB, which releases the GIL, instead of inside the first model's callback. The one
+        background import dq has (dq/engines/preload.py): a second thread importing Pandera at the
+        same time trips Python's module-lock deadlock detection."""
+        if self.contracts:
+            from dq.engines import preload
+
+            preload.start()
 
     def _collect_fingerprints(self) -> None:
         with self._lock:
@@ -543,13 +545,6 @@ def _compiled(contract: Contract) -> list[Any]:
     from dq.checks.compile import compile_contract
 
     return list(compile_contract(contract))
-
-
-def _import_engines() -> None:
-    with contextlib.suppress(Exception):  # the callback imports again and reports a real failure
-        from dq.engines.pandera_batch import import_judges
-
-        import_judges()
 
 
 def _fingerprint_on_dbt(table: Any) -> Any:
