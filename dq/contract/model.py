@@ -412,6 +412,20 @@ class ColumnRule(_Strict):
         return self
 
 
+class Quarantine(_Strict):
+    """`dq gate --quarantine`: the share of rows the gate may set aside (rows failing an error-severity
+    row rule) and still train on the rest. Only the gate reads it; `dq validate` ignores it."""
+
+    max_fraction: Number
+
+    @field_validator("max_fraction")
+    @classmethod
+    def _share(cls, value: int | Decimal) -> int | Decimal:
+        if not 0 <= value <= 1:
+            raise ValueError(f"max_fraction is a share of rows between 0 and 1, got {value}")
+        return value
+
+
 class Contract(_Strict):
     """One dataset's contract, agreed by its producer and its consumer."""
 
@@ -430,6 +444,7 @@ class Contract(_Strict):
     label: Label | None = None
     leakage: Leakage | None = None
     drift: Drift | None = None
+    quarantine: Quarantine | None = None
 
     @field_validator("version", mode="before")
     @classmethod
