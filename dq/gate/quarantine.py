@@ -106,7 +106,7 @@ class Split:
             "rows_kept": self.kept,
             "rows_quarantined": self.quarantined,
             "fraction": float(self.fraction),
-            "fraction_exact": f"{self.fraction.numerator}/{self.fraction.denominator}",
+            "fraction_exact": f"{self.quarantined}/{self.checked}",  # as counted, not reduced
             "max_fraction": str(self.max_fraction),
             "within_bound": self.within_bound,
             "by_check": dict(self.by_check),
