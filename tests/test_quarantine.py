@@ -382,3 +382,32 @@ def test_the_split_matches_a_python_oracle(generated: list[tuple[Any, ...]]):
         assert rows(con, f"SELECT * FROM '{kept}'") == expected_kept
         assert rows(con, f"SELECT * FROM '{aside}'") == expected_aside
         assert (split.kept, split.quarantined) == (expected_kept.total(), expected_aside.total())
+
+
+@pytest.mark.parametrize(
+    ("columns", "problem"),
+    [
+        ("  id: {type: integer, nullable: false}\n", False),
+        ("  id: {type: integer, unique: true}\n", False),
+        ("  id: {type: integer, min: 0, severity: warn}\n", True),  # a warn rule drops no row
+        ("  id: {type: integer}\n", True),
+    ],
+)
+def test_lint_flags_a_quarantine_bound_with_no_rule_to_set_rows_aside(tmp_path: Path, columns: str, problem: bool):
+    from dq.review.lint import lint
+
+    path = tmp_path / "q.yml"
+    path.write_text(
+        "contract: q\nversion: 1.0.0\ndataset: {table: main.q}\nquarantine: {max_fraction: 0.01}\ncolumns:\n" + columns,
+        encoding="utf-8",
+    )
+    _, problems = lint([path], None, skip_dbt=True)
+    assert [(p.key, "would drop nothing" in p.message) for p in problems] == ([("quarantine", True)] if problem else [])
+
+
+@pytest.mark.parametrize("value", ["-0.1", "1.5", "'0.1'", "true"])
+def test_max_fraction_must_be_a_share(write_contract, value: str):
+    from dq.errors import ContractError
+
+    with pytest.raises(ContractError, match=r"quarantine\.max_fraction"):
+        load_contract(write_contract(CONTRACT.format(extra=f"quarantine: {{max_fraction: {value}}}")))

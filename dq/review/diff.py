@@ -501,6 +501,28 @@ def contract_expressions(old: Contract, new: Contract) -> Iterator[Change]:
                 yield Change(f"{path}.description", "edited", Impact.compatible, "documentation only")
 
 
+def contract_quarantine(old: Contract, new: Contract) -> Iterator[Change]:
+    """`quarantine.max_fraction` is a tolerance: allowing it, or raising it, lets `dq gate
+    --quarantine` train with more of the rows dropped, so it is breaking; lowering or removing it tightens."""
+    before = old.quarantine.max_fraction if old.quarantine else None
+    after = new.quarantine.max_fraction if new.quarantine else None
+    path = "quarantine.max_fraction"
+    if before == after:
+        return
+    if before is None:
+        yield Change(
+            path, f"added ({_n(after)})", Impact.breaking, "the gate may now train without rows that fail a row rule"
+        )
+    elif after is None:
+        yield Change(path, f"removed (was {_n(before)})", Impact.tightening, "the gate no longer sets rows aside")
+    elif after > before:
+        yield Change(
+            path, f"{_n(before)} -> {_n(after)}", Impact.breaking, "tolerance loosened: more rows may be dropped"
+        )
+    else:
+        yield Change(path, f"{_n(before)} -> {_n(after)}", Impact.tightening, "fewer rows may be dropped")
+
+
 def _hours(value: Any) -> float:
     return float(value.total_seconds() / 3600)
 
@@ -519,6 +541,7 @@ CONTRACT_KEYS_WITH_RULES = frozenset(
         "columns",
         "checks",
         "expressions",
+        "quarantine",
     }
 )
 
@@ -541,5 +564,6 @@ CONTRACT_RULES: tuple[ContractRuleCheck, ...] = (
     contract_columns,
     contract_checks,
     contract_expressions,
+    contract_quarantine,
     contract_other_keys,
 )

@@ -9,6 +9,7 @@ adds what needs more context, each as one small rule:
 - `{model: ...}` datasets and references resolve through the dbt manifest;
 - a referenced column is declared by the contract of the referenced dataset, when one is linted;
 - drift reference profiles load and validate, and profile every drifting column;
+- a `quarantine` bound has a rule to set rows aside by (else `dq gate --quarantine` drops nothing);
 - contract names are unique.
 
 Every problem names the file and the key path. Nothing is skipped silently: a model that cannot be
@@ -174,12 +175,32 @@ def drift_profiles_load(path: Path, contract: Contract, ctx: LintContext) -> Ite
             )
 
 
+def quarantine_has_rules(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
+    """`quarantine:` on a contract whose rules never set a row aside (no error-severity row rule of
+    the kinds dq/gate/quarantine.py drops) bounds nothing: the key is a mistake, or a rule is missing."""
+    if contract.quarantine is None:
+        return
+    from dq.checks.compile import compile_contract
+    from dq.contract.model import Severity
+    from dq.gate.quarantine import QUARANTINED_KINDS
+
+    specs = compile_contract(contract)
+    if not any(s.kind in QUARANTINED_KINDS and s.severity is Severity.error for s in specs):
+        yield Problem(
+            str(path),
+            "quarantine",
+            "no error-severity row rule (nullable, min/max, accepted_values, pattern, length, expressions, unique) "
+            "sets rows aside, so `dq gate --quarantine` would drop nothing. Fix: add such a rule or remove the key",
+        )
+
+
 RULES: tuple[Rule, ...] = (
     patterns_compile_in_re2,
     sql_checks_parse,
     models_resolve,
     references_declared,
     drift_profiles_load,
+    quarantine_has_rules,
 )
 
 
