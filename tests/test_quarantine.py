@@ -411,3 +411,14 @@ def test_max_fraction_must_be_a_share(write_contract, value: str):
 
     with pytest.raises(ContractError, match=r"quarantine\.max_fraction"):
         load_contract(write_contract(CONTRACT.format(extra=f"quarantine: {{max_fraction: {value}}}")))
+
+
+def test_the_bound_survives_an_odcs_round_trip(write_contract):
+    from dq.contract.model import Contract
+    from dq.contract.yaml12 import load_yaml12
+    from dq.formats.odcs import export_contract, import_document
+
+    contract = load_contract(write_contract(CONTRACT.format(extra="quarantine: {max_fraction: 0.0125}")))
+    imported = import_document(load_yaml12(export_contract(contract)), Path("q.odcs.yaml"))
+    back = Contract.model_validate(imported.contracts[0])
+    assert back.quarantine == contract.quarantine and str(back.quarantine.max_fraction) == "0.0125"
