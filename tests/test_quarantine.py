@@ -7,6 +7,7 @@ plain-Python oracle of which rows each rule fails.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -23,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from dq.contract.model import load_contract
+from dq.contract.model import Contract, load_contract
 from dq.data.source import Table
 from dq.gate.quarantine import plan
 from tests.conftest import MakeDb
@@ -337,18 +338,26 @@ expressions:
 ALLOWED = {"ab", "ba", "b", "abc", ""}
 
 
-def oracle_fails(row: tuple[Any, ...], ids: Counter[Any]) -> bool:
-    """Does this row fail an error-severity row rule of GENERATED? Plain Python, NULL as None."""
-    id_, a, b, s, _w = row  # w: a warn rule, never quarantined
-    return (
-        (id_ is not None and ids[id_] > 1)
-        or a is None
-        or (a is not None and not -5 <= a <= 5)
-        or (s is not None and s not in ALLOWED)
-        or (s is not None and re.search("^a", s) is None)
-        or (s is not None and not 1 <= len(s) <= 2)
-        or (a is not None and b is not None and not a <= b)
-    )
+def oracle_rules(ids: Counter[Any]) -> dict[str, Callable[[tuple[Any, ...]], bool]]:
+    """Each error-severity row rule of GENERATED as a plain-Python test of a row (NULL is None);
+    `w`'s rule is warn-severity and never sets a row aside."""
+    return {
+        "a.not_null": lambda r: r[1] is None,
+        "a.range": lambda r: r[1] is not None and not -5 <= r[1] <= 5,
+        "s.accepted_values": lambda r: r[3] is not None and r[3] not in ALLOWED,
+        "s.pattern": lambda r: r[3] is not None and re.search("^a", r[3]) is None,
+        "s.length": lambda r: r[3] is not None and not 1 <= len(r[3]) <= 2,
+        "id.unique": lambda r: r[0] is not None and ids[r[0]] > 1,
+        "expressions.a_le_b": lambda r: r[1] is not None and r[2] is not None and not r[1] <= r[2],
+    }
+
+
+@functools.cache
+def generated_contract() -> Contract:
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "h.yml"
+        path.write_text(GENERATED, encoding="utf-8")
+        return load_contract(path)
 
 
 row_strategy = st.tuples(
@@ -365,23 +374,22 @@ row_strategy = st.tuples(
 def test_the_split_matches_a_python_oracle(generated: list[tuple[Any, ...]]):
     with tempfile.TemporaryDirectory() as scratch, duckdb.connect() as con:
         directory = Path(scratch)
-        contract_path = directory / "h.yml"
-        contract_path.write_text(GENERATED, encoding="utf-8")
         con.execute("CREATE TABLE h (id INTEGER, a INTEGER, b INTEGER, s VARCHAR, w INTEGER)")
         if generated:
             con.executemany("INSERT INTO h VALUES (?, ?, ?, ?, ?)", generated)
         source = directory / "all.parquet"
         con.execute(f"COPY h TO '{source}' (FORMAT parquet)")
         columns = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE h").fetchall()}
-        rules = plan(load_contract(contract_path), Table(con, directory / "x.duckdb", "main", "h", columns))
+        rules = plan(generated_contract(), Table(con, directory / "x.duckdb", "main", "h", columns))
         kept, aside = directory / "kept.parquet", directory / "aside.parquet"
         split = rules.write(con, f"read_parquet('{source}')", kept, aside)
-        ids = Counter(r[0] for r in generated)
-        expected_aside = Counter(r for r in generated if oracle_fails(r, ids))
+        rules_of = oracle_rules(Counter(r[0] for r in generated))
+        expected_aside = Counter(r for r in generated if any(rule(r) for rule in rules_of.values()))
         expected_kept = Counter(generated) - expected_aside
         assert rows(con, f"SELECT * FROM '{kept}'") == expected_kept
         assert rows(con, f"SELECT * FROM '{aside}'") == expected_aside
         assert (split.kept, split.quarantined) == (expected_kept.total(), expected_aside.total())
+        assert split.by_check == {name: sum(map(rule, generated)) for name, rule in rules_of.items()}
 
 
 @pytest.mark.parametrize(
@@ -414,7 +422,6 @@ def test_max_fraction_must_be_a_share(write_contract, value: str):
 
 
 def test_the_bound_survives_an_odcs_round_trip(write_contract):
-    from dq.contract.model import Contract
     from dq.contract.yaml12 import load_yaml12
     from dq.formats.odcs import export_contract, import_document
 

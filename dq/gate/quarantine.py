@@ -68,9 +68,13 @@ class Plan:
             )
         by_check: dict[str, int] = {}
         if flags:
+            # counted over the quarantine file alone (small, at most max_fraction of the rows): every
+            # violating row is in it, and so is every copy of a duplicated key, so each rule finds
+            # there exactly the rows it finds in the whole copy
+            aside = f"read_parquet({literal(str(quarantined))})"
             per_rule = ", ".join(f"{flag} AS f{i}" for i, flag in enumerate(flags))
             totals = ", ".join(f"count(*) FILTER (WHERE f{i})" for i in range(len(flags)))
-            row = connection.execute(f"SELECT {totals} FROM (SELECT {per_rule} FROM {source} AS __t)").fetchall()[0]
+            row = connection.execute(f"SELECT {totals} FROM (SELECT {per_rule} FROM {aside} AS __t)").fetchall()[0]
             by_check = {spec.name: int(n) for spec, n in zip(self.specs, row, strict=True)}
         return Split(self.max_fraction, counts[0], counts[1], quarantined, by_check)
 
