@@ -60,7 +60,7 @@ import dq
 frame = dq.load_validated(as_="arrow")
 with open(sys.argv[1], "w") as f:
     ids = sorted(i for i in frame.column("id").to_pylist() if i is not None) if "id" in frame.column_names else []
-    json.dump({"rows": frame.num_rows, "ids": ids}, f)
+    json.dump({"rows": frame.num_rows, "ids": ids, "fingerprint": os.environ["DQ_FINGERPRINT"]}, f)
 sys.stdout.flush()
 os._exit(0)
 """
@@ -144,6 +144,8 @@ def test_broken_rows_within_the_bound_are_set_aside_and_training_reads_only_the_
             [100, 100, 200, 250, 300, 400, 500, 600, 700, 750, 800, 900, 1000]
         )
     manifest = json.loads((snaps / "t.manifest.json").read_text())
+    # what training read is byte for byte the file the checks ran on and the gate fingerprinted
+    assert seen["fingerprint"] == manifest["fingerprint"] == "sha256:" + hashlib.sha256(kept.read_bytes()).hexdigest()
     quarantine = manifest["quarantine"]
     assert manifest["row_count"] == 1001 - BROKEN and manifest["file"] == "t.parquet"
     assert quarantine["file"] == "t.quarantine.parquet"
@@ -429,3 +431,16 @@ def test_the_bound_survives_an_odcs_round_trip(write_contract):
     imported = import_document(load_yaml12(export_contract(contract)), Path("q.odcs.yaml"))
     back = Contract.model_validate(imported.contracts[0])
     assert back.quarantine == contract.quarantine and str(back.quarantine.max_fraction) == "0.0125"
+
+
+def test_a_rule_failing_on_the_data_during_the_split_is_exit_3_and_leaves_nothing(
+    make_db: MakeDb, write_contract, gate
+):
+    contract = write_contract(
+        "contract: t\nversion: 1.0.0\ndataset: {table: main.t}\nquarantine: {max_fraction: 1}\n"
+        "columns:\n  s: {type: varchar}\nexpressions:\n  - {name: s_number, expr: 's::INTEGER > 0'}\n"
+    )
+    code, out, seen, snaps = gate(make_db(*TABLE), contract, "--quarantine")
+    assert code == 3 and seen is None, out
+    assert "cannot set aside the rows of t" in out
+    assert not snaps.exists() or list(snaps.iterdir()) == []  # no staging file, no quarantine file

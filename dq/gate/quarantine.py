@@ -55,7 +55,17 @@ class Plan:
         return [row_flag(spec) for spec in self.specs]
 
     def write(self, connection: duckdb.DuckDBPyConnection, source: str, kept: Path, quarantined: Path) -> Split:
-        """Split the rows of `source` (a `read_parquet(...)`) into the two files; one COPY each."""
+        """Split the rows of `source` (a `read_parquet(...)`) into the two files; one COPY each.
+        A rule whose SQL fails on the data (a cast in an expression) is a SnapshotError, exit 3."""
+        try:
+            return self._write(connection, source, kept, quarantined)
+        except duckdb.Error as exc:
+            raise SnapshotError(
+                f"cannot set aside the rows of {self.contract} that fail its row rules: {exc}. Fix: a rule's SQL "
+                "fails on these rows (`dq validate` names the check), or gate without --quarantine"
+            ) from None
+
+    def _write(self, connection: duckdb.DuckDBPyConnection, source: str, kept: Path, quarantined: Path) -> Split:
         flags = self.flags()
         column = "__dq_quarantined"
         any_flag = f"coalesce({' OR '.join(flags) or 'false'}, false)"
