@@ -26,7 +26,7 @@ from typing import Any
 
 import duckdb
 
-from dq.checks.kinds import BATCH, Family, of_family, run_by
+from dq.checks.kinds import BATCH, SEGMENTABLE, Family, of_family, run_by
 from dq.checks.result import CheckResult, outcome
 from dq.checks.spec import SCHEMA_KINDS, CheckKind, CheckSpec
 from dq.checks.sql import custom_sql, failing_count_query, key_sql, metric_expression, violation_predicate
@@ -36,6 +36,7 @@ from dq.data.fingerprint import FINGERPRINT_FACT, fingerprint_aggregates
 from dq.data.source import Table
 from dq.engines import preload
 from dq.engines.dense_keys import dense_key_expressions
+from dq.engines.segments import Segmented, measure_segments
 
 ENGINE = BATCH
 SUPPORTED_KINDS = run_by(BATCH)
@@ -60,14 +61,23 @@ class PanderaBatchEngine:
     name = ENGINE
 
     def supports(self, spec: CheckSpec) -> bool:
+        if spec.segments:
+            return spec.kind in SEGMENTABLE  # the label's class shares too: one grouped query
         return spec.kind in SUPPORTED_KINDS
 
     def run(self, specs: Sequence[CheckSpec], table: Table) -> list[CheckResult]:
         preload.start()  # pandas + Pandera import while DuckDB measures (dq/engines/preload.py)
-        measures = measure(specs, table)
+        whole = [i for i, spec in enumerate(specs) if not spec.segments]
+        parts = [i for i, spec in enumerate(specs) if spec.segments]
+        measures = measure([specs[i] for i in whole], table)
+        segmented = measure_segments([specs[i] for i in parts], table)
         preload.wait()
-        verdicts = judge(specs, measures)
-        return [_result(spec, measures[i], verdicts.get(i)) for i, spec in enumerate(specs)]
+        verdicts = judge([specs[i] for i in whole], measures)
+        results: dict[int, CheckResult] = {
+            i: _result(specs[i], measures[n], verdicts.get(n)) for n, i in enumerate(whole)
+        }
+        results.update({i: judge_segments(specs[i], segmented[n]) for n, i in enumerate(parts)})
+        return [results[i] for i in range(len(specs))]
 
 
 # --- measuring: SQL inside DuckDB ---------------------------------------------------------------
@@ -345,6 +355,59 @@ def _check(pa: Any, spec: CheckSpec) -> Any:
     if low is not None:
         return pa.Check.ge(low, name=spec.name)
     return pa.Check.le(high, name=spec.name)
+
+
+def judge_segments(spec: CheckSpec, segmented: Segmented) -> CheckResult:
+    """A per-segment check's verdict: a Pandera check over a frame of one row per segment (one
+    per segment and class for every class's share), its failure cases naming the failing
+    segments. No segment at all (an empty dataset) fails: nothing was shown to hold."""
+    import pandas as pd
+    import pandera.pandas as pa
+    from pandera.config import ValidationDepth, config_context
+    from pandera.errors import SchemaErrors
+
+    if segmented.error is not None:
+        return CheckResult.errored(spec, ENGINE, segmented.error)
+    rows: list[int] = []  # frame row -> segment position
+    values: list[Any] = []
+    for position, segment in enumerate(segmented.rows):
+        judged = (
+            segment.raw.values if spec.kind is CheckKind.label_class_fraction else (_segment_value(spec, segment.raw),)
+        )
+        rows.extend([position] * len(judged))
+        values.extend(_frame_value(v) for v in judged)
+    failing: set[int] = set()
+    if values:
+        column = pa.Column(checks=[_check(pa, spec)], nullable=False, coerce=False, name="value")
+        canary = pa.Column(checks=[pa.Check.eq(1, name=_CANARY)], name=_CANARY)
+        frame = pd.DataFrame({"value": pd.Series(values, dtype=object), _CANARY: 0})
+        try:
+            with config_context(validation_enabled=True, validation_depth=ValidationDepth.SCHEMA_AND_DATA):
+                pa.DataFrameSchema({"value": column, _CANARY: canary}, strict=True).validate(frame, lazy=True)
+            raise RuntimeError("Pandera did not run the checks (is validation disabled in its configuration?)")
+        except SchemaErrors as errors:
+            cases = errors.failure_cases
+            mine = cases[cases["column"] == "value"]
+            failing = {rows[int(i)] for i in mine["index"]}
+    entries = [
+        {"segment": s.name, "values": s.values, "rows": s.rows, "observed": _segment_shown(spec, s.raw)}
+        for position, s in enumerate(segmented.rows)
+        if position in failing
+    ]
+    observed = {"segments": len(segmented.rows), "failing": len(entries), "failing_segments": entries}
+    holds = bool(segmented.rows) and not failing
+    return CheckResult.from_spec(spec, ENGINE, outcome(holds, spec.severity), observed=observed)
+
+
+def _segment_value(spec: CheckSpec, raw: Any) -> Any:
+    measured = _as_measure(spec, raw)
+    return measured.value
+
+
+def _segment_shown(spec: CheckSpec, raw: Any) -> Any:
+    if spec.kind is CheckKind.label_class_fraction:
+        return raw.observed
+    return _as_measure(spec, raw).value
 
 
 def _result(spec: CheckSpec, measured: _Measure, holds: bool | None) -> CheckResult:
