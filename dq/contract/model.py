@@ -467,7 +467,7 @@ class Contract(_Strict):
                 raise ValueError(f"{key} {column!r} is not declared under `columns`")
         if self.leakage and self.leakage.max_abs_correlation_with_label is not None and self.label is None:
             raise ValueError("leakage.max_abs_correlation_with_label needs `label: {column: ...}`")
-        for key, segments in self._segment_lists():
+        for key, segments in self.segment_lists():
             _segments_distinct(segments, key)
             for column in segments or ():
                 if column not in declared:
@@ -480,7 +480,7 @@ class Contract(_Strict):
             raise ValueError("two entries under `expressions` share a name")
         return self
 
-    def _segment_lists(self) -> list[tuple[str, list[str] | None]]:
+    def segment_lists(self) -> list[tuple[str, list[str] | None]]:
         found = [("", self.segments), ("label.", self.label.segments if self.label else None)]
         return found + [(f"columns.{name}.", rule.segments) for name, rule in self.columns.items()]
 
