@@ -351,3 +351,57 @@ def test_per_segment_verdicts_match_a_plain_python_grouping(
         found = _failing(check)
         assert found == (expected[key] if key == "share" else pytest.approx(expected[key])), name
         assert check.status is (Status.failed if expected[key] else Status.passed), name
+
+
+# --- lint and dbt export ------------------------------------------------------------------------
+
+LINT_CASES = [
+    (
+        "a column's segments with no aggregate rule on it",
+        {"v": {"min": 0, "segments": ["s"]}},
+        {},
+        "columns.v.segments",
+    ),
+    ("contract segments and no rule to segment", {"v": {"min": 0}}, {"segments": ["s"]}, "segments"),
+    (
+        "segmented by its own column",
+        {"v": {"distinct_count": {"min": 1}}},
+        {"segments": ["v"]},
+        "v.distinct_count.by.v",
+    ),
+]
+
+
+@pytest.mark.parametrize(("columns", "top", "key"), [c[1:] for c in LINT_CASES], ids=[c[0] for c in LINT_CASES])
+def test_lint_finds_segments_that_check_nothing(
+    write_contract: Callable[[str], Path], columns: dict[str, Any], top: dict[str, Any], key: str
+) -> None:
+    from dq.review.lint import lint
+
+    path = write_contract(yaml.safe_dump(_contract({"s": {}, **columns}, **top)))
+    count, problems = lint([path], None, skip_dbt=True)
+    assert count == 1
+    assert [(p.file, p.key) for p in problems] == [(str(path), key)], problems
+
+
+def test_lint_passes_segments_that_apply(write_contract: Callable[[str], Path]) -> None:
+    from dq.review.lint import lint
+
+    contract = _contract(
+        {"s": {}, "v": {"mean": {"min": 0}, "segments": ["s"]}, "y": {}},
+        segments=["s"],
+        label={"column": "y", "class_fraction": {"min": 0.1}, "segments": ["s"]},
+    )
+    assert lint([write_contract(yaml.safe_dump(contract))], None, skip_dbt=True) == (1, [])
+
+
+def test_dbt_export_keeps_per_segment_checks_dq_only(write_contract: Callable[[str], Path], tmp_path: Path) -> None:
+    """dbt's post-hook asserts whole-table metrics; a per-segment check exported as one would be weaker."""
+    from dq.dbt.export import plan_model
+
+    contract = {**_contract({"s": {}, "v": {"mean": {"min": 0}}}, segments=["s"]), "dataset": {"model": "m"}}
+    path = write_contract(yaml.safe_dump(contract))
+    export = plan_model(load_contract(path), path, tmp_path)
+    assert export is not None
+    assert {s.name for s in export.dq_only} == {"v.mean.by.s"}
+    assert "v.mean" in {s.name for s in export.asserted}
