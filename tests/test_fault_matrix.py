@@ -119,6 +119,14 @@ def _order_after_signup_rule(contract: dict[str, Any]) -> None:
     contract["expressions"] = [{"name": "ordered_after_signup", "expr": "first_order_at >= signed_up_at"}]
 
 
+def _label_per_country(contract: dict[str, Any]) -> None:
+    contract["label"] = {**contract["label"], "segments": ["country"]}
+
+
+# one country's churners relabelled: the overall share stays in bounds, that country's does not
+_FR_SEGMENT = [{"segment": "country='FR'", "values": {"country": "FR"}, "observed": {"false": 1.0, "true": 0.0}}]
+
+
 def _not_run(column: str, *kinds: str) -> dict[str, str]:
     return {f"{column}.{kind}": f"column {column} is missing" for kind in kinds}
 
@@ -275,6 +283,17 @@ CASES: list[Case] = [
         "label class fraction out of bounds",
         (f"UPDATE {T} SET churned = false WHERE customer_id % 50 <> 0",),
         {"label.class_fraction": (None, f"SELECT avg(churned::INT) FROM {T}")},
+    ),
+    Case(
+        "one segment's label collapsed (per-country class balance)",
+        (f"UPDATE {T} SET churned = false WHERE country = 'FR'",),
+        {
+            "label.class_fraction.by.country": (
+                {"segments": 5, "failing": 1, "failing_segments": _FR_SEGMENT},
+                f"SELECT count(*) FROM {T} WHERE country = 'FR'",
+            )
+        },
+        patch=_label_per_country,
     ),
     Case(
         "NaN in a not-null double column",
@@ -436,7 +455,15 @@ def test_injected_defect_is_blocked_by_exactly_its_check(
     for name, (exact, hand_sql) in case.failed.items():
         found = by_status["failed"][name]
         hand = faults.scalar(db, hand_sql) if hand_sql else exact
-        if exact is not None:
+        if ".by." in name:  # a per-segment check: its failing segments exactly, their rows by hand
+            rows = [entry.pop("rows") for entry in found["failing_segments"]]
+            assert (found, rows) == (exact, [hand]), (name, found, rows, hand)
+            named = ", ".join(
+                f"{e['segment']} ({n} rows)" for e, n in zip(found["failing_segments"], rows, strict=True)
+            )
+            shown.append(f"{name}: {found['failing']} of {found['segments']} segments fail, {named} = {hand} rows")
+            continue
+        elif exact is not None:
             assert found == exact, (name, found)
         if name == "snapshot_at.freshness" and hand is not None:
             assert found == pytest.approx(float(hand), abs=0.05), (name, found, hand)

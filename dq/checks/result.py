@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from dq.checks.kinds import KINDS, Finding
+from dq.checks.segments import segmented_reason
 from dq.checks.spec import CheckSpec
 from dq.contract.model import Severity
 
@@ -154,6 +155,8 @@ def _contract_dict(contract: ContractResult) -> dict[str, Any]:
 def failure_message(spec: CheckSpec, failing_rows: int | None, observed: Any) -> str:
     """The one-line reason a check did not hold, worded the same whichever engine ran it (each
     kind's wording is a fact of its row in dq.checks.kinds)."""
+    if spec.segments:
+        return segmented_reason(spec.kind, observed, spec.expectation())
     facts = KINDS[spec.kind]
     rows = None if failing_rows is None else f"{failing_rows:,} row{'' if failing_rows == 1 else 's'}"
     finding = Finding(spec.args, spec.columns, rows, observed, spec.expectation())

@@ -82,13 +82,18 @@ class CheckSpec:
         return self.columns[0] if len(self.columns) == 1 else None
 
     @property
+    def segments(self) -> tuple[str, ...]:
+        """The columns a per-segment check groups by (`segments:`), () for a whole-table check."""
+        return tuple(self.args.get("segments") or ())
+
+    @property
     def needs_exact_sql(self) -> bool:
         """Set by binding when a check needs what only dq's own SQL states exactly: byte-wise
         comparison of a collated string column, or NaN counted as missing. Engines that build
         their own queries (Pandera's Ibis backend, GX) leave such checks to `pandera-batch`."""
         a = self.args
-        if a.get("collated_columns") or a.get("ref_collated") or a.get("nan_present"):
-            return True
+        if a.get("collated_columns") or a.get("ref_collated") or a.get("nan_present") or self.segments:
+            return True  # (a per-segment check is one grouped query of dq's own: dq.engines.segments)
         # integers past 2**53 (epoch nanoseconds, HUGEINT keys): Ibis and GX carry bounds and
         # values through floats somewhere, and 2**53 + 1 becomes 2**53
         if str(a.get("column_type", "")).upper() in {"HUGEINT", "UHUGEINT"}:
@@ -143,4 +148,5 @@ class CheckSpec:
 
     def expectation(self) -> str:
         """The threshold in words, for reports: 'between 18 and 120', 'no nulls'."""
-        return KINDS[self.kind].words(self.args, self.columns)
+        words = KINDS[self.kind].words(self.args, self.columns)
+        return f"{words} in every segment of ({', '.join(self.segments)})" if self.segments else words

@@ -10,6 +10,7 @@ adds what needs more context, each as one small rule:
 - a referenced column is declared by the contract of the referenced dataset, when one is linted;
 - drift reference profiles load and validate, and profile every drifting column;
 - a `quarantine` bound has a rule to set rows aside by (else `dq gate --quarantine` drops nothing);
+- `segments` keys apply to a rule, and no rule is segmented by its own column;
 - contract names are unique.
 
 Every problem names the file and the key path. Nothing is skipped silently: a model that cannot be
@@ -26,6 +27,7 @@ from typing import Any
 
 import duckdb
 
+from dq.checks.compile import compile_contract
 from dq.contract.model import Contract, Dataset, load_contract
 from dq.dbt.artifacts import resolve_model
 from dq.errors import ContractError, SourceError
@@ -194,6 +196,41 @@ def quarantine_has_rules(path: Path, contract: Contract, ctx: LintContext) -> It
         )
 
 
+def segments_apply(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
+    """A `segments` key that no rule is checked by (a column's segments without an aggregate rule
+    on it) is a misplaced key, and a rule segmented by its own column measures one value per
+    segment (a distinct count of 1, a class share of 100%): both are mistakes, not checks."""
+    specs = [spec for spec in compile_contract(contract) if spec.segments]
+    for key, segments in contract.segment_lists():
+        if not segments:
+            continue
+        column = key.removeprefix("columns.").removesuffix(".") if key.startswith("columns.") else None
+        label = contract.label.column if key == "label." and contract.label else None
+        wanted = tuple(segments)
+        if not any(
+            spec.segments == wanted
+            and (column is None or spec.columns == (column,))
+            and (label is None or spec.name.startswith("label."))
+            for spec in specs
+        ):
+            where = "this column" if column else "the label" if label else "the contract"
+            yield Problem(
+                str(path),
+                f"{key}segments",
+                f"no rule of {where} is checked per segment (segments apply to row_count, max_null_fraction, "
+                "mean, stddev, distinct_count, quantiles and the label's class_fraction / max_null_fraction)",
+            )
+    for spec in specs:
+        own = sorted(set(spec.columns) & set(spec.segments))
+        if own:
+            yield Problem(
+                str(path),
+                spec.name,
+                f"segmented by its own column {own[0]!r}: each segment holds one value of it; "
+                "segment by another column",
+            )
+
+
 RULES: tuple[Rule, ...] = (
     patterns_compile_in_re2,
     sql_checks_parse,
@@ -201,6 +238,7 @@ RULES: tuple[Rule, ...] = (
     references_declared,
     drift_profiles_load,
     quarantine_has_rules,
+    segments_apply,
 )
 
 
