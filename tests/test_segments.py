@@ -143,6 +143,19 @@ CASES = [
         {"s='b'": 20.0},
     ),
     (
+        "every class's share per segment: a declared class absent from a segment is 0% there",
+        "CREATE TABLE t AS SELECT * FROM (VALUES ('x', 'a'), ('x', 'b'), ('x', 'c'), ('z', 'a'), ('z', 'b')) v(s, y)",
+        _contract(
+            {"s": {}, "y": {"accepted_values": ["a", "b", "c"]}},
+            segments=["s"],
+            label={"column": "y", "class_fraction": {"min": 0.2}},
+        ),
+        "label.class_fraction.by.s",
+        Status.failed,
+        2,
+        {"s='z'": {"a": 0.5, "b": 0.5, "c": 0.0}},
+    ),
+    (
         "an empty dataset has no segment to show the bound holds: it fails",
         "CREATE TABLE t (s VARCHAR, v INTEGER)",
         _contract({"s": {}, "v": {"max_null_fraction": 0.5}}, segments=["s"]),
@@ -174,7 +187,8 @@ def test_each_segment_is_judged_and_each_failing_one_named(
     assert (check.status, check.engine) == (status, "pandera-batch"), check.message
     assert check.observed["segments"] == checked
     assert check.observed["failing"] == len(failing)
-    assert _failing(check) == pytest.approx(failing)
+    shares = any(isinstance(value, dict) for value in failing.values())  # exact, rounded to 6 places
+    assert _failing(check) == (failing if shares else pytest.approx(failing))
     for segment in failing:
         assert segment in check.message
     if not checked:

@@ -26,7 +26,7 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from dq.contract.model import ColumnRule, Contract, format_validation_error
+from dq.contract.model import DEFAULT_MAX_SEGMENTS, ColumnRule, Contract, format_validation_error
 from dq.contract.types import column_family
 from dq.contract.yaml12 import dump_yaml, load_yaml12
 from dq.errors import ContractError
@@ -100,7 +100,7 @@ def to_odcs(contract: Contract) -> dict[str, Any]:
         custom.append(_custom("extra_columns", contract.extra_columns))
     if contract.segments:
         custom.append(_custom("segments", list(contract.segments)))
-    if contract.max_segments != Contract.model_fields["max_segments"].default:
+    if contract.max_segments != DEFAULT_MAX_SEGMENTS:
         custom.append(_custom("max_segments", contract.max_segments))
     for key in ("label", "leakage", "drift"):
         value = getattr(contract, key)
