@@ -86,6 +86,9 @@ _DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w
 Segments = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
 
 
+DEFAULT_MAX_SEGMENTS = 1000  # more distinct segments than this is a runaway column: exit 3
+
+
 def _segments_distinct(value: list[str] | None, where: str) -> None:
     if value is not None and len(set(value)) != len(value):
         raise ValueError(f"{where}segments lists a column twice")
@@ -458,7 +461,7 @@ class Contract(_Strict):
     drift: Drift | None = None
     quarantine: Quarantine | None = None
     segments: Segments | None = None  # row_count, and every rule without segments of its own
-    max_segments: Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1)] = 1000
+    max_segments: Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1)] = DEFAULT_MAX_SEGMENTS
 
     @field_validator("version", mode="before")
     @classmethod

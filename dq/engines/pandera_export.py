@@ -80,6 +80,8 @@ def export_module(path: str | Path, settings: Settings) -> tuple[str, list[tuple
 
 
 def _why_not(spec: CheckSpec) -> str | None:
+    if spec.segments:  # as a whole-table check it would be weaker than the contract
+        return "a per-segment check (`segments`): dq measures it in one grouped query; not exported"
     if spec.kind in _NOT_EXPORTED:
         return _NOT_EXPORTED[spec.kind]
     if spec.kind.value.startswith(("label_", "drift_", "correlation", "categorical", "feature_before")):

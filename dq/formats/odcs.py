@@ -26,7 +26,7 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from dq.contract.model import ColumnRule, Contract, format_validation_error
+from dq.contract.model import DEFAULT_MAX_SEGMENTS, ColumnRule, Contract, format_validation_error
 from dq.contract.types import column_family
 from dq.contract.yaml12 import dump_yaml, load_yaml12
 from dq.errors import ContractError
@@ -98,6 +98,10 @@ def to_odcs(contract: Contract) -> dict[str, Any]:
     custom = [_custom("dataset", dataset.model_dump(exclude_none=True))]
     if contract.extra_columns != "allow":
         custom.append(_custom("extra_columns", contract.extra_columns))
+    if contract.segments:
+        custom.append(_custom("segments", list(contract.segments)))
+    if contract.max_segments != DEFAULT_MAX_SEGMENTS:
+        custom.append(_custom("max_segments", contract.max_segments))
     for key in ("label", "leakage", "drift", "quarantine"):
         value = getattr(contract, key)
         if value is not None:
@@ -185,6 +189,8 @@ def _property(name: str, rule: ColumnRule, contract: Contract) -> dict[str, Any]
             custom.append(_custom(key, value.model_dump(exclude_none=True)))
     if rule.quantiles is not None:
         custom.append(_custom("quantiles", {q: b.model_dump(exclude_none=True) for q, b in rule.quantiles.items()}))
+    if rule.segments:
+        custom.append(_custom("segments", list(rule.segments)))
     if custom:
         prop["customProperties"] = custom
     return prop
@@ -456,7 +462,7 @@ class _Reader:
         custom = self._dq_custom(
             obj.get("customProperties"),
             f"{where}.customProperties",
-            {"dataset", "extra_columns", "label", "leakage", "drift", "quarantine", "freshness"},
+            {"dataset", "extra_columns", "label", "leakage", "drift", "quarantine", "freshness", "segments", "max_segments"},
         )
         table = obj.get("physicalName") or obj.get("name")
         contract["dataset"] = custom.pop("dataset", None) or {"table": str(table)}
@@ -478,7 +484,7 @@ class _Reader:
             self._object_quality(quality, f"{where}.quality[{q_index}]", contract, checks)
         if name in freshness:
             contract["freshness"] = freshness[name]
-        for key in ("freshness", "extra_columns", "label", "leakage", "drift", "quarantine"):
+        for key in ("freshness", "extra_columns", "label", "leakage", "drift", "quarantine", "segments", "max_segments"):
             if key in custom:
                 contract[key] = custom.pop(key)
         contract["columns"] = columns
@@ -522,7 +528,7 @@ class _Reader:
         custom = self._dq_custom(
             prop.get("customProperties"),
             f"{where}.customProperties",
-            {"length", "references", "severity", "distinct_count", "mean", "stddev", "quantiles"},
+            {"length", "references", "severity", "distinct_count", "mean", "stddev", "quantiles", "segments"},
         )
         for rel_index, relation in enumerate(prop.get("relationships") or []):
             if "references" not in custom:
