@@ -462,7 +462,17 @@ class _Reader:
         custom = self._dq_custom(
             obj.get("customProperties"),
             f"{where}.customProperties",
-            {"dataset", "extra_columns", "label", "leakage", "drift", "quarantine", "freshness", "segments", "max_segments"},
+            {
+                "dataset",
+                "extra_columns",
+                "label",
+                "leakage",
+                "drift",
+                "quarantine",
+                "freshness",
+                "segments",
+                "max_segments",
+            },
         )
         table = obj.get("physicalName") or obj.get("name")
         contract["dataset"] = custom.pop("dataset", None) or {"table": str(table)}
@@ -484,7 +494,16 @@ class _Reader:
             self._object_quality(quality, f"{where}.quality[{q_index}]", contract, checks)
         if name in freshness:
             contract["freshness"] = freshness[name]
-        for key in ("freshness", "extra_columns", "label", "leakage", "drift", "quarantine", "segments", "max_segments"):
+        for key in (
+            "freshness",
+            "extra_columns",
+            "label",
+            "leakage",
+            "drift",
+            "quarantine",
+            "segments",
+            "max_segments",
+        ):
             if key in custom:
                 contract[key] = custom.pop(key)
         contract["columns"] = columns
