@@ -188,7 +188,9 @@ def _reconcile(contract: Contract) -> Iterator[CheckSpec]:
         severity = item.severity or Severity.error
         source = _source_args(item)
         if item.row_count is not None:
-            yield _tolerance_spec(f"{prefix}.row_count", CheckKind.reconcile_row_count, item.row_count, severity, (), source)
+            yield _tolerance_spec(
+                f"{prefix}.row_count", CheckKind.reconcile_row_count, item.row_count, severity, (), source
+            )
         if item.key is not None:
             yield _spec(f"{prefix}.key", CheckKind.reconcile_keys, severity, tuple(item.key), **source)
         for column, rule in item.columns.items():
@@ -210,7 +212,12 @@ def _source_args(item: Reconcile) -> dict[str, Any]:
 
 
 def _tolerance_spec(
-    name: str, kind: CheckKind, tolerance: Tolerance, severity: Severity, columns: tuple[str, ...], source: dict[str, Any]
+    name: str,
+    kind: CheckKind,
+    tolerance: Tolerance,
+    severity: Severity,
+    columns: tuple[str, ...],
+    source: dict[str, Any],
 ) -> CheckSpec:
     return _spec(
         name,

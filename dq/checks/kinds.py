@@ -298,9 +298,7 @@ KINDS: Mapping[CheckKind, KindFacts] = {
         f"{_DATASET} string_keys",
     ),
     CheckKind.reconcile_sum: _facts(Family.reconciliation, (BATCH,), Dbt.dq_only, _reconciled("sum({})"), _TOLERANCE),
-    CheckKind.reconcile_mean: _facts(
-        Family.reconciliation, (BATCH,), Dbt.dq_only, _reconciled("mean({})"), _TOLERANCE
-    ),
+    CheckKind.reconcile_mean: _facts(Family.reconciliation, (BATCH,), Dbt.dq_only, _reconciled("mean({})"), _TOLERANCE),
     CheckKind.row_count: _facts(Family.aggregate, _ALL, Dbt.assertion, _bounded, _BOUNDS),
     CheckKind.null_fraction: _facts(Family.aggregate, _ALL, Dbt.assertion, _bounded, _BOUNDS),
     CheckKind.distinct_count: _facts(Family.aggregate, _ALL, Dbt.assertion, _bounded, _BOUNDS),

@@ -511,8 +511,8 @@ class Contract(_Strict):
         names = [expression.name for expression in self.expressions]
         if len(set(names)) != len(names):
             raise ValueError("two entries under `expressions` share a name")
-        names = [item.name for item in self.reconcile]
-        if len(names) > 1 and (None in names or len(set(names)) != len(names)):
+        item_names = [item.name for item in self.reconcile]
+        if len(item_names) > 1 and (None in item_names or len(set(item_names)) != len(item_names)):
             raise ValueError("with more than one `reconcile` entry, give each a `name` of its own")
         return self
 
