@@ -355,3 +355,124 @@ def test_generated_reconciliations_match_a_python_oracle(
     assert checks["reconcile.row_count"].observed["diff"] == expected["count_diff"]
     assert checks["reconcile.amount.sum"].observed["diff"] == expected["sum_diff"]
     assert checks["reconcile.amount.sum"].status is (Status.passed if expected["sum_diff"] == 0 else Status.failed)
+
+
+# --- the contract key: loading, dq diff, dq lint -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("block", "words"),
+    [
+        ("\n  - {against: {table: main.src}, row_count: {max_dif: 1}}\n", "unknown key 'max_dif'"),
+        ("\n  - {against: {table: main.src}, row_count: {max_diff: -1}}\n", "max_diff is a distance: >= 0"),
+        ("\n  - {against: {table: main.src}, row_count: {max_diff_pct: '5'}}\n", "write it without quotes"),
+        ("\n  - {against: {table: main.src}}\n", "give at least one of row_count, key, columns"),
+        ("\n  - {against: {table: main.src}, key: [order_id]}\n", "'order_id' is not declared under `columns`"),
+        ("\n  - {against: {table: main.src}, columns: {amount: {}}}\n", "give at least one of sum, mean"),
+        ("\n  - {against: {table: a}, key: [k]}\n  - {against: {table: b}, key: [k]}\n", "give each a `name`"),
+    ],
+    ids=["typo", "negative", "quoted number", "nothing compared", "undeclared key", "no statistic", "unnamed"],
+)
+def test_a_reconcile_entry_dq_cannot_read_exactly_is_refused(tmp_path: Path, block: str, words: str) -> None:
+    from dq.contract.model import load_contract
+    from dq.errors import ContractError
+
+    path = tmp_path / "c.yml"
+    path.write_text(_contract(block), encoding="utf-8")
+    with pytest.raises(ContractError, match="reconcile") as raised:
+        load_contract(path)
+    assert words in str(raised.value)
+
+
+OLD_RECONCILE = {
+    "name": "raw",
+    "against": {"table": "main.src"},
+    "row_count": {"max_diff_pct": 1},
+    "key": ["k"],
+    "columns": {"amount": {"sum": {"max_diff": Decimal("0.01")}, "mean": {}}},
+}
+
+
+def _with(**changes: Any) -> dict[str, Any]:
+    return {**OLD_RECONCILE, **changes}
+
+
+DIFF_CASES: list[tuple[str, list[dict[str, Any]], list[tuple[str, str]]]] = [
+    ("entry dropped", [], [("reconcile.raw", "breaking")]),
+    ("entry added", [OLD_RECONCILE, {**OLD_RECONCILE, "name": "more"}], [("reconcile.more", "tightening")]),
+    ("another source", [_with(against={"table": "main.other"})], [("reconcile.raw.against", "breaking")]),
+    ("row count dropped", [_with(row_count=None)], [("reconcile.raw.row_count", "breaking")]),
+    ("pct loosened", [_with(row_count={"max_diff_pct": 2})], [("reconcile.raw.row_count.max_diff_pct", "breaking")]),
+    (
+        "pct tightened",
+        [_with(row_count={"max_diff_pct": 0.5})],
+        [("reconcile.raw.row_count.max_diff_pct", "tightening")],
+    ),
+    (
+        "equal loosened to a tolerance",
+        [_with(columns={"amount": {"sum": {"max_diff": Decimal("0.01")}, "mean": {"max_diff": 1}}})],
+        [("reconcile.raw.columns.amount.mean.max_diff", "breaking")],
+    ),
+    (
+        "sum made equal",
+        [_with(columns={"amount": {"sum": {}, "mean": {}}})],
+        [("reconcile.raw.columns.amount.sum.max_diff", "tightening")],
+    ),
+    (
+        "sum loosened by a cent",
+        [_with(columns={"amount": {"sum": {"max_diff": Decimal("0.02")}, "mean": {}}})],
+        [("reconcile.raw.columns.amount.sum.max_diff", "breaking")],
+    ),
+    (
+        "mean dropped",
+        [_with(columns={"amount": {"sum": {"max_diff": Decimal("0.01")}}})],
+        [("reconcile.raw.columns.amount.mean", "breaking")],
+    ),
+    ("key dropped", [_with(key=None)], [("reconcile.raw.key", "breaking")]),
+    ("key grown", [_with(key=["k", "x"])], [("reconcile.raw.key", "tightening")]),
+    ("key replaced", [_with(key=["x"])], [("reconcile.raw.key", "breaking")]),
+    ("made a warning", [_with(severity="warn")], [("reconcile.raw.severity", "breaking")]),
+]
+
+
+@pytest.mark.parametrize(("new", "expected"), [c[1:] for c in DIFF_CASES], ids=[c[0] for c in DIFF_CASES])
+def test_dq_diff_classifies_reconcile_changes(new: list[dict[str, Any]], expected: list[tuple[str, str]]) -> None:
+    from dq.contract.model import Contract
+    from dq.review.diff import diff_contracts
+
+    base = {
+        "contract": "reconciled",
+        "version": "1.0.0",
+        "dataset": {"table": "main.ds"},
+        "columns": {"k": {}, "amount": {}, "x": {}},
+    }
+    old = Contract.model_validate({**base, "reconcile": [OLD_RECONCILE]})
+    changed = Contract.model_validate(
+        {**base, "reconcile": [{k: v for k, v in e.items() if v is not None} for e in new]}
+    )
+    assert [(c.path, c.impact.value) for c in diff_contracts(old, changed).changes] == expected
+    assert diff_contracts(old, old).changes == []
+
+
+def test_dq_lint_resolves_the_source_model_and_its_declared_columns(tmp_path: Path) -> None:
+    from dq.review.lint import lint
+
+    source = tmp_path / "src.yml"
+    source.write_text(
+        "contract: src\nversion: 1.0.0\ndataset: {table: main.src}\ncolumns:\n  k: {}\n", encoding="utf-8"
+    )
+    reconciled = tmp_path / "reconciled.yml"
+    reconciled.write_text(
+        _contract(
+            "\n  - {name: a, against: {table: main.src}, key: [k], columns: {amount: {sum: {}}}}"
+            "\n  - {name: b, against: {model: stg_src}, row_count: {}}\n"
+        ),
+        encoding="utf-8",
+    )
+    _, problems = lint([source, reconciled], tmp_path)  # no manifest in tmp_path: the model cannot resolve
+    assert [(p.file, p.key) for p in problems] == [
+        (str(reconciled), "reconcile.1.against.model"),
+        (str(reconciled), "reconcile.0.columns"),
+    ]
+    assert "'amount' is not declared in" in problems[1].message
+    assert lint([source, reconciled], tmp_path, skip_dbt=True)[1] == problems[1:]
