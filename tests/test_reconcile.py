@@ -476,3 +476,16 @@ def test_dq_lint_resolves_the_source_model_and_its_declared_columns(tmp_path: Pa
     ]
     assert "'amount' is not declared in" in problems[1].message
     assert lint([source, reconciled], tmp_path, skip_dbt=True)[1] == problems[1:]
+
+
+def test_odcs_carries_reconcile_as_a_dq_property_and_back() -> None:
+    from dq.checks.compile import compile_contract
+    from dq.contract.model import Contract, load_contract
+    from dq.contract.yaml12 import load_yaml12
+    from dq.formats.odcs import export_contract, import_document
+
+    contract = load_contract(Path(__file__).parent / "fixtures" / "compile" / "reconcile.yml")
+    text = export_contract(contract)
+    assert "property: dq.reconcile" in text and "max_diff: 0.000001" in text  # the exact digits, no float
+    [back] = import_document(load_yaml12(text), Path("reconcile.odcs.yaml")).contracts
+    assert compile_contract(Contract.model_validate(back)) == compile_contract(contract)

@@ -102,6 +102,8 @@ def to_odcs(contract: Contract) -> dict[str, Any]:
         value = getattr(contract, key)
         if value is not None:
             custom.append(_custom(key, value.model_dump(exclude_defaults=True)))
+    if contract.reconcile:  # ODCS has no reconciliation rule: dq's own value, as for label/leakage/drift
+        custom.append(_custom("reconcile", [item.model_dump(exclude_defaults=True) for item in contract.reconcile]))
     freshness = contract.freshness
     if freshness is not None:
         if freshness.severity is None:
@@ -456,7 +458,7 @@ class _Reader:
         custom = self._dq_custom(
             obj.get("customProperties"),
             f"{where}.customProperties",
-            {"dataset", "extra_columns", "label", "leakage", "drift", "freshness"},
+            {"dataset", "extra_columns", "label", "leakage", "drift", "freshness", "reconcile"},
         )
         table = obj.get("physicalName") or obj.get("name")
         contract["dataset"] = custom.pop("dataset", None) or {"table": str(table)}
@@ -478,7 +480,7 @@ class _Reader:
             self._object_quality(quality, f"{where}.quality[{q_index}]", contract, checks)
         if name in freshness:
             contract["freshness"] = freshness[name]
-        for key in ("freshness", "extra_columns", "label", "leakage", "drift"):
+        for key in ("freshness", "extra_columns", "label", "leakage", "drift", "reconcile"):
             if key in custom:
                 contract[key] = custom.pop(key)
         contract["columns"] = columns
