@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -489,3 +490,114 @@ def test_odcs_carries_reconcile_as_a_dq_property_and_back() -> None:
     assert "property: dq.reconcile" in text and "max_diff: 0.000001" in text  # the exact digits, no float
     [back] = import_document(load_yaml12(text), Path("reconcile.odcs.yaml")).contracts
     assert compile_contract(Contract.model_validate(back)) == compile_contract(contract)
+
+
+# --- dq dbt export: the post-hook asserts counts and keys against a dbt model ------------------------
+
+HOOKED = """contract: ds
+version: 1.0.0
+dataset: {model: ds}
+columns:
+  k: {type: integer}
+  s: {type: varchar}
+  x: {type: double}
+reconcile:
+  - name: src
+    against: {model: src}
+    row_count: {max_diff_pct: 50}
+    key: [k, s]
+    columns: {x: {sum: {}}}
+  - name: tab
+    against: {table: main.src}
+    row_count: {}
+  - name: double_key
+    against: {model: src}
+    key: [x]
+"""
+
+
+def _post_hook(tmp_path: Path) -> tuple[list[str], list[str], str]:
+    """(asserted checks, dq-only checks, the post-hook's SQL as dbt would render it for model ds)."""
+    import jinja2
+
+    from dq.contract.model import load_contract
+    from dq.dbt import export as dbt_export
+
+    path = tmp_path / "ds.yml"
+    path.write_text(HOOKED, encoding="utf-8")
+    export = dbt_export.plan_model(load_contract(path), path, tmp_path)
+    assert export is not None
+    macros = dbt_export.render_macros([export]) + "\n{{ dq_assert__ds() }}"
+
+    class This(SimpleNamespace):
+        def __str__(self) -> str:
+            return '"main"."ds"'
+
+    globals_ = {
+        "this": This(schema="main", identifier="ds"),
+        "config": SimpleNamespace(get=lambda key, default=None: "table"),
+        "var": lambda name, default=None: default,
+        "ref": lambda name: f'"main"."{name}"',
+    }
+    sql = jinja2.Environment(extensions=["jinja2.ext.do"]).from_string(macros).render(**globals_)
+    names = [s.name for s in export.asserted if s.kind.value.startswith("reconcile")]
+    return names, [s.name for s in export.dq_only], sql
+
+
+def test_the_post_hook_asserts_counts_and_keys_against_a_model_only(tmp_path: Path) -> None:
+    asserted, dq_only, _ = _post_hook(tmp_path)
+    assert asserted == ["reconcile.src.row_count", "reconcile.src.key"]
+    # a DOUBLE sum, a table source and a DOUBLE key cannot be stated exactly in the hook
+    assert {"reconcile.src.x.sum", "reconcile.tab.row_count", "reconcile.double_key.key"} <= set(dq_only)
+
+
+@pytest.mark.parametrize(
+    ("here", "failure"),
+    [
+        ("(1, 'a', 1.0), (2, 'b', 2.0)", None),
+        ("(1, 'a', 1.0)", "reconcile.src.key (1 rows unmatched)"),  # 1 row of 2: the 50% count boundary holds
+        ("(1, 'a', 1.0), (2, 'B', 2.0)", "reconcile.src.key (2 rows unmatched)"),  # byte-wise, not NOCASE
+        ("(1, 'a', 1.0), (1, 'a', 1.0), (3, 'c', 1.0)", "reconcile.src.key (3 rows unmatched)"),
+        ("(NULL, 'a', 1.0), (2, 'b', 2.0)", "reconcile.src.key (2 rows unmatched)"),
+        (
+            "(1, 'a', 1.0), (2, 'b', 2.0), (3, 'c', 1.0), (4, 'd', 1.0)",
+            "reconcile.src.row_count (observed 4 rows vs 2)",
+        ),
+    ],
+    ids=[
+        "equal",
+        "count within the tolerance, a key missing",
+        "case differs",
+        "fan-out, missing and extra",
+        "NULL key",
+        "beyond the tolerance",
+    ],
+)
+def test_the_post_hook_finds_what_dq_finds(tmp_path: Path, here: str, failure: str | None) -> None:
+    import duckdb
+
+    *_, sql = _post_hook(tmp_path)
+    con = duckdb.connect()
+    schema = "(k INTEGER, s VARCHAR COLLATE NOCASE, x DOUBLE)"
+    con.execute(f"CREATE TABLE main.src {schema}")
+    con.execute("INSERT INTO main.src VALUES (1, 'a', 1.0), (2, 'b', 2.0)")
+    con.execute(f"CREATE TABLE main.ds {schema}")
+    con.execute(f"INSERT INTO main.ds VALUES {here}")
+    if failure is None:
+        assert con.execute(sql).fetchall() == []
+        return
+    with pytest.raises(duckdb.InvalidInputException) as raised:
+        con.execute(sql)
+    assert failure in str(raised.value)
+    assert ("row_count" in failure) is ("row_count" in str(raised.value))
+
+
+def test_the_post_hook_refuses_keys_of_different_types_rather_than_cast(tmp_path: Path) -> None:
+    import duckdb
+
+    *_, sql = _post_hook(tmp_path)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE main.src AS SELECT 1::BIGINT AS k, 'a' AS s, 1.0::DOUBLE AS x")
+    con.execute("CREATE TABLE main.ds AS SELECT 1::INTEGER AS k, 'a' AS s, 1.0::DOUBLE AS x")
+    with pytest.raises(duckdb.InvalidInputException, match="key columns' types differ from the source's"):
+        con.execute(sql)

@@ -286,14 +286,15 @@ KINDS: Mapping[CheckKind, KindFacts] = {
         _DATASET,
     ),
     # reconciliation: dq's own SQL only (exact sums, byte-wise keys, Kahan-summed doubles); the other
-    # engines route it to pandera-batch. Not exported: a post-hook cannot judge a tolerance exactly
+    # engines route it to pandera-batch. The post-hook asserts counts and keys against a dbt model
+    # (dq.dbt.reconcile_hook); sums and means stay with dq (a DOUBLE difference is not exact in SQL)
     CheckKind.reconcile_row_count: _facts(
-        Family.reconciliation, (BATCH,), Dbt.dq_only, _reconciled("row count"), _TOLERANCE
+        Family.reconciliation, (BATCH,), Dbt.assertion, _reconciled("row count"), _TOLERANCE
     ),
     CheckKind.reconcile_keys: _facts(
         Family.cross_dataset,
         (BATCH,),
-        Dbt.dq_only,
+        Dbt.assertion,
         lambda a, c: f"({', '.join(c)}) keys matching {a.get('dataset')}'s row for row",
         f"{_DATASET} string_keys",
     ),
