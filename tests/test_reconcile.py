@@ -601,3 +601,19 @@ def test_the_post_hook_refuses_keys_of_different_types_rather_than_cast(tmp_path
     con.execute("CREATE TABLE main.ds AS SELECT 1::INTEGER AS k, 'a' AS s, 1.0::DOUBLE AS x")
     with pytest.raises(duckdb.InvalidInputException, match="key columns' types differ from the source's"):
         con.execute(sql)
+
+
+@pytest.mark.parametrize("kind", ["pandera", "gx"])
+def test_code_exports_list_reconciliation_as_not_exported(tmp_path: Path, kind: str) -> None:
+    from typer.testing import CliRunner
+
+    from dq.cli import app
+
+    db = tmp_path / "w.duckdb"
+    faults.execute(db, *_build(BASE, BASE))
+    contract = tmp_path / "reconciled.yml"
+    contract.write_text(_contract(FULL), encoding="utf-8")
+    result = CliRunner().invoke(app, ["export", kind, str(contract), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    for name in ("reconcile.row_count", "reconcile.key", "reconcile.amount.sum", "reconcile.amount.mean"):
+        assert name in result.stderr and "reconciles with the source dataset" in result.stderr
