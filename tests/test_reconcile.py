@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -331,6 +332,10 @@ def _oracle(source: list[tuple[int | None, int]], dataset: list[tuple[int | None
         "extra": sum((here - there).values()) + nulls_here,
         "count_diff": len(dataset) - len(source),
         "sum_diff": sum_here - sum_there,
+        # the exact means (none over no rows), as rationals: judged against `max_diff: 0.5`
+        "mean_diff": None
+        if not dataset or not source
+        else abs(Fraction(sum_here) / len(dataset) - Fraction(sum_there) / len(source)),
     }
 
 
@@ -347,15 +352,22 @@ def test_generated_reconciliations_match_a_python_oracle(
     _, checks = _run(
         tmp_path,
         statements,
-        "\n  - {against: {table: main.src}, row_count: {}, key: [k], columns: {amount: {sum: {}}}}\n",
+        "\n  - {name: exact, against: {table: main.src}, row_count: {}, key: [k], columns: {amount: {sum: {}}}}"
+        "\n  - {name: loose, against: {table: main.src}, row_count: {max_diff_pct: 25},"
+        " columns: {amount: {mean: {max_diff: 0.5}}}}\n",
     )
     expected = _oracle(source, dataset)
-    key = checks["reconcile.key"]
+    key = checks["reconcile.exact.key"]
     assert key.observed == {"missing": expected["missing"], "extra": expected["extra"]}
     assert key.status is (Status.passed if expected["missing"] + expected["extra"] == 0 else Status.failed)
-    assert checks["reconcile.row_count"].observed["diff"] == expected["count_diff"]
-    assert checks["reconcile.amount.sum"].observed["diff"] == expected["sum_diff"]
-    assert checks["reconcile.amount.sum"].status is (Status.passed if expected["sum_diff"] == 0 else Status.failed)
+    assert checks["reconcile.exact.row_count"].observed["diff"] == expected["count_diff"]
+    assert checks["reconcile.exact.amount.sum"].observed["diff"] == expected["sum_diff"]
+    summed = checks["reconcile.exact.amount.sum"].status
+    assert summed is (Status.passed if expected["sum_diff"] == 0 else Status.failed)
+    within_pct = abs(expected["count_diff"]) * 100 <= 25 * len(source)
+    assert checks["reconcile.loose.row_count"].status is (Status.passed if within_pct else Status.failed)
+    mean_ok = expected["mean_diff"] is not None and expected["mean_diff"] <= Fraction(1, 2)
+    assert checks["reconcile.loose.amount.mean"].status is (Status.passed if mean_ok else Status.failed)
 
 
 # --- the contract key: loading, dq diff, dq lint -----------------------------------------------------
