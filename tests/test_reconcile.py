@@ -186,6 +186,17 @@ CASES: list[tuple[str, str, str, str, dict[str, tuple[Status, Any]]]] = [
 ]
 
 
+CASES.append(
+    (
+        "+inf in a double column: no finite sum to compare, the check fails",
+        BASE,
+        "(1, 10.00, 0.5::DOUBLE), (2, 20.00, 'Infinity'::DOUBLE), (3, 30.00, 2.5)",
+        "\n  - {against: {table: main.src}, columns: {x: {sum: {max_diff: 1000}}}}\n",
+        {"reconcile.x.sum": (Status.failed, {"dataset": None, "source": 4.5, "diff": None})},
+    )
+)
+
+
 @pytest.mark.parametrize(
     ("source", "dataset", "reconcile", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
 )
