@@ -640,3 +640,12 @@ def test_code_exports_list_reconciliation_as_not_exported(tmp_path: Path, kind: 
     assert result.exit_code == 0, result.output
     for name in ("reconcile.row_count", "reconcile.key", "reconcile.amount.sum", "reconcile.amount.mean"):
         assert name in result.stderr and "reconciles with the source dataset" in result.stderr
+
+
+def test_dq_dbt_build_waits_for_the_model_a_reconciliation_reads(tmp_path: Path) -> None:
+    from dq.contract.model import load_contract
+    from dq.dbt.cross import models_read
+
+    path = tmp_path / "ds.yml"
+    path.write_text(HOOKED, encoding="utf-8")
+    assert models_read(load_contract(path)) == {"src"}
