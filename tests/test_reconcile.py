@@ -649,3 +649,22 @@ def test_dq_dbt_build_waits_for_the_model_a_reconciliation_reads(tmp_path: Path)
     path = tmp_path / "ds.yml"
     path.write_text(HOOKED, encoding="utf-8")
     assert models_read(load_contract(path)) == {"src"}
+
+
+def test_the_training_code_reconciles_its_frame_with_the_source_frame(tmp_path: Path) -> None:
+    import pandas as pd
+
+    import dq
+
+    contract = tmp_path / "reconciled.yml"
+    contract.write_text(_contract(FULL), encoding="utf-8")
+    source = pd.DataFrame({"k": [1, 2, 3], "amount": [1.0, 2.0, 3.0], "x": [0.5, 1.5, 2.5]})
+    frame = source.iloc[[0, 2, 2]]
+    result = dq.validate(contract, data=frame, frames={"main.src": source}, results_dir=tmp_path / "r")
+    checks = {c.name: c for c in result.contracts[0].checks}
+    assert checks["reconcile.key"].observed == {"missing": 1, "extra": 1}
+    assert checks["reconcile.key"].samples == [
+        {"unmatched": "extra", "k": 3, "rows": 1},
+        {"unmatched": "missing", "k": 2, "rows": 1},
+    ]
+    assert checks["reconcile.row_count"].status is Status.passed
