@@ -106,6 +106,8 @@ def to_odcs(contract: Contract) -> dict[str, Any]:
         value = getattr(contract, key)
         if value is not None:
             custom.append(_custom(key, value.model_dump(exclude_defaults=True)))
+    if contract.reconcile:  # ODCS has no reconciliation rule: dq's own value, as for label/leakage/drift
+        custom.append(_custom("reconcile", [item.model_dump(exclude_defaults=True) for item in contract.reconcile]))
     freshness = contract.freshness
     if freshness is not None:
         if freshness.severity is None:
@@ -472,6 +474,7 @@ class _Reader:
                 "freshness",
                 "segments",
                 "max_segments",
+                "reconcile",
             },
         )
         table = obj.get("physicalName") or obj.get("name")
@@ -503,6 +506,7 @@ class _Reader:
             "quarantine",
             "segments",
             "max_segments",
+            "reconcile",
         ):
             if key in custom:
                 contract[key] = custom.pop(key)
