@@ -36,8 +36,8 @@ from dq.data.fingerprint import FINGERPRINT_FACT, fingerprint_aggregates
 from dq.data.source import Table
 from dq.engines import preload
 from dq.engines.dense_keys import dense_key_expressions
-from dq.engines.segments import Segmented, measure_segments
 from dq.engines.reconciling import compare_metric, unmatched_keys
+from dq.engines.segments import Segmented, measure_segments
 
 ENGINE = BATCH
 SUPPORTED_KINDS = run_by(BATCH)
