@@ -18,6 +18,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from dq.checks import anomaly
+
 
 class CheckKind(StrEnum):
     """Every kind of check a contract can ask for."""
@@ -50,6 +52,8 @@ class CheckKind(StrEnum):
     drift_linf = "drift_linf"
     disjoint_keys = "disjoint_keys"
     feature_before_label = "feature_before_label"
+    anomaly = "anomaly"
+    change_from_last = "change_from_last"
 
 
 class Family(StrEnum):
@@ -61,6 +65,7 @@ class Family(StrEnum):
     cross_dataset = "cross-dataset"  # violating rows found by reading another relation too
     aggregate = "aggregate"  # one metric of the relation compared to bounds
     statistic = "statistic"  # a training-data statistic computed by dq.ml.stats
+    history = "history"  # one metric of the relation judged against its past runs (dq.checks.anomaly)
 
 
 class Dbt(StrEnum):
@@ -195,6 +200,8 @@ _NOT_GX = (BATCH, PANDERA)  # GX has no expectation for it (leakage between spli
 _STATISTIC = (PANDERA,)  # dq.ml.stats computes it; the Pandera engine judges it
 _BOUNDS = "min max"
 _DATASET = "model table version dataset path format hive_partitioning"  # a table, a dbt model or files
+# dq's results history is the reference: only pandera-batch judges against it, dbt has none
+_HISTORY = (BATCH,)
 
 KINDS: Mapping[CheckKind, KindFacts] = {
     CheckKind.column_exists: _facts(Family.schema, _ALL, Dbt.assertion, lambda a, c: "column present"),
@@ -295,6 +302,22 @@ KINDS: Mapping[CheckKind, KindFacts] = {
         Family.statistic, _STATISTIC, Dbt.dq_only, _drift("chi2 p-value"), f"reference {_BOUNDS}"
     ),
     CheckKind.drift_linf: _facts(Family.statistic, _STATISTIC, Dbt.dq_only, _drift("L-inf"), f"reference {_BOUNDS}"),
+    CheckKind.anomaly: _facts(
+        Family.history,
+        _HISTORY,
+        Dbt.dq_only,
+        lambda a, c: anomaly.anomaly_words(a),
+        "metric q method threshold window min_history baseline",
+        "metric threshold window min_history",
+    ),
+    CheckKind.change_from_last: _facts(
+        Family.history,
+        _HISTORY,
+        Dbt.dq_only,
+        lambda a, c: anomaly.change_words(a),
+        "metric q max_pct baseline",
+        "metric max_pct",
+    ),
 }
 
 # Why a check failed, in words, by kind: when its failing rows were counted ...
@@ -318,6 +341,8 @@ _REASONS: dict[CheckKind, Reason] = {
         "undeclared columns: " + (", ".join(f.observed) if isinstance(f.observed, list | tuple) else str(f.observed))
     ),
     CheckKind.freshness: lambda f: f"the newest value is {f.observed} h old, expected {f.expected}",
+    CheckKind.anomaly: lambda f: anomaly.anomaly_reason(f.args, f.observed),
+    CheckKind.change_from_last: lambda f: anomaly.change_reason(f.args, f.observed),
 }
 KINDS = {
     kind: replace(

@@ -380,6 +380,37 @@ def contract_overview(path: Path, contract: str, limit: int) -> list[dict[str, A
     )
 
 
+def baseline(path: Path, contract: str, dataset: str | None, check: str, kind: str, window: int) -> tuple[float, ...]:
+    """The observed values of one check in the latest `window` runs that count, oldest first: what
+    an `anomaly` / `change_from_last` check of this run is judged against (dq.checks.anomaly).
+
+    A run counts when it checked the same contract name on the same dataset, the check has the
+    same name and kind, neither the check nor that contract's result was `error` (an error's
+    value, if any, is no measurement of the data), and its value is a finite number. Failed and
+    warned runs count: median and MAD ignore a minority of outliers by construction, and leaving
+    failed runs out would make a real, lasting change of level fail forever. This run is not in
+    the history yet (it is appended after its verdict), so it is never its own baseline.
+    No history file yet: no runs. The creation lock is taken to look, so a file another process
+    is still creating is never opened half-written."""
+    if not path.parent.is_dir():
+        return ()
+    with _creation_lock(path):
+        exists = path.is_file()
+    if not exists:
+        return ()
+    rows = read_rows(
+        path,
+        """SELECT c.observed_value AS value FROM checks c JOIN runs r USING (run_id)
+           WHERE c.contract = ? AND c.dataset IS NOT DISTINCT FROM ? AND c.check_name = ? AND c.kind = ?
+             AND c.status <> 'error' AND isfinite(c.observed_value)
+             AND NOT EXISTS (SELECT 1 FROM contracts k WHERE k.run_id = c.run_id AND k.contract = c.contract
+                             AND k.dataset IS NOT DISTINCT FROM c.dataset AND k.status = 'error')
+           ORDER BY r.recorded_at DESC, c.run_id DESC LIMIT ?""",
+        [contract, dataset, check, kind, window],
+    )
+    return tuple(float(row["value"]) for row in reversed(rows))
+
+
 def known_names(path: Path, contract: str | None = None) -> list[str]:
     """Contract names in the history, or the check names of one contract (for error messages)."""
     if contract is None:

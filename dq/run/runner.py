@@ -21,7 +21,7 @@ from dq.atomic import staged_file
 from dq.checks.compile import compile_contract
 from dq.checks.relation import Relation, split_table_name
 from dq.checks.result import SAMPLE_LIMIT, CheckResult, ContractResult, RunResult, Status, failure_message
-from dq.checks.spec import CheckKind, CheckSpec
+from dq.checks.spec import HISTORY_KINDS, CheckKind, CheckSpec
 from dq.checks.sql import failing_rows_query, quote_ident
 from dq.config import EngineChoice, Settings
 from dq.contract.model import Contract, Dataset, load_contract
@@ -152,9 +152,11 @@ def validate_contract(
             by_name[spec.name] = CheckResult.errored(spec, "dq", blocked)
             continue
         try:
-            runnable.append(bind_spec(blocked, table, collated, nan_present))
+            runnable.append(bind_history(bind_spec(blocked, table, collated, nan_present), result, settings))
         except BindError as exc:  # a value that cannot be compared exactly: a contract error, exit 3
             by_name[spec.name] = CheckResult.errored(spec, "dq", f"{result.path}: {exc}")
+        except history.HistoryError as exc:  # no baseline is no verdict
+            by_name[spec.name] = CheckResult.errored(spec, "dq", str(exc))
     for engine, assigned in plan.assign(runnable, settings.engine):
         if isinstance(engine, str):
             by_name.update({s.name: CheckResult.errored(s, "dq", engine) for s in assigned})
@@ -174,6 +176,17 @@ def validate_contract(
         _add_samples(check, spec, table, contract.primary_key)
     result.checks = [by_name[spec.name] for spec in specs]
     return table
+
+
+def bind_history(spec: CheckSpec, result: ContractResult, settings: Settings) -> CheckSpec:
+    """An `anomaly` / `change_from_last` spec with its past values as `baseline` (oldest first):
+    read from the results history before any engine runs, so this run's own value, appended only
+    after the verdict, can never be its own baseline."""
+    if spec.kind not in HISTORY_KINDS:
+        return spec
+    window = int(spec.args.get("window", 1))  # change_from_last: the last run only
+    past = history.baseline(settings.history, result.contract, result.dataset, spec.name, spec.kind.value, window)
+    return replace(spec, args={**spec.args, "baseline": past})
 
 
 def _after_validation(
