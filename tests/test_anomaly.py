@@ -524,3 +524,118 @@ def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / f"c{len(list(tmp_path.glob('c*.yml')))}.yml"
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
+
+
+# ------------------------------------------------------------------------------- diff, lint, exports
+
+DIFF_CASES = [
+    ("anomaly added", {}, {"anomalies": [{"metric": "row_count"}]}, "anomalies.row_count", "tightening"),
+    ("anomaly removed", {"anomalies": [{"metric": "row_count"}]}, {}, "anomalies.row_count", "breaking"),
+    (
+        "threshold loosened",
+        {"anomalies": [{"metric": "row_count"}]},
+        {"anomalies": [{"metric": "row_count", "threshold": 5}]},
+        "anomalies.row_count.threshold",
+        "breaking",
+    ),
+    (
+        "threshold tightened",
+        {"anomalies": [{"metric": "row_count"}]},
+        {"anomalies": [{"metric": "row_count", "threshold": 3}]},
+        "anomalies.row_count.threshold",
+        "tightening",
+    ),
+    (
+        "min_history raised",
+        {"anomalies": [{"metric": "row_count"}]},
+        {"anomalies": [{"metric": "row_count", "min_history": 10}]},
+        "anomalies.row_count.min_history",
+        "breaking",
+    ),
+    (
+        "window changed",
+        {"anomalies": [{"metric": "row_count"}]},
+        {"anomalies": [{"metric": "row_count", "window": 30}]},
+        "anomalies.row_count.window",
+        "breaking",
+    ),
+    (
+        "anomaly made a warning",
+        {"anomalies": [{"metric": "row_count"}]},
+        {"anomalies": [{"metric": "row_count", "severity": "warn"}]},
+        "anomalies.row_count.severity",
+        "breaking",
+    ),
+    (
+        "max_pct loosened",
+        {"change_from_last": [{"metric": "row_count", "max_pct": 10}]},
+        {"change_from_last": [{"metric": "row_count", "max_pct": 20}]},
+        "change_from_last.row_count.max_pct",
+        "breaking",
+    ),
+    (
+        "max_pct tightened",
+        {"change_from_last": [{"metric": "row_count", "max_pct": 10}]},
+        {"change_from_last": [{"metric": "row_count", "max_pct": 5}]},
+        "change_from_last.row_count.max_pct",
+        "tightening",
+    ),
+    (
+        "column anomaly threshold loosened",
+        {"columns": {"income": {"anomalies": [{"metric": "mean"}]}}},
+        {"columns": {"income": {"anomalies": [{"metric": "mean", "threshold": 4}]}}},
+        "columns.income.anomalies.mean.threshold",
+        "breaking",
+    ),
+    (
+        "column change_from_last removed",
+        {"columns": {"income": {"change_from_last": [{"metric": "mean", "max_pct": 3}]}}},
+        {},
+        "columns.income.change_from_last.mean",
+        "breaking",
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "key", "impact"), [c[1:] for c in DIFF_CASES], ids=[c[0] for c in DIFF_CASES])
+def test_dq_diff_classifies_history_rules(old: dict[str, Any], new: dict[str, Any], key: str, impact: str) -> None:
+    from dq.contract.model import Contract
+    from dq.review.diff import diff_contracts
+    from tests.test_diff import patched
+
+    changes = diff_contracts(Contract.model_validate(patched(old)), Contract.model_validate(patched(new))).changes
+    assert [(c.path, c.impact.value) for c in changes] == [(key, impact)], changes
+
+
+@pytest.mark.parametrize(("min_history", "problems"), [(1, 2), (2, 2), (3, 0), (5, 0)])
+def test_dq_lint_flags_too_few_runs_to_judge(tmp_path: Path, min_history: int, problems: int) -> None:
+    text = f"""\
+        contract: c
+        version: 1.0.0
+        dataset: {{table: main.t}}
+        anomalies: [{{metric: row_count, min_history: {min_history}}}]
+        columns:
+          x: {{anomalies: [{{metric: mean, min_history: {min_history}}}]}}
+        """
+    path = _write(tmp_path, text)
+    result = CliRunner().invoke(app, ["lint", str(path), "--skip-dbt"])
+    found = [line for line in result.output.splitlines() if "min_history" in line]
+    assert len(found) == problems and result.exit_code == (3 if problems else 0), result.output
+    if problems:
+        assert f"{path}: anomalies.row_count.min_history: {min_history} past run(s) is too few" in result.output
+        assert "columns.x.anomalies.mean.min_history" in result.output
+
+
+def test_exporters_leave_history_checks_to_dq(tmp_path: Path) -> None:
+    from dq.checks.kinds import KINDS, Dbt
+    from dq.dbt.export import plan_model
+
+    text = COLUMNS_CONTRACT.replace("{table: main.events}", "{model: events}")
+    contract = load_contract(_write(tmp_path, text))
+    export = plan_model(contract, tmp_path / "c.yml", tmp_path)
+    assert export is not None
+    history_checks = {s.name for s in export.dq_only if s.kind in (CheckKind.anomaly, CheckKind.change_from_last)}
+    assert len(history_checks) == 7 and not any(
+        s.kind in (CheckKind.anomaly, CheckKind.change_from_last) for s in (*export.asserted, *export.constrained)
+    )
+    assert KINDS[CheckKind.anomaly].dbt is KINDS[CheckKind.change_from_last].dbt is Dbt.dq_only

@@ -33,6 +33,8 @@ _NOT_EXPORTED = {
     CheckKind.references: "reads another dataset; a Pandera schema sees one frame",
     CheckKind.disjoint_keys: "reads another dataset (the other split); a Pandera schema sees one frame",
     CheckKind.custom_sql: "SQL: Pandera runs Python on the frame",
+    CheckKind.anomaly: "judged against dq's results history of past runs: a Pandera schema has none",
+    CheckKind.change_from_last: "judged against dq's results history of past runs: a Pandera schema has none",
 }
 _STATISTIC = "a label/leakage/drift statistic dq computes in DuckDB (against a reference profile): no Pandera check"
 # the dtype a DuckDB type arrives as: pandas spellings, polars spellings
