@@ -639,3 +639,15 @@ def test_exporters_leave_history_checks_to_dq(tmp_path: Path) -> None:
         s.kind in (CheckKind.anomaly, CheckKind.change_from_last) for s in (*export.asserted, *export.constrained)
     )
     assert KINDS[CheckKind.anomaly].dbt is KINDS[CheckKind.change_from_last].dbt is Dbt.dq_only
+
+
+def test_odcs_keeps_history_rules_through_a_round_trip(tmp_path: Path) -> None:
+    from tests.test_odcs import _round_trip
+
+    contract = load_contract(Path(__file__).parent / "fixtures" / "compile" / "history_rules.yml")
+    back = _round_trip(contract)
+    assert compile_contract(back) == compile_contract(contract)
+    assert (back.anomalies, back.columns["amount"].change_from_last) == (
+        contract.anomalies,
+        contract.columns["amount"].change_from_last,
+    )
