@@ -651,3 +651,30 @@ def test_odcs_keeps_history_rules_through_a_round_trip(tmp_path: Path) -> None:
         contract.anomalies,
         contract.columns["amount"].change_from_last,
     )
+
+
+def test_a_history_that_cannot_be_read_makes_the_checks_errors_not_passes(setup: Any) -> None:
+    settings, path = setup(100)
+    settings.history.parent.mkdir(parents=True)
+    settings.history.write_bytes(b"not a DuckDB file")
+    from dq.data.source import open_database
+    from dq.run.runner import validate_contract
+
+    result = ContractResult("orders", str(path))
+    connection = open_database(settings.db)
+    try:  # the verdict before persisting (which fails on this file too: exit 3 through the CLI)
+        validate_contract(load_contract(path), connection, settings, result)
+    finally:
+        connection.close()
+    statuses = {c.name: (c.status, c.message) for c in result.checks}
+    for name in (ANOMALY, CHANGE):
+        assert statuses[name][0] is Status.error and "cannot open the results history" in statuses[name][1]
+
+
+def test_one_read_returns_every_checks_own_window(tmp_path: Path) -> None:
+    path = tmp_path / "h.duckdb"
+    record(path, *range(1, 31))
+    found = history.baselines(path, "orders", DATASET, {ANOMALY: ("anomaly", 5), CHANGE: ("change_from_last", 1)})
+    assert found == {ANOMALY: (26.0, 27.0, 28.0, 29.0, 30.0), CHANGE: (30.0,)}
+    assert history.baselines(path, "orders", DATASET, {ANOMALY: ("change_from_last", 5)}) == {}  # another kind
+    assert history.baselines(tmp_path / "none" / "h.duckdb", "orders", DATASET, {ANOMALY: ("anomaly", 5)}) == {}

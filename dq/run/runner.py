@@ -152,11 +152,10 @@ def validate_contract(
             by_name[spec.name] = CheckResult.errored(spec, "dq", blocked)
             continue
         try:
-            runnable.append(bind_history(bind_spec(blocked, table, collated, nan_present), result, settings))
+            runnable.append(bind_spec(blocked, table, collated, nan_present))
         except BindError as exc:  # a value that cannot be compared exactly: a contract error, exit 3
             by_name[spec.name] = CheckResult.errored(spec, "dq", f"{result.path}: {exc}")
-        except history.HistoryError as exc:  # no baseline is no verdict
-            by_name[spec.name] = CheckResult.errored(spec, "dq", str(exc))
+    runnable = bind_history(runnable, result, settings, by_name)
     for engine, assigned in plan.assign(runnable, settings.engine):
         if isinstance(engine, str):
             by_name.update({s.name: CheckResult.errored(s, "dq", engine) for s in assigned})
@@ -178,15 +177,23 @@ def validate_contract(
     return table
 
 
-def bind_history(spec: CheckSpec, result: ContractResult, settings: Settings) -> CheckSpec:
-    """An `anomaly` / `change_from_last` spec with its past values as `baseline` (oldest first):
-    read from the results history before any engine runs, so this run's own value, appended only
-    after the verdict, can never be its own baseline."""
-    if spec.kind not in HISTORY_KINDS:
-        return spec
-    window = int(spec.args.get("window", 1))  # change_from_last: the last run only
-    past = history.baseline(settings.history, result.contract, result.dataset, spec.name, spec.kind.value, window)
-    return replace(spec, args={**spec.args, "baseline": past})
+def bind_history(
+    specs: list[CheckSpec], result: ContractResult, settings: Settings, errors: dict[str, CheckResult]
+) -> list[CheckSpec]:
+    """The specs, `anomaly` / `change_from_last` ones with their past values as `baseline` (oldest
+    first), read from the results history in one query before any engine runs, so this run's own
+    value, appended only after the verdict, is never its own baseline. If the history cannot be
+    read, those checks are errors (in `errors`), never passes."""
+    # change_from_last compares with the last run only
+    wanted = {s.name: (s.kind.value, int(s.args.get("window", 1))) for s in specs if s.kind in HISTORY_KINDS}
+    if not wanted:
+        return specs
+    try:
+        past = history.baselines(settings.history, result.contract, result.dataset, wanted)
+    except history.HistoryError as exc:
+        errors.update({s.name: CheckResult.errored(s, "dq", str(exc)) for s in specs if s.name in wanted})
+        return [s for s in specs if s.name not in wanted]
+    return [replace(s, args={**s.args, "baseline": past.get(s.name, ())}) if s.name in wanted else s for s in specs]
 
 
 def _after_validation(
