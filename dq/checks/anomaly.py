@@ -3,7 +3,7 @@
 The `anomaly` and `change_from_last` kinds (family `history` in dq.checks.kinds) measure one metric
 (a row count, a null fraction, a mean ...) in the engine's single pass, like any aggregate; what
 they compare it to is the series of that check's observed values in the results history
-(dq.run.history.baseline), bound into the spec as `baseline` (oldest first) before the run.
+(dq.run.history.baselines), bound into the spec as `baseline` (oldest first) before the run.
 
 The method is Iglewicz and Hoaglin's modified z-score (1993): `M = 0.6745 * (x - median) / MAD`,
 with MAD the median of the absolute deviations from the median. Median and MAD ignore up to half of
