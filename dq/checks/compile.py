@@ -12,7 +12,17 @@ from typing import Any
 
 from dq.checks.kinds import SEGMENTABLE
 from dq.checks.spec import CheckKind, CheckSpec
-from dq.contract.model import Bounds, ColumnRule, Contract, DriftColumn, Reconcile, Severity, Tolerance
+from dq.contract.model import (
+    Anomaly,
+    Bounds,
+    ChangeFromLast,
+    ColumnRule,
+    Contract,
+    DriftColumn,
+    Reconcile,
+    Severity,
+    Tolerance,
+)
 
 ColumnCompiler = Callable[[str, ColumnRule], Iterator[CheckSpec]]
 
@@ -30,6 +40,7 @@ def compile_contract(contract: Contract) -> tuple[CheckSpec, ...]:
     table_level.extend(_expressions(contract))
     label_segments = contract.label.segments if contract.label else None
     table_level.extend(_reconcile(contract))
+    table_level.extend(_history_rules("", (), contract.anomalies, contract.change_from_last, Severity.error))
     for training_rule in TRAINING_COMPILERS:
         table_level.extend(_with_segments(training_rule(contract), contract, label_segments))
     return _dedupe(column_level, table_level, tuple(contract.primary_key))
@@ -141,6 +152,45 @@ def _quantiles(column: str, rule: ColumnRule) -> Iterator[CheckSpec]:
         )
 
 
+def _history_rules(
+    prefix: str,
+    columns: tuple[str, ...],
+    anomalies: list[Anomaly],
+    changes: list[ChangeFromLast],
+    severity: Severity,
+) -> Iterator[CheckSpec]:
+    """`anomalies` and `change_from_last` entries, judged against the results history (the
+    runner binds the past runs as `baseline`). A name is stable across runs, which is what the
+    history is looked up by: `anomalies.row_count`, `income.anomalies.mean`."""
+    for rule in anomalies:
+        yield _spec(
+            f"{prefix}anomalies.{rule.label}",
+            CheckKind.anomaly,
+            rule.severity or severity,
+            columns,
+            metric=rule.metric,
+            **({"q": rule.q} if rule.q is not None else {}),
+            method=rule.method,
+            threshold=rule.threshold,
+            window=rule.window,
+            min_history=rule.min_history,
+        )
+    for change in changes:
+        yield _spec(
+            f"{prefix}change_from_last.{change.label}",
+            CheckKind.change_from_last,
+            change.severity or severity,
+            columns,
+            metric=change.metric,
+            **({"q": change.q} if change.q is not None else {}),
+            max_pct=change.max_pct,
+        )
+
+
+def _column_history(column: str, rule: ColumnRule) -> Iterator[CheckSpec]:
+    yield from _history_rules(f"{column}.", (column,), rule.anomalies, rule.change_from_last, rule.severity)
+
+
 COLUMN_COMPILERS: tuple[ColumnCompiler, ...] = (
     _not_null,
     _unique,
@@ -154,6 +204,7 @@ COLUMN_COMPILERS: tuple[ColumnCompiler, ...] = (
     _bounded("mean", CheckKind.mean),
     _bounded("stddev", CheckKind.stddev),
     _quantiles,
+    _column_history,
 )
 
 

@@ -18,6 +18,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from dq.checks import anomaly
+
 
 class CheckKind(StrEnum):
     """Every kind of check a contract can ask for."""
@@ -54,6 +56,8 @@ class CheckKind(StrEnum):
     reconcile_keys = "reconcile_keys"
     reconcile_sum = "reconcile_sum"
     reconcile_mean = "reconcile_mean"
+    anomaly = "anomaly"
+    change_from_last = "change_from_last"
 
 
 class Family(StrEnum):
@@ -66,6 +70,7 @@ class Family(StrEnum):
     aggregate = "aggregate"  # one metric of the relation compared to bounds
     statistic = "statistic"  # a training-data statistic computed by dq.ml.stats
     reconciliation = "reconciliation"  # one metric of the relation and of its source, compared (dq.checks.reconcile)
+    history = "history"  # one metric of the relation judged against its past runs (dq.checks.anomaly)
 
 
 class Dbt(StrEnum):
@@ -234,6 +239,8 @@ _STATISTIC = (PANDERA,)  # dq.ml.stats computes it; the Pandera engine judges it
 _BOUNDS = "min max"
 _DATASET = "model table version dataset path format hive_partitioning"  # a table, a dbt model or files
 _TOLERANCE = f"{_DATASET} max_diff max_diff_pct"
+# dq's results history is the reference: only pandera-batch judges against it, dbt has none
+_HISTORY = (BATCH,)
 
 KINDS: Mapping[CheckKind, KindFacts] = {
     CheckKind.column_exists: _facts(Family.schema, _ALL, Dbt.assertion, lambda a, c: "column present"),
@@ -349,6 +356,22 @@ KINDS: Mapping[CheckKind, KindFacts] = {
         Family.statistic, _STATISTIC, Dbt.dq_only, _drift("chi2 p-value"), f"reference {_BOUNDS}"
     ),
     CheckKind.drift_linf: _facts(Family.statistic, _STATISTIC, Dbt.dq_only, _drift("L-inf"), f"reference {_BOUNDS}"),
+    CheckKind.anomaly: _facts(
+        Family.history,
+        _HISTORY,
+        Dbt.dq_only,
+        lambda a, c: anomaly.anomaly_words(a),
+        "metric q method threshold window min_history baseline",
+        "metric threshold window min_history",
+    ),
+    CheckKind.change_from_last: _facts(
+        Family.history,
+        _HISTORY,
+        Dbt.dq_only,
+        lambda a, c: anomaly.change_words(a),
+        "metric q max_pct baseline",
+        "metric max_pct",
+    ),
 }
 
 # Why a check failed, in words, by kind: when its failing rows were counted ...
@@ -376,6 +399,8 @@ _REASONS: dict[CheckKind, Reason] = {
     CheckKind.reconcile_row_count: _reconcile_reason,
     CheckKind.reconcile_sum: _reconcile_reason,
     CheckKind.reconcile_mean: _reconcile_reason,
+    CheckKind.anomaly: lambda f: anomaly.anomaly_reason(f.args, f.observed),
+    CheckKind.change_from_last: lambda f: anomaly.change_reason(f.args, f.observed),
 }
 KINDS = {
     kind: replace(

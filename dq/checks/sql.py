@@ -11,6 +11,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
+from dq.checks.kinds import BOUND_ARGS
 from dq.checks.reconcile import keys_query, unmatched_keys_query
 from dq.checks.relation import quote_ident, relation_sql
 from dq.checks.spec import CheckKind, CheckSpec, TypedText
@@ -235,7 +236,33 @@ def metric_expression(spec: CheckSpec, relation: str | None = None) -> str:
             return f"quantile_disc({col}, {literal(float(spec.args['q']))}){_skip_nan(spec)}"
         case CheckKind.freshness:
             return f"max({col})"
+        case CheckKind.anomaly | CheckKind.change_from_last:
+            return metric_expression(metric_spec(spec), relation)
     raise ValueError(f"{spec.kind} has no metric expression")
+
+
+# what an `anomaly` / `change_from_last` check's `metric` measures: the aggregate kind's own SQL
+METRIC_KINDS = {
+    "row_count": CheckKind.row_count,
+    "null_fraction": CheckKind.null_fraction,
+    "distinct_count": CheckKind.distinct_count,
+    "mean": CheckKind.mean,
+    "stddev": CheckKind.stddev,
+    "quantile": CheckKind.quantile,
+    "freshness_lag": CheckKind.freshness,  # max(column); the engine turns it into hours of age
+}
+
+
+def metric_spec(spec: CheckSpec) -> CheckSpec:
+    """The aggregate spec whose metric a history check judges: the same column and bound facts
+    (type, NaN columns), so the metric is measured exactly as that aggregate kind measures it."""
+    kind = METRIC_KINDS[str(spec.args["metric"])]
+    args: dict[str, Any] = {k: v for k, v in spec.args.items() if k in BOUND_ARGS}
+    if kind is CheckKind.quantile:
+        args["q"] = spec.args["q"]
+    if kind is CheckKind.freshness:
+        args["max_age_seconds"] = math.inf  # a required bound the metric itself does not use
+    return CheckSpec(spec.name, kind, spec.severity, spec.columns, args)
 
 
 def _mean(spec: CheckSpec, col: str) -> str:

@@ -391,6 +391,57 @@ class Reconcile(_Strict):
         return self
 
 
+AnomalyMetric = Literal["row_count", "null_fraction", "distinct_count", "mean", "stddev", "quantile", "freshness_lag"]
+_Count = Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1)]
+_Positive = Annotated[float, BeforeValidator(_not_a_boolean), Field(gt=0)]
+
+
+class _HistoryMetric(_Strict):
+    """A metric judged against this contract's past runs in the results history."""
+
+    metric: AnomalyMetric
+    q: Share | None = None  # the quantile, for `metric: quantile`
+    severity: Severity | None = None
+
+    @model_validator(mode="after")
+    def _quantile_needs_q(self) -> _HistoryMetric:
+        if (self.metric == "quantile") != (self.q is not None):
+            raise ValueError("`q` (a quantile in [0, 1]) goes with `metric: quantile`, and only with it")
+        return self
+
+    @property
+    def label(self) -> str:
+        return f"quantile_{self.q:g}" if self.q is not None else self.metric
+
+
+class Anomaly(_HistoryMetric):
+    """The metric's modified z-score (median/MAD) against its last `window` runs must be at most
+    `threshold`; with fewer than `min_history` runs recorded the check warns (dq.checks.anomaly)."""
+
+    method: Literal["mad"] = "mad"
+    threshold: _Positive = 3.5
+    window: _Count = 20
+    min_history: _Count = 5
+
+    @model_validator(mode="after")
+    def _window_holds_min_history(self) -> Anomaly:
+        if self.min_history > self.window:
+            raise ValueError(f"min_history ({self.min_history}) is more than window ({self.window}) runs")
+        return self
+
+
+class ChangeFromLast(_HistoryMetric):
+    """The metric may differ from the last run's by at most `max_pct` percent, up or down."""
+
+    max_pct: Annotated[float, BeforeValidator(_not_a_boolean), Field(ge=0)]
+
+
+def _one_per_metric(rules: list[Anomaly] | list[ChangeFromLast], key: str) -> None:
+    labels = [rule.label for rule in rules]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"two entries under `{key}` judge the same metric")
+
+
 class ColumnRule(_Strict):
     """Everything a contract says about one column; each key compiles to one check."""
 
@@ -409,8 +460,18 @@ class ColumnRule(_Strict):
     quantiles: Annotated[dict[float, Bounds], Field(min_length=1)] | None = None
     max_null_fraction: Share | None = None
     references: Reference | None = None
+    anomalies: list[Anomaly] = Field(default_factory=list)
+    change_from_last: list[ChangeFromLast] = Field(default_factory=list)
     severity: Severity = Severity.error
     segments: Segments | None = None  # its aggregate rules (null fraction, mean, ...) per segment too
+
+    @model_validator(mode="after")
+    def _column_metrics(self) -> ColumnRule:
+        for key, rules in (("anomalies", self.anomalies), ("change_from_last", self.change_from_last)):
+            if any(rule.metric == "row_count" for rule in rules):
+                raise ValueError(f"{key}: row_count is a table metric: put it under the contract's `{key}`")
+            _one_per_metric(rules, key)
+        return self
 
     @field_validator("type")
     @classmethod
@@ -514,6 +575,17 @@ class Contract(_Strict):
     segments: Segments | None = None  # row_count, and every rule without segments of its own
     max_segments: Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1)] = DEFAULT_MAX_SEGMENTS
     reconcile: list[Reconcile] = Field(default_factory=list)
+    anomalies: list[Anomaly] = Field(default_factory=list)
+    change_from_last: list[ChangeFromLast] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _table_metrics(self) -> Contract:
+        for key, rules in (("anomalies", self.anomalies), ("change_from_last", self.change_from_last)):
+            for rule in rules:
+                if rule.metric != "row_count":
+                    raise ValueError(f"{key}: {rule.metric} is a column metric: put it under `columns.<name>.{key}`")
+            _one_per_metric(rules, key)
+        return self
 
     @field_validator("version", mode="before")
     @classmethod

@@ -26,9 +26,10 @@ from typing import Any
 
 import duckdb
 
-from dq.checks.kinds import BATCH, SEGMENTABLE, Family, of_family, run_by
-from dq.checks.result import CheckResult, outcome
-from dq.checks.spec import SCHEMA_KINDS, CheckKind, CheckSpec
+from dq.checks import anomaly
+from dq.checks.kinds import BATCH, KINDS, SEGMENTABLE, Family, Finding, of_family, run_by
+from dq.checks.result import CheckResult, Status, outcome
+from dq.checks.spec import HISTORY_KINDS, SCHEMA_KINDS, CheckKind, CheckSpec
 from dq.checks.sql import custom_sql, failing_count_query, key_sql, metric_expression, violation_predicate
 from dq.contract.types import base_type, canonical_type
 from dq.data.constraints import KeyConstraint, key_constraints, proves_not_null, proves_unique
@@ -58,6 +59,7 @@ class _Measure:
     shown: Any = None  # what the report shows, when it differs from the judged value
     proof: str | None = None  # the database constraint that proves the check (nothing was counted)
     limit: Any = None  # a reconciliation's largest allowed difference (known only once the source is read)
+    short_history: bool = False  # a history check with too few past runs: warned, never judged
 
 
 class PanderaBatchEngine:
@@ -197,6 +199,8 @@ def _measured(spec: CheckSpec, value: Any) -> _Measure:
 
 
 def _as_measure(spec: CheckSpec, value: Any) -> _Measure:
+    if spec.kind in HISTORY_KINDS:
+        return _history_measure(spec, value)
     if spec.is_row_level:
         return _Measure(value=int(value), failing_rows=int(value))
     if spec.kind is CheckKind.freshness:
@@ -210,6 +214,31 @@ def _as_measure(spec: CheckSpec, value: Any) -> _Measure:
         # judged against a bound of the same type (dq.data.bind): no detour through a double
         return _Measure(value=value)
     return _Measure(value=float(value))
+
+
+def _history_measure(spec: CheckSpec, value: Any) -> _Measure:
+    """The metric as its aggregate kind reads it (shown, and recorded in the history); judged is
+    its modified z-score or its change from the last run (dq.checks.anomaly). The history holds
+    doubles, so the metric is compared as one."""
+    if "baseline" not in spec.args:  # never bound by the runner: no history, no verdict
+        raise ValueError("the results history was not read for this check")
+    metric = anomaly.metric_label(spec.args)
+    if str(spec.args["metric"]) == "freshness_lag":
+        value = _age_hours(value)
+    if isinstance(value, bool) or not (value is None or isinstance(value, int | float | Decimal)):
+        raise TypeError(f"{metric} is a {type(value).__name__}, not a number to compare with past runs")
+    number = None if value is None or math.isnan(value) or math.isinf(value) else float(value)
+    shown = value if isinstance(value, int) and number is not None else number  # a count stays a count
+    baseline = spec.args["baseline"]
+    if anomaly.short_history(spec.args) is not None:
+        return _Measure(value=shown, short_history=True)
+    if number is None:  # no value is no evidence: Pandera fails the missing measurement
+        return _Measure(value=None, shown=None)
+    if spec.kind is CheckKind.anomaly:
+        judged = anomaly.robust_z(number, baseline).z
+    else:
+        judged = anomaly.pct_change(number, baseline[-1])
+    return _Measure(value=judged, shown=shown)
 
 
 def _own_query(spec: CheckSpec, table: Table) -> _Measure:
@@ -313,7 +342,7 @@ def judge(specs: Sequence[CheckSpec], measures: Sequence[_Measure]) -> dict[int,
     columns: dict[str, Any] = {_CANARY: pa.Column(checks=[pa.Check.eq(1, name=_CANARY)], name=_CANARY)}
     row: dict[str, Any] = {_CANARY: 0}
     for index, (spec, measured) in enumerate(zip(specs, measures, strict=True)):
-        if measured.error is not None:
+        if measured.error is not None or measured.short_history:
             continue
         name = f"m{index}"
         row[name] = _frame_value(measured.value)
@@ -362,6 +391,10 @@ def _check(pa: Any, spec: CheckSpec) -> Any:
             return pa.Check.eq("", name=spec.name)
         case CheckKind.freshness:
             return pa.Check.le(a["max_age_seconds"] / 3600, name=spec.name)
+        case CheckKind.anomaly:
+            return pa.Check.le(a["threshold"], name=spec.name)  # |modified z-score|
+        case CheckKind.change_from_last:
+            return pa.Check.le(a["max_pct"], name=spec.name)  # |change| in percent
         case _ if spec.is_row_level:
             return pa.Check.eq(0, name=spec.name)
     low, high = a.get("min"), a.get("max")
@@ -459,6 +492,8 @@ def _segment_shown(spec: CheckSpec, raw: Any) -> Any:
 def _result(spec: CheckSpec, measured: _Measure, holds: bool | None) -> CheckResult:
     if measured.error is not None:
         return CheckResult.errored(spec, ENGINE, measured.error)
+    if spec.kind in HISTORY_KINDS:
+        return _history_result(spec, measured, holds)
     if holds is None:
         return CheckResult.errored(spec, ENGINE, "Pandera returned no verdict for this check")
     observed = measured.shown if spec.is_row_level or measured.shown is not None else measured.value
@@ -473,6 +508,21 @@ def _result(spec: CheckSpec, measured: _Measure, holds: bool | None) -> CheckRes
         failing_rows=measured.failing_rows,
         message=message,
     )
+
+
+def _history_result(spec: CheckSpec, measured: _Measure, holds: bool | None) -> CheckResult:
+    """Too short a history warns whatever the severity (a check that cannot judge yet must not
+    pass silently); otherwise Pandera's verdict. Passed results say how far from the history
+    the metric was, in the words a failure uses."""
+    observed = measured.value if measured.short_history else measured.shown
+    if measured.short_history:
+        status = Status.warned
+    elif holds is None:
+        return CheckResult.errored(spec, ENGINE, "Pandera returned no verdict for this check")
+    else:
+        status = outcome(holds, spec.severity)
+    why = KINDS[spec.kind].reason(Finding(spec.args, spec.columns, None, observed, spec.expectation()))
+    return CheckResult.from_spec(spec, ENGINE, status, observed=observed, message=why)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -37,6 +37,8 @@ _NOT_EXPORTED = {
         (CheckKind.reconcile_row_count, CheckKind.reconcile_keys, CheckKind.reconcile_sum, CheckKind.reconcile_mean),
         "reconciles with the source dataset; a Pandera schema sees one frame",
     ),
+    CheckKind.anomaly: "judged against dq's results history of past runs: a Pandera schema has none",
+    CheckKind.change_from_last: "judged against dq's results history of past runs: a Pandera schema has none",
 }
 _STATISTIC = "a label/leakage/drift statistic dq computes in DuckDB (against a reference profile): no Pandera check"
 # the dtype a DuckDB type arrives as: pandas spellings, polars spellings

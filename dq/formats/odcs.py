@@ -108,6 +108,7 @@ def to_odcs(contract: Contract) -> dict[str, Any]:
             custom.append(_custom(key, value.model_dump(exclude_defaults=True)))
     if contract.reconcile:  # ODCS has no reconciliation rule: dq's own value, as for label/leakage/drift
         custom.append(_custom("reconcile", [item.model_dump(exclude_defaults=True) for item in contract.reconcile]))
+    custom += _history_custom(contract.anomalies, contract.change_from_last)
     freshness = contract.freshness
     if freshness is not None:
         if freshness.severity is None:
@@ -193,9 +194,22 @@ def _property(name: str, rule: ColumnRule, contract: Contract) -> dict[str, Any]
         custom.append(_custom("quantiles", {q: b.model_dump(exclude_none=True) for q, b in rule.quantiles.items()}))
     if rule.segments:
         custom.append(_custom("segments", list(rule.segments)))
+    custom += _history_custom(rule.anomalies, rule.change_from_last)
     if custom:
         prop["customProperties"] = custom
     return prop
+
+
+_HISTORY_KEYS = ("anomalies", "change_from_last")
+
+
+def _history_custom(anomalies: list[Any], changes: list[Any]) -> list[dict[str, Any]]:
+    """Checks over dq's results history: ODCS has no such rule, so dq's own value is kept."""
+    out = []
+    for key, rules in (("anomalies", anomalies), ("change_from_last", changes)):
+        if rules:
+            out.append(_custom(key, [rule.model_dump(exclude_none=True) for rule in rules]))
+    return out
 
 
 def _logical_temporal(duckdb_type: str) -> str | None:
@@ -475,6 +489,7 @@ class _Reader:
                 "segments",
                 "max_segments",
                 "reconcile",
+                *_HISTORY_KEYS,
             },
         )
         table = obj.get("physicalName") or obj.get("name")
@@ -507,6 +522,7 @@ class _Reader:
             "segments",
             "max_segments",
             "reconcile",
+            *_HISTORY_KEYS,
         ):
             if key in custom:
                 contract[key] = custom.pop(key)
@@ -551,7 +567,17 @@ class _Reader:
         custom = self._dq_custom(
             prop.get("customProperties"),
             f"{where}.customProperties",
-            {"length", "references", "severity", "distinct_count", "mean", "stddev", "quantiles", "segments"},
+            {
+                "length",
+                "references",
+                "severity",
+                "distinct_count",
+                "mean",
+                "stddev",
+                "quantiles",
+                "segments",
+                *_HISTORY_KEYS,
+            },
         )
         for rel_index, relation in enumerate(prop.get("relationships") or []):
             if "references" not in custom:

@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dq.checks.spec import TRAINING_KINDS, CheckKind, CheckSpec
+from dq.checks.spec import HISTORY_KINDS, TRAINING_KINDS, CheckKind, CheckSpec
 from dq.config import Settings
 from dq.errors import DqError
 from dq.formats.bound import Bound, bound_checks
@@ -36,7 +36,9 @@ def export_suite(path: str | Path, settings: Settings) -> tuple[str, list[tuple[
         exported = []
         skipped = list(bound.skipped)
         for spec in bound.specs:
-            if spec.kind in TRAINING_KINDS:
+            if spec.kind in HISTORY_KINDS:
+                skipped.append((spec.name, "judged against dq's results history of past runs: GX has no such suite"))
+            elif spec.kind in TRAINING_KINDS:
                 skipped.append((spec.name, "no GX expectation states this statistic (dq computes it in DuckDB)"))
             elif not engine.supports(spec):
                 skipped.append((spec.name, _inexact(spec)))

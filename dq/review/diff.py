@@ -21,7 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from dq.contract.model import Bounds, ColumnRule, Contract, Reconcile, Severity, Tolerance
+from dq.contract.model import Anomaly, Bounds, ChangeFromLast, ColumnRule, Contract, Reconcile, Severity, Tolerance
 
 
 class Impact(StrEnum):
@@ -192,6 +192,38 @@ def _bounds_block(path: str, old: Bounds | None, new: Bounds | None, what: str) 
         yield from _severity(f"{path}.severity", old.severity, new.severity)
 
 
+def _history(
+    path: str,
+    old: list[Anomaly],
+    new: list[Anomaly],
+    old_changes: list[ChangeFromLast],
+    new_changes: list[ChangeFromLast],
+) -> Iterator[Change]:
+    """`anomalies` and `change_from_last` entries, matched by metric. A higher threshold, max_pct
+    or min_history (more runs merely warn) is breaking; a window or method change is breaking too:
+    dq cannot prove another baseline at least as strict."""
+    before, after = {a.label: a for a in old}, {a.label: a for a in new}
+    for label in sorted(before.keys() | after.keys()):
+        where, a, b = f"{path}anomalies.{label}", before.get(label), after.get(label)
+        yield from _presence(where, a, b, f"anomaly of {label} against the results history")
+        if a is None or b is None:
+            continue
+        yield from _upper(f"{where}.threshold", a.threshold, b.threshold)
+        yield from _upper(f"{where}.min_history", a.min_history, b.min_history)
+        for key in ("window", "method"):
+            if getattr(a, key) != getattr(b, key):
+                change = f"{getattr(a, key)} -> {getattr(b, key)}"
+                yield Change(f"{where}.{key}", change, Impact.breaking, "another baseline: not provably as strict")
+        yield from _severity(f"{where}.severity", a.severity, b.severity)
+    was, now = {c.label: c for c in old_changes}, {c.label: c for c in new_changes}
+    for label in sorted(was.keys() | now.keys()):
+        where, c, d = f"{path}change_from_last.{label}", was.get(label), now.get(label)
+        yield from _presence(where, c, d, f"change of {label} from the last run")
+        if c is not None and d is not None:
+            yield from _upper(f"{where}.max_pct", c.max_pct, d.max_pct)
+            yield from _severity(f"{where}.severity", c.severity, d.severity)
+
+
 def _n(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -301,6 +333,10 @@ def column_segments(column: str, old: ColumnRule, new: ColumnRule) -> Iterator[C
     yield from _segments(f"columns.{column}.segments", old.segments, new.segments)
 
 
+def column_history(column: str, old: ColumnRule, new: ColumnRule) -> Iterator[Change]:
+    yield from _history(f"columns.{column}.", old.anomalies, new.anomalies, old.change_from_last, new.change_from_last)
+
+
 def column_severity(column: str, old: ColumnRule, new: ColumnRule) -> Iterator[Change]:
     yield from _severity(f"columns.{column}.severity", old.severity, new.severity)
 
@@ -329,6 +365,8 @@ COLUMN_KEYS_WITH_RULES = frozenset(
         "quantiles",
         "max_null_fraction",
         "references",
+        "anomalies",
+        "change_from_last",
         "severity",
         "segments",
     }
@@ -362,6 +400,7 @@ COLUMN_RULES: tuple[ColumnRuleCheck, ...] = (
     column_stat_blocks,
     column_quantiles,
     column_segments,
+    column_history,
     column_severity,
     column_description,
     column_other_keys,
@@ -622,6 +661,10 @@ def _source(item: Reconcile | None) -> str:
     return "" if item is None else item.against.describe()
 
 
+def contract_history(old: Contract, new: Contract) -> Iterator[Change]:
+    yield from _history("", old.anomalies, new.anomalies, old.change_from_last, new.change_from_last)
+
+
 def _hours(value: Any) -> float:
     return float(value.total_seconds() / 3600)
 
@@ -644,6 +687,8 @@ CONTRACT_KEYS_WITH_RULES = frozenset(
         "segments",
         "max_segments",
         "reconcile",
+        "anomalies",
+        "change_from_last",
     }
 )
 
@@ -685,5 +730,6 @@ CONTRACT_RULES: tuple[ContractRuleCheck, ...] = (
     contract_quarantine,
     contract_segments,
     contract_reconcile,
+    contract_history,
     contract_other_keys,
 )

@@ -11,6 +11,8 @@ adds what needs more context, each as one small rule:
 - drift reference profiles load and validate, and profile every drifting column;
 - a `quarantine` bound has a rule to set rows aside by (else `dq gate --quarantine` drops nothing);
 - `segments` keys apply to a rule, and no rule is segmented by its own column;
+- an `anomalies` rule judges against at least 3 past runs (`min_history`): a median and MAD of
+  one or two runs call nearly every change an anomaly, or none;
 - contract names are unique.
 
 Every problem names the file and the key path. Nothing is skipped silently: a model that cannot be
@@ -251,6 +253,24 @@ def segments_apply(path: Path, contract: Contract, ctx: LintContext) -> Iterator
             )
 
 
+MIN_SENSIBLE_HISTORY = 3
+
+
+def anomaly_histories_suffice(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
+    """`min_history` below 3: the MAD of two runs is half their difference, of one run 0 (any change
+    is then an anomaly, dq.checks.anomaly), so the check would judge from noise."""
+    rules = [("", rule) for rule in contract.anomalies]
+    rules += [(f"columns.{c}.", rule) for c, column in contract.columns.items() for rule in column.anomalies]
+    for prefix, rule in rules:
+        if rule.min_history < MIN_SENSIBLE_HISTORY:
+            yield Problem(
+                str(path),
+                f"{prefix}anomalies.{rule.label}.min_history",
+                f"{rule.min_history} past run(s) is too few to tell an anomaly from noise: a median/MAD needs "
+                f"min_history >= {MIN_SENSIBLE_HISTORY} (5 or more recommended)",
+            )
+
+
 RULES: tuple[Rule, ...] = (
     patterns_compile_in_re2,
     sql_checks_parse,
@@ -260,6 +280,7 @@ RULES: tuple[Rule, ...] = (
     drift_profiles_load,
     quarantine_has_rules,
     segments_apply,
+    anomaly_histories_suffice,
 )
 
 

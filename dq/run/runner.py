@@ -22,7 +22,7 @@ from dq.checks.compile import compile_contract
 from dq.checks.reconcile import RECONCILE_KINDS
 from dq.checks.relation import Relation, split_table_name
 from dq.checks.result import SAMPLE_LIMIT, CheckResult, ContractResult, RunResult, Status, failure_message
-from dq.checks.spec import CheckKind, CheckSpec
+from dq.checks.spec import HISTORY_KINDS, CheckKind, CheckSpec
 from dq.checks.sql import failing_rows_query, quote_ident
 from dq.config import EngineChoice, Settings
 from dq.contract.model import Contract, Dataset, load_contract
@@ -166,6 +166,7 @@ def validate_contract(
             runnable.append(bind_spec(blocked, table, collated, nan_present))
         except BindError as exc:  # a value that cannot be compared exactly: a contract error, exit 3
             by_name[spec.name] = CheckResult.errored(spec, "dq", f"{result.path}: {exc}")
+    runnable = bind_history(runnable, result, settings, by_name)
     for engine, assigned in plan.assign(runnable, settings.engine):
         if isinstance(engine, str):
             by_name.update({s.name: CheckResult.errored(s, "dq", engine) for s in assigned})
@@ -185,6 +186,25 @@ def validate_contract(
         _add_samples(check, spec, table, contract.primary_key)
     result.checks = [by_name[spec.name] for spec in specs]
     return table
+
+
+def bind_history(
+    specs: list[CheckSpec], result: ContractResult, settings: Settings, errors: dict[str, CheckResult]
+) -> list[CheckSpec]:
+    """The specs, `anomaly` / `change_from_last` ones with their past values as `baseline` (oldest
+    first), read from the results history in one query before any engine runs, so this run's own
+    value, appended only after the verdict, is never its own baseline. If the history cannot be
+    read, those checks are errors (in `errors`), never passes."""
+    # change_from_last compares with the last run only
+    wanted = {s.name: (s.kind.value, int(s.args.get("window", 1))) for s in specs if s.kind in HISTORY_KINDS}
+    if not wanted:
+        return specs
+    try:
+        past = history.baselines(settings.history, result.contract, result.dataset, wanted)
+    except history.HistoryError as exc:
+        errors.update({s.name: CheckResult.errored(s, "dq", str(exc)) for s in specs if s.name in wanted})
+        return [s for s in specs if s.name not in wanted]
+    return [replace(s, args={**s.args, "baseline": past.get(s.name, ())}) if s.name in wanted else s for s in specs]
 
 
 def _after_validation(
