@@ -106,6 +106,15 @@ CASES = [
         {"c='de'": 1},
     ),
     (
+        "a DOUBLE segment: -0.0 and 0.0 are one segment, named 0.0 whichever comes first; NaN is one",
+        "CREATE TABLE t AS SELECT * FROM (VALUES (-0.0::DOUBLE), (0.0::DOUBLE), ('NaN'::DOUBLE)) v(x)",
+        _contract({"x": {}}, segments=["x"], row_count={"min": 3}),
+        "row_count.by.x",
+        Status.failed,
+        2,
+        {"x=0.0": 2, "x=nan": 1},
+    ),
+    (
         "two segment columns; booleans and integers unquoted; distinct count per segment",
         "CREATE TABLE t AS SELECT * FROM (VALUES (true, 1, 'a'), (true, 1, 'b'), (false, 1, 'a'), (false, 2, 'a')) "
         "v(b, n, x)",
