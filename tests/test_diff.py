@@ -131,6 +131,28 @@ CASES = [
         Impact.breaking,
     ),
     ("SQL check removed", {}, {"checks": []}, "checks.no_future", Impact.breaking),
+    ("quarantine allowed", {}, {"quarantine": {"max_fraction": 0.01}}, "quarantine.max_fraction", Impact.breaking),
+    (
+        "quarantine max_fraction raised",
+        {"quarantine": {"max_fraction": 0.01}},
+        {"quarantine": {"max_fraction": 0.02}},
+        "quarantine.max_fraction",
+        Impact.breaking,
+    ),
+    (
+        "quarantine max_fraction lowered",
+        {"quarantine": {"max_fraction": 0.02}},
+        {"quarantine": {"max_fraction": 0.01}},
+        "quarantine.max_fraction",
+        Impact.tightening,
+    ),
+    (
+        "quarantine removed",
+        {"quarantine": {"max_fraction": 0.02}},
+        {},
+        "quarantine.max_fraction",
+        Impact.tightening,
+    ),
     (
         "SQL check edited",
         {},

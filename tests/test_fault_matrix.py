@@ -83,6 +83,30 @@ ORDERS_CONTRACT: dict[str, Any] = {
     },
 }
 
+# The training set reconciled with what it is built from: one row per staged customer, and the
+# per-customer order aggregates summing to the feature table's (customers without orders add 0).
+RECONCILE_CONTRACT: dict[str, Any] = {
+    "contract": "training_set_reconciled",
+    "version": "1.0.0",
+    "dataset": {"table": T},
+    "columns": {"customer_id": {"type": "bigint"}, "n_orders": {}, "total_spend": {}},
+    "reconcile": [
+        {"name": "customers", "against": {"table": "main.stg_customers"}, "row_count": {}, "key": ["customer_id"]},
+        {
+            "name": "orders",
+            "against": {"table": "main.customer_orders"},
+            "columns": {"n_orders": {"sum": {}}, "total_spend": {"sum": {"max_diff": 0.01}}},
+        },
+    ],
+}
+_NO_ORDERS = f"SELECT customer_id FROM {T} WHERE n_orders = 0 ORDER BY customer_id"
+_COUNT_DIFF = f"SELECT (SELECT count(*) FROM {T}) - (SELECT count(*) FROM main.stg_customers)"
+_UNMATCHED = (
+    f"SELECT (SELECT count(*) FROM main.stg_customers s ANTI JOIN {T} t USING (customer_id)) + "
+    f"(SELECT count(*) FROM {T}) - (SELECT count(DISTINCT customer_id) FROM {T} WHERE customer_id IN "
+    "(SELECT customer_id FROM main.stg_customers))"
+)
+
 ALL_DUPLICATED_KEYS = (
     f"SELECT count(*) FROM {T} WHERE customer_id IN (SELECT customer_id FROM {T} GROUP BY 1 HAVING count(*) > 1)"
 )
@@ -344,6 +368,30 @@ CASES: list[Case] = [
         {"checks.no_orders_before_signup": (3, f"SELECT count(*) FROM {T} WHERE first_order_at < signed_up_at")},
     ),
     Case(
+        "rows lost between the source and the dataset",
+        (f"DELETE FROM {T} WHERE customer_id IN ({_NO_ORDERS} LIMIT 3)",),
+        {"reconcile.customers.row_count": (None, _COUNT_DIFF), "reconcile.customers.key": (3, _UNMATCHED)},
+        contract=RECONCILE_CONTRACT,
+        engines=EVERY_ENGINE,
+    ),
+    Case(
+        "rows fanned out between the source and the dataset",
+        (f"INSERT INTO {T} SELECT * FROM {T} WHERE customer_id IN ({_NO_ORDERS} LIMIT 2)",),
+        {"reconcile.customers.row_count": (None, _COUNT_DIFF), "reconcile.customers.key": (2, _UNMATCHED)},
+        contract=RECONCILE_CONTRACT,
+    ),
+    Case(
+        "an aggregate that no longer sums to its source's",
+        (f"UPDATE {T} SET n_orders = n_orders + 1 WHERE customer_id = (SELECT min(customer_id) FROM {T})",),
+        {
+            "reconcile.orders.n_orders.sum": (
+                None,
+                f"SELECT (SELECT sum(n_orders) FROM {T}) - (SELECT sum(n_orders) FROM main.customer_orders)",
+            )
+        },
+        contract=RECONCILE_CONTRACT,
+    ),
+    Case(
         "cross-column rule violated (an expression, and the same rule as custom SQL)",
         (f"UPDATE {T} SET first_order_at = signed_up_at - INTERVAL 1 DAY WHERE customer_id IN (3, 5, 7)",),
         {
@@ -410,7 +458,7 @@ def _contract_file(case: Case, directory: Path, clean_db: Path) -> Path:
 
 def test_clean_copy_passes_with_no_failure(warehouse: dict[str, Path], tmp_path: Path) -> None:
     db = faults.copy_db(warehouse["clean"], tmp_path)
-    for contract in (MATRIX_CONTRACT, ORDERS_CONTRACT):
+    for contract in (MATRIX_CONTRACT, ORDERS_CONTRACT, RECONCILE_CONTRACT):
         path = _contract_file(Case("clean", (), {}, contract=contract), tmp_path, warehouse["clean"])
         result = faults.run(path, db, tmp_path)
         by_status = faults.checks_by_status(result)
@@ -465,7 +513,9 @@ def test_injected_defect_is_blocked_by_exactly_its_check(
             continue
         elif exact is not None:
             assert found == exact, (name, found)
-        if name == "snapshot_at.freshness" and hand is not None:
+        if isinstance(found, dict) and "diff" in found:  # a reconciliation: both sides and their difference
+            assert found["diff"] == hand and hand != 0, (name, found, hand)
+        elif name == "snapshot_at.freshness" and hand is not None:
             assert found == pytest.approx(float(hand), abs=0.05), (name, found, hand)
         elif name == "label.class_fraction" and hand is not None:
             assert min(found.values()) == pytest.approx(min(float(hand), 1 - float(hand)), abs=1e-6)
@@ -542,3 +592,49 @@ def test_nan_is_missing_and_infinities_are_outside_every_range_on_every_engine(
     )
     result = faults.run(contract, db, tmp_path, engine)
     assert faults.checks_by_status(result).get("failed") == {"x.range": failing, "x.not_null": 2}
+
+
+def _row_defect(case: Case) -> bool:
+    """A defect that only rules `dq gate --quarantine` sets rows aside by can see."""
+    from dq.checks.compile import compile_contract
+    from dq.contract.model import Contract, Severity
+    from dq.gate.quarantine import QUARANTINED_KINDS
+
+    if case.status is not Status.failed or case.errored or not case.failed:
+        return False
+    document = yaml.safe_load(yaml.safe_dump(case.contract))
+    if case.patch is not None:
+        case.patch(document)
+    specs = {s.name: s for s in compile_contract(Contract.model_validate(document))}
+    return all(
+        name in specs and specs[name].kind in QUARANTINED_KINDS and specs[name].severity is Severity.error
+        for name in case.failed
+    )
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if _row_defect(c)], ids=lambda c: c.defect)
+def test_quarantine_sets_aside_exactly_the_rows_of_a_row_defect(
+    case: Case, warehouse: dict[str, Path], tmp_path: Path
+) -> None:
+    """The same injections under `dq gate --quarantine` (in process, the gate's own snapshot hook):
+    each rule sets aside exactly the rows the hand-written SQL counts, every other rule none, no row
+    is lost, and the rows kept pass every check."""
+    from dq.gate.run import SnapshotWriter
+    from dq.run.runner import validate
+
+    db = faults.copy_db(warehouse["clean"], tmp_path)
+    faults.execute(db, *case.inject)
+    path = _contract_file(case, tmp_path, warehouse["clean"])
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump({**document, "quarantine": {"max_fraction": 1}}, sort_keys=False), encoding="utf-8")
+    writer = SnapshotWriter(tmp_path / "snaps", quarantine=True)
+    result = validate([path], faults.settings(db, tmp_path), on_validated=writer)
+    found = result.contracts[0].quarantine
+    assert result.status is Status.passed and found is not None, faults.checks_by_status(result)
+    hand = {name: faults.scalar(db, sql) if sql else exact for name, (exact, sql) in case.failed.items()}
+    assert {name: n for name, n in found["by_check"].items() if n} == hand
+    assert found["rows_checked"] == faults.scalar(db, f"SELECT count(*) FROM {case.contract['dataset']['table']}")
+    assert found["rows_kept"] + found["rows_quarantined"] == found["rows_checked"]
+    if len(hand) == 1:
+        assert found["rows_quarantined"] == next(iter(hand.values()))
+    assert writer.written[0].row_count == found["rows_kept"]

@@ -103,6 +103,8 @@ class ContractResult:
     duration_s: float = 0.0
     checks: list[CheckResult] = field(default_factory=list)
     error: str | None = None
+    # `dq gate --quarantine`: rows checked, kept and set aside, the bound and both files
+    quarantine: dict[str, Any] | None = None
 
     @property
     def status(self) -> Status:
@@ -138,8 +140,16 @@ class RunResult:
             "status": self.status.value,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
-            "contracts": [{**asdict(c), "status": c.status.value, "counts": dict(c.counts())} for c in self.contracts],
+            "contracts": [_contract_dict(c) for c in self.contracts],
         }
+
+
+def _contract_dict(contract: ContractResult) -> dict[str, Any]:
+    """A contract's JSON; `quarantine` only when the gate quarantined (older readers see no change)."""
+    found = {**asdict(contract), "status": contract.status.value, "counts": dict(contract.counts())}
+    if found["quarantine"] is None:
+        del found["quarantine"]
+    return found
 
 
 def failure_message(spec: CheckSpec, failing_rows: int | None, observed: Any) -> str:

@@ -18,6 +18,7 @@ from dq.contract.types import decimal_precision
 
 __all__ = [
     "AGGREGATE_KINDS",
+    "HISTORY_KINDS",
     "ROW_KINDS",
     "SCHEMA_KINDS",
     "STATISTIC_KINDS",
@@ -34,11 +35,12 @@ SCHEMA_KINDS = of_family(Family.schema)
 _ROWS = of_family(Family.row_predicate, Family.row_query, Family.cross_dataset)
 ROW_KINDS = _ROWS & run_by(GX)
 AGGREGATE_KINDS = of_family(Family.aggregate)
+HISTORY_KINDS = of_family(Family.history)  # judged against past runs: the runner binds them (`baseline`)
 # Rules for training data. No SQL-expectation engine can state these (GX has no PSI or KS), so
 # only the Pandera engine claims them; the statistics come from dq.ml.stats.
 STATISTIC_KINDS = of_family(Family.statistic)
 # training-data rules counted per row (leakage between splits, label timing): no GX expectation
-TRAINING_ROW_KINDS = _ROWS - run_by(GX)
+TRAINING_ROW_KINDS = _ROWS - run_by(GX) - {CheckKind.reconcile_keys}  # (reconciliation is no training rule)
 TRAINING_KINDS = STATISTIC_KINDS | TRAINING_ROW_KINDS
 
 

@@ -11,6 +11,8 @@ import math
 from decimal import Decimal
 from typing import Any
 
+from dq.checks.kinds import BOUND_ARGS
+from dq.checks.reconcile import keys_query, unmatched_keys_query
 from dq.checks.relation import quote_ident, relation_sql
 from dq.checks.spec import CheckKind, CheckSpec, TypedText
 from dq.contract.sql_text import single_select
@@ -152,6 +154,8 @@ def failing_rows_query(spec: CheckSpec, relation: str) -> str:
     """SELECT the violating rows of `relation` (unordered; callers add COUNT or LIMIT)."""
     if spec.kind is CheckKind.custom_sql:
         return custom_sql(spec, relation)
+    if spec.kind is CheckKind.reconcile_keys:
+        return unmatched_keys_query(spec, relation)  # not rows of `relation`: the unmatched keys of both sides
     if spec.kind is CheckKind.unique:
         keys, not_null = key_sql(spec)
         # every row whose key occurs more than once, not just the surplus copies
@@ -180,6 +184,8 @@ def failing_count_query(spec: CheckSpec, relation: str) -> str:
             f"SELECT count(*) FROM {relation} AS __t ANTI JOIN {relation_sql(a['relation'])} AS __ref "
             f"ON __ref.{ref_col}{binary} = __t.{col}{binary} WHERE {present_predicate(spec, spec.columns[0], '__t.')}"
         )
+    if spec.kind is CheckKind.reconcile_keys:
+        return f"SELECT missing + extra FROM ({keys_query(spec, relation)})"
     return f"SELECT count(*) FROM ({failing_rows_query(spec, relation)})"
 
 
@@ -230,7 +236,33 @@ def metric_expression(spec: CheckSpec, relation: str | None = None) -> str:
             return f"quantile_disc({col}, {literal(float(spec.args['q']))}){_skip_nan(spec)}"
         case CheckKind.freshness:
             return f"max({col})"
+        case CheckKind.anomaly | CheckKind.change_from_last:
+            return metric_expression(metric_spec(spec), relation)
     raise ValueError(f"{spec.kind} has no metric expression")
+
+
+# what an `anomaly` / `change_from_last` check's `metric` measures: the aggregate kind's own SQL
+METRIC_KINDS = {
+    "row_count": CheckKind.row_count,
+    "null_fraction": CheckKind.null_fraction,
+    "distinct_count": CheckKind.distinct_count,
+    "mean": CheckKind.mean,
+    "stddev": CheckKind.stddev,
+    "quantile": CheckKind.quantile,
+    "freshness_lag": CheckKind.freshness,  # max(column); the engine turns it into hours of age
+}
+
+
+def metric_spec(spec: CheckSpec) -> CheckSpec:
+    """The aggregate spec whose metric a history check judges: the same column and bound facts
+    (type, NaN columns), so the metric is measured exactly as that aggregate kind measures it."""
+    kind = METRIC_KINDS[str(spec.args["metric"])]
+    args: dict[str, Any] = {k: v for k, v in spec.args.items() if k in BOUND_ARGS}
+    if kind is CheckKind.quantile:
+        args["q"] = spec.args["q"]
+    if kind is CheckKind.freshness:
+        args["max_age_seconds"] = math.inf  # a required bound the metric itself does not use
+    return CheckSpec(spec.name, kind, spec.severity, spec.columns, args)
 
 
 def _mean(spec: CheckSpec, col: str) -> str:

@@ -340,6 +340,108 @@ class Drift(_Strict):
     severity: Severity | None = None
 
 
+class Tolerance(_Strict):
+    """How far a dataset's value may lie from its source's: |dataset - source| <= `max_diff`, and
+    <= `max_diff_pct` percent of |source|; each one given must hold, and with neither the two
+    values must be equal. Read exactly from the YAML text (a Decimal, never a float)."""
+
+    max_diff: Number | None = None
+    max_diff_pct: Number | None = None
+    severity: Severity | None = None
+
+    @model_validator(mode="after")
+    def _not_negative(self) -> Tolerance:
+        for key in ("max_diff", "max_diff_pct"):
+            value = getattr(self, key)
+            if value is not None and value < 0:
+                raise ValueError(f"{key} is a distance: >= 0, got {value}")
+        return self
+
+
+class ReconcileColumn(_Strict):
+    """A numeric column's sum and/or mean, compared with the same column of the source."""
+
+    sum: Tolerance | None = None
+    mean: Tolerance | None = None
+
+    @model_validator(mode="after")
+    def _some_statistic(self) -> ReconcileColumn:
+        if self.sum is None and self.mean is None:
+            raise ValueError("give at least one of sum, mean (each a tolerance such as {max_diff: 0.01} or {})")
+        return self
+
+
+class Reconcile(_Strict):
+    """This dataset against the one it was built from (Deequ's data synchronization): row counts,
+    key sets (missing and extra rows counted separately) and column sums / means."""
+
+    against: Dataset
+    name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = None
+    row_count: Tolerance | None = None
+    key: Annotated[list[str], Field(min_length=1)] | None = None
+    columns: dict[str, ReconcileColumn] = Field(default_factory=dict)
+    severity: Severity | None = None
+
+    @model_validator(mode="after")
+    def _something_compared(self) -> Reconcile:
+        if self.row_count is None and self.key is None and not self.columns:
+            raise ValueError("give at least one of row_count, key, columns")
+        if self.key is not None and len(set(self.key)) != len(self.key):
+            raise ValueError("key lists a column twice")
+        return self
+
+
+AnomalyMetric = Literal["row_count", "null_fraction", "distinct_count", "mean", "stddev", "quantile", "freshness_lag"]
+_Count = Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1)]
+_Positive = Annotated[float, BeforeValidator(_not_a_boolean), Field(gt=0)]
+
+
+class _HistoryMetric(_Strict):
+    """A metric judged against this contract's past runs in the results history."""
+
+    metric: AnomalyMetric
+    q: Share | None = None  # the quantile, for `metric: quantile`
+    severity: Severity | None = None
+
+    @model_validator(mode="after")
+    def _quantile_needs_q(self) -> _HistoryMetric:
+        if (self.metric == "quantile") != (self.q is not None):
+            raise ValueError("`q` (a quantile in [0, 1]) goes with `metric: quantile`, and only with it")
+        return self
+
+    @property
+    def label(self) -> str:
+        return f"quantile_{self.q:g}" if self.q is not None else self.metric
+
+
+class Anomaly(_HistoryMetric):
+    """The metric's modified z-score (median/MAD) against its last `window` runs must be at most
+    `threshold`; with fewer than `min_history` runs recorded the check warns (dq.checks.anomaly)."""
+
+    method: Literal["mad"] = "mad"
+    threshold: _Positive = 3.5
+    window: _Count = 20
+    min_history: _Count = 5
+
+    @model_validator(mode="after")
+    def _window_holds_min_history(self) -> Anomaly:
+        if self.min_history > self.window:
+            raise ValueError(f"min_history ({self.min_history}) is more than window ({self.window}) runs")
+        return self
+
+
+class ChangeFromLast(_HistoryMetric):
+    """The metric may differ from the last run's by at most `max_pct` percent, up or down."""
+
+    max_pct: Annotated[float, BeforeValidator(_not_a_boolean), Field(ge=0)]
+
+
+def _one_per_metric(rules: list[Anomaly] | list[ChangeFromLast], key: str) -> None:
+    labels = [rule.label for rule in rules]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"two entries under `{key}` judge the same metric")
+
+
 class ColumnRule(_Strict):
     """Everything a contract says about one column; each key compiles to one check."""
 
@@ -358,8 +460,18 @@ class ColumnRule(_Strict):
     quantiles: Annotated[dict[float, Bounds], Field(min_length=1)] | None = None
     max_null_fraction: Share | None = None
     references: Reference | None = None
+    anomalies: list[Anomaly] = Field(default_factory=list)
+    change_from_last: list[ChangeFromLast] = Field(default_factory=list)
     severity: Severity = Severity.error
     segments: Segments | None = None  # its aggregate rules (null fraction, mean, ...) per segment too
+
+    @model_validator(mode="after")
+    def _column_metrics(self) -> ColumnRule:
+        for key, rules in (("anomalies", self.anomalies), ("change_from_last", self.change_from_last)):
+            if any(rule.metric == "row_count" for rule in rules):
+                raise ValueError(f"{key}: row_count is a table metric: put it under the contract's `{key}`")
+            _one_per_metric(rules, key)
+        return self
 
     @field_validator("type")
     @classmethod
@@ -427,6 +539,20 @@ class ColumnRule(_Strict):
         return self
 
 
+class Quarantine(_Strict):
+    """`dq gate --quarantine`: the share of rows the gate may set aside (rows failing an error-severity
+    row rule) and still train on the rest. Only the gate reads it; `dq validate` ignores it."""
+
+    max_fraction: Number
+
+    @field_validator("max_fraction")
+    @classmethod
+    def _share(cls, value: int | Decimal) -> int | Decimal:
+        if not 0 <= value <= 1:
+            raise ValueError(f"max_fraction is a share of rows between 0 and 1, got {value}")
+        return value
+
+
 class Contract(_Strict):
     """One dataset's contract, agreed by its producer and its consumer."""
 
@@ -445,8 +571,21 @@ class Contract(_Strict):
     label: Label | None = None
     leakage: Leakage | None = None
     drift: Drift | None = None
+    quarantine: Quarantine | None = None
     segments: Segments | None = None  # row_count, and every rule without segments of its own
     max_segments: Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1)] = DEFAULT_MAX_SEGMENTS
+    reconcile: list[Reconcile] = Field(default_factory=list)
+    anomalies: list[Anomaly] = Field(default_factory=list)
+    change_from_last: list[ChangeFromLast] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _table_metrics(self) -> Contract:
+        for key, rules in (("anomalies", self.anomalies), ("change_from_last", self.change_from_last)):
+            for rule in rules:
+                if rule.metric != "row_count":
+                    raise ValueError(f"{key}: {rule.metric} is a column metric: put it under `columns.<name>.{key}`")
+            _one_per_metric(rules, key)
+        return self
 
     @field_validator("version", mode="before")
     @classmethod
@@ -481,6 +620,9 @@ class Contract(_Strict):
         names = [expression.name for expression in self.expressions]
         if len(set(names)) != len(names):
             raise ValueError("two entries under `expressions` share a name")
+        item_names = [item.name for item in self.reconcile]
+        if len(item_names) > 1 and (None in item_names or len(set(item_names)) != len(item_names)):
+            raise ValueError("with more than one `reconcile` entry, give each a `name` of its own")
         return self
 
     def segment_lists(self) -> list[tuple[str, list[str] | None]]:
@@ -497,6 +639,9 @@ class Contract(_Strict):
             found += [("leakage.before.label_time", self.leakage.before.label_time)]
         if self.drift:
             found += [("drift.columns key", c) for c in self.drift.columns]
+        for item in self.reconcile:
+            found += [("reconcile.key column", c) for c in item.key or ()]
+            found += [("reconcile.columns key", c) for c in item.columns]
         return found
 
 

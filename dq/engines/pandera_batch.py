@@ -26,9 +26,10 @@ from typing import Any
 
 import duckdb
 
-from dq.checks.kinds import BATCH, SEGMENTABLE, Family, of_family, run_by
-from dq.checks.result import CheckResult, outcome
-from dq.checks.spec import SCHEMA_KINDS, CheckKind, CheckSpec
+from dq.checks import anomaly
+from dq.checks.kinds import BATCH, KINDS, SEGMENTABLE, Family, Finding, of_family, run_by
+from dq.checks.result import CheckResult, Status, outcome
+from dq.checks.spec import HISTORY_KINDS, SCHEMA_KINDS, CheckKind, CheckSpec
 from dq.checks.sql import custom_sql, failing_count_query, key_sql, metric_expression, violation_predicate
 from dq.contract.types import base_type, canonical_type
 from dq.data.constraints import KeyConstraint, key_constraints, proves_not_null, proves_unique
@@ -36,6 +37,7 @@ from dq.data.fingerprint import FINGERPRINT_FACT, fingerprint_aggregates
 from dq.data.source import Table
 from dq.engines import preload
 from dq.engines.dense_keys import dense_key_expressions
+from dq.engines.reconciling import compare_metric, unmatched_keys
 from dq.engines.segments import Segmented, measure_segments
 
 ENGINE = BATCH
@@ -44,6 +46,7 @@ SUPPORTED_KINDS = run_by(BATCH)
 # the other row queries and everything that reads a second relation run a query of their own
 _IN_PASS_ROW_KINDS = of_family(Family.row_predicate)
 _OWN_QUERY_KINDS = of_family(Family.row_query, Family.cross_dataset) - {CheckKind.unique}
+_RECONCILED = of_family(Family.reconciliation) | {CheckKind.reconcile_keys}
 
 
 @dataclass
@@ -55,6 +58,8 @@ class _Measure:
     error: str | None = None
     shown: Any = None  # what the report shows, when it differs from the judged value
     proof: str | None = None  # the database constraint that proves the check (nothing was counted)
+    limit: Any = None  # a reconciliation's largest allowed difference (known only once the source is read)
+    short_history: bool = False  # a history check with too few past runs: warned, never judged
 
 
 class PanderaBatchEngine:
@@ -94,6 +99,8 @@ def measure(specs: Sequence[CheckSpec], table: Table) -> list[_Measure]:
             measures[index] = _schema_measure(spec, table)
         elif index in proven:
             measures[index] = _Measure(value=0, failing_rows=0, proof=proven[index].describe(table))
+        elif spec.kind in _RECONCILED:
+            measures[index] = _reconciled(spec, table)
         elif spec.kind in _OWN_QUERY_KINDS:
             measures[index] = _own_query(spec, table)
         else:
@@ -192,6 +199,8 @@ def _measured(spec: CheckSpec, value: Any) -> _Measure:
 
 
 def _as_measure(spec: CheckSpec, value: Any) -> _Measure:
+    if spec.kind in HISTORY_KINDS:
+        return _history_measure(spec, value)
     if spec.is_row_level:
         return _Measure(value=int(value), failing_rows=int(value))
     if spec.kind is CheckKind.freshness:
@@ -207,6 +216,31 @@ def _as_measure(spec: CheckSpec, value: Any) -> _Measure:
     return _Measure(value=float(value))
 
 
+def _history_measure(spec: CheckSpec, value: Any) -> _Measure:
+    """The metric as its aggregate kind reads it (shown, and recorded in the history); judged is
+    its modified z-score or its change from the last run (dq.checks.anomaly). The history holds
+    doubles, so the metric is compared as one."""
+    if "baseline" not in spec.args:  # never bound by the runner: no history, no verdict
+        raise ValueError("the results history was not read for this check")
+    metric = anomaly.metric_label(spec.args)
+    if str(spec.args["metric"]) == "freshness_lag":
+        value = _age_hours(value)
+    if isinstance(value, bool) or not (value is None or isinstance(value, int | float | Decimal)):
+        raise TypeError(f"{metric} is a {type(value).__name__}, not a number to compare with past runs")
+    number = None if value is None or math.isnan(value) or math.isinf(value) else float(value)
+    shown = value if isinstance(value, int) and number is not None else number  # a count stays a count
+    baseline = spec.args["baseline"]
+    if anomaly.short_history(spec.args) is not None:
+        return _Measure(value=shown, short_history=True)
+    if number is None:  # no value is no evidence: Pandera fails the missing measurement
+        return _Measure(value=None, shown=None)
+    if spec.kind is CheckKind.anomaly:
+        judged = anomaly.robust_z(number, baseline).z
+    else:
+        judged = anomaly.pct_change(number, baseline[-1])
+    return _Measure(value=judged, shown=shown)
+
+
 def _own_query(spec: CheckSpec, table: Table) -> _Measure:
     query = (
         f"SELECT count(*) FROM ({custom_sql(spec, table.relation)})"
@@ -218,6 +252,19 @@ def _own_query(spec: CheckSpec, table: Table) -> _Measure:
     except duckdb.Error as exc:
         return _Measure(error=f"query of {spec.name} failed: {_first_line(exc)}")
     return _Measure(value=count, failing_rows=count)
+
+
+def _reconciled(spec: CheckSpec, table: Table) -> _Measure:
+    """A reconciliation's own statement over the dataset and its source (dq/engines/reconciling.py)."""
+    try:
+        if spec.kind is CheckKind.reconcile_keys:
+            unmatched = unmatched_keys(spec, table)
+            count = unmatched["missing"] + unmatched["extra"]
+            return _Measure(value=count, failing_rows=count, shown=unmatched)
+        compared = compare_metric(spec, table)
+    except duckdb.Error as exc:
+        return _Measure(error=f"query of {spec.name} failed: {_first_line(exc)}")
+    return _Measure(value=compared.distance, shown=compared.observed, limit=compared.allowed)
 
 
 def _count_duplicated_rows(spec: CheckSpec, measured: _Measure, table: Table) -> None:
@@ -295,11 +342,12 @@ def judge(specs: Sequence[CheckSpec], measures: Sequence[_Measure]) -> dict[int,
     columns: dict[str, Any] = {_CANARY: pa.Column(checks=[pa.Check.eq(1, name=_CANARY)], name=_CANARY)}
     row: dict[str, Any] = {_CANARY: 0}
     for index, (spec, measured) in enumerate(zip(specs, measures, strict=True)):
-        if measured.error is not None:
+        if measured.error is not None or measured.short_history:
             continue
         name = f"m{index}"
         row[name] = _frame_value(measured.value)
-        columns[name] = pa.Column(checks=[_check(pa, spec)], nullable=False, coerce=False, name=name)
+        check = pa.Check.le(measured.limit, name=spec.name) if measured.limit is not None else _check(pa, spec)
+        columns[name] = pa.Column(checks=[check], nullable=False, coerce=False, name=name)
     if len(columns) == 1:
         return {}
     frame = pd.DataFrame([row], dtype=object)
@@ -343,6 +391,10 @@ def _check(pa: Any, spec: CheckSpec) -> Any:
             return pa.Check.eq("", name=spec.name)
         case CheckKind.freshness:
             return pa.Check.le(a["max_age_seconds"] / 3600, name=spec.name)
+        case CheckKind.anomaly:
+            return pa.Check.le(a["threshold"], name=spec.name)  # |modified z-score|
+        case CheckKind.change_from_last:
+            return pa.Check.le(a["max_pct"], name=spec.name)  # |change| in percent
         case _ if spec.is_row_level:
             return pa.Check.eq(0, name=spec.name)
     low, high = a.get("min"), a.get("max")
@@ -440,9 +492,11 @@ def _segment_shown(spec: CheckSpec, raw: Any) -> Any:
 def _result(spec: CheckSpec, measured: _Measure, holds: bool | None) -> CheckResult:
     if measured.error is not None:
         return CheckResult.errored(spec, ENGINE, measured.error)
+    if spec.kind in HISTORY_KINDS:
+        return _history_result(spec, measured, holds)
     if holds is None:
         return CheckResult.errored(spec, ENGINE, "Pandera returned no verdict for this check")
-    observed = None if spec.is_row_level else measured.value if measured.shown is None else measured.shown
+    observed = measured.shown if spec.is_row_level or measured.shown is not None else measured.value
     if spec.kind is CheckKind.column_exists:
         observed = "present" if measured.value else "missing"
     message = "" if measured.proof is None or not holds else f"passed by the database's constraint {measured.proof}"
@@ -454,6 +508,21 @@ def _result(spec: CheckSpec, measured: _Measure, holds: bool | None) -> CheckRes
         failing_rows=measured.failing_rows,
         message=message,
     )
+
+
+def _history_result(spec: CheckSpec, measured: _Measure, holds: bool | None) -> CheckResult:
+    """Too short a history warns whatever the severity (a check that cannot judge yet must not
+    pass silently); otherwise Pandera's verdict. Passed results say how far from the history
+    the metric was, in the words a failure uses."""
+    observed = measured.value if measured.short_history else measured.shown
+    if measured.short_history:
+        status = Status.warned
+    elif holds is None:
+        return CheckResult.errored(spec, ENGINE, "Pandera returned no verdict for this check")
+    else:
+        status = outcome(holds, spec.severity)
+    why = KINDS[spec.kind].reason(Finding(spec.args, spec.columns, None, observed, spec.expectation()))
+    return CheckResult.from_spec(spec, ENGINE, status, observed=observed, message=why)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -33,6 +33,12 @@ _NOT_EXPORTED = {
     CheckKind.references: "reads another dataset; a Pandera schema sees one frame",
     CheckKind.disjoint_keys: "reads another dataset (the other split); a Pandera schema sees one frame",
     CheckKind.custom_sql: "SQL: Pandera runs Python on the frame",
+    **dict.fromkeys(
+        (CheckKind.reconcile_row_count, CheckKind.reconcile_keys, CheckKind.reconcile_sum, CheckKind.reconcile_mean),
+        "reconciles with the source dataset; a Pandera schema sees one frame",
+    ),
+    CheckKind.anomaly: "judged against dq's results history of past runs: a Pandera schema has none",
+    CheckKind.change_from_last: "judged against dq's results history of past runs: a Pandera schema has none",
 }
 _STATISTIC = "a label/leakage/drift statistic dq computes in DuckDB (against a reference profile): no Pandera check"
 # the dtype a DuckDB type arrives as: pandas spellings, polars spellings

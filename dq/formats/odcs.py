@@ -102,10 +102,13 @@ def to_odcs(contract: Contract) -> dict[str, Any]:
         custom.append(_custom("segments", list(contract.segments)))
     if contract.max_segments != DEFAULT_MAX_SEGMENTS:
         custom.append(_custom("max_segments", contract.max_segments))
-    for key in ("label", "leakage", "drift"):
+    for key in ("label", "leakage", "drift", "quarantine"):
         value = getattr(contract, key)
         if value is not None:
             custom.append(_custom(key, value.model_dump(exclude_defaults=True)))
+    if contract.reconcile:  # ODCS has no reconciliation rule: dq's own value, as for label/leakage/drift
+        custom.append(_custom("reconcile", [item.model_dump(exclude_defaults=True) for item in contract.reconcile]))
+    custom += _history_custom(contract.anomalies, contract.change_from_last)
     freshness = contract.freshness
     if freshness is not None:
         if freshness.severity is None:
@@ -191,9 +194,22 @@ def _property(name: str, rule: ColumnRule, contract: Contract) -> dict[str, Any]
         custom.append(_custom("quantiles", {q: b.model_dump(exclude_none=True) for q, b in rule.quantiles.items()}))
     if rule.segments:
         custom.append(_custom("segments", list(rule.segments)))
+    custom += _history_custom(rule.anomalies, rule.change_from_last)
     if custom:
         prop["customProperties"] = custom
     return prop
+
+
+_HISTORY_KEYS = ("anomalies", "change_from_last")
+
+
+def _history_custom(anomalies: list[Any], changes: list[Any]) -> list[dict[str, Any]]:
+    """Checks over dq's results history: ODCS has no such rule, so dq's own value is kept."""
+    out = []
+    for key, rules in (("anomalies", anomalies), ("change_from_last", changes)):
+        if rules:
+            out.append(_custom(key, [rule.model_dump(exclude_none=True) for rule in rules]))
+    return out
 
 
 def _logical_temporal(duckdb_type: str) -> str | None:
@@ -462,7 +478,19 @@ class _Reader:
         custom = self._dq_custom(
             obj.get("customProperties"),
             f"{where}.customProperties",
-            {"dataset", "extra_columns", "label", "leakage", "drift", "freshness", "segments", "max_segments"},
+            {
+                "dataset",
+                "extra_columns",
+                "label",
+                "leakage",
+                "drift",
+                "quarantine",
+                "freshness",
+                "segments",
+                "max_segments",
+                "reconcile",
+                *_HISTORY_KEYS,
+            },
         )
         table = obj.get("physicalName") or obj.get("name")
         contract["dataset"] = custom.pop("dataset", None) or {"table": str(table)}
@@ -484,7 +512,18 @@ class _Reader:
             self._object_quality(quality, f"{where}.quality[{q_index}]", contract, checks)
         if name in freshness:
             contract["freshness"] = freshness[name]
-        for key in ("freshness", "extra_columns", "label", "leakage", "drift", "segments", "max_segments"):
+        for key in (
+            "freshness",
+            "extra_columns",
+            "label",
+            "leakage",
+            "drift",
+            "quarantine",
+            "segments",
+            "max_segments",
+            "reconcile",
+            *_HISTORY_KEYS,
+        ):
             if key in custom:
                 contract[key] = custom.pop(key)
         contract["columns"] = columns
@@ -528,7 +567,17 @@ class _Reader:
         custom = self._dq_custom(
             prop.get("customProperties"),
             f"{where}.customProperties",
-            {"length", "references", "severity", "distinct_count", "mean", "stddev", "quantiles", "segments"},
+            {
+                "length",
+                "references",
+                "severity",
+                "distinct_count",
+                "mean",
+                "stddev",
+                "quantiles",
+                "segments",
+                *_HISTORY_KEYS,
+            },
         )
         for rel_index, relation in enumerate(prop.get("relationships") or []):
             if "references" not in custom:

@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dq.checks.spec import TRAINING_KINDS, CheckKind, CheckSpec
+from dq.checks.spec import HISTORY_KINDS, TRAINING_KINDS, CheckKind, CheckSpec
 from dq.config import Settings
 from dq.errors import DqError
 from dq.formats.bound import Bound, bound_checks
@@ -36,7 +36,9 @@ def export_suite(path: str | Path, settings: Settings) -> tuple[str, list[tuple[
         exported = []
         skipped = list(bound.skipped)
         for spec in bound.specs:
-            if spec.kind in TRAINING_KINDS:
+            if spec.kind in HISTORY_KINDS:
+                skipped.append((spec.name, "judged against dq's results history of past runs: GX has no such suite"))
+            elif spec.kind in TRAINING_KINDS:
                 skipped.append((spec.name, "no GX expectation states this statistic (dq computes it in DuckDB)"))
             elif not engine.supports(spec):
                 skipped.append((spec.name, _inexact(spec)))
@@ -61,6 +63,8 @@ def _inexact(spec: CheckSpec) -> str:
     column_type = spec.args.get("column_type") or "this"
     if spec.segments:
         return "a per-segment check (`segments`): no GX expectation is judged per group of rows"
+    if spec.kind.value.startswith("reconcile_"):
+        return "reconciles with the source dataset: dq's own SQL (exact sums, byte-wise keys) states it"
     if spec.kind in (CheckKind.mean, CheckKind.stddev):
         return f"GX averages with a plain float sum, inexact on a {column_type} column (dq uses compensated sums)"
     if spec.needs_exact_sql:

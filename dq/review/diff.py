@@ -21,7 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from dq.contract.model import Bounds, ColumnRule, Contract, Severity
+from dq.contract.model import Anomaly, Bounds, ChangeFromLast, ColumnRule, Contract, Reconcile, Severity, Tolerance
 
 
 class Impact(StrEnum):
@@ -192,6 +192,38 @@ def _bounds_block(path: str, old: Bounds | None, new: Bounds | None, what: str) 
         yield from _severity(f"{path}.severity", old.severity, new.severity)
 
 
+def _history(
+    path: str,
+    old: list[Anomaly],
+    new: list[Anomaly],
+    old_changes: list[ChangeFromLast],
+    new_changes: list[ChangeFromLast],
+) -> Iterator[Change]:
+    """`anomalies` and `change_from_last` entries, matched by metric. A higher threshold, max_pct
+    or min_history (more runs merely warn) is breaking; a window or method change is breaking too:
+    dq cannot prove another baseline at least as strict."""
+    before, after = {a.label: a for a in old}, {a.label: a for a in new}
+    for label in sorted(before.keys() | after.keys()):
+        where, a, b = f"{path}anomalies.{label}", before.get(label), after.get(label)
+        yield from _presence(where, a, b, f"anomaly of {label} against the results history")
+        if a is None or b is None:
+            continue
+        yield from _upper(f"{where}.threshold", a.threshold, b.threshold)
+        yield from _upper(f"{where}.min_history", a.min_history, b.min_history)
+        for key in ("window", "method"):
+            if getattr(a, key) != getattr(b, key):
+                change = f"{getattr(a, key)} -> {getattr(b, key)}"
+                yield Change(f"{where}.{key}", change, Impact.breaking, "another baseline: not provably as strict")
+        yield from _severity(f"{where}.severity", a.severity, b.severity)
+    was, now = {c.label: c for c in old_changes}, {c.label: c for c in new_changes}
+    for label in sorted(was.keys() | now.keys()):
+        where, c, d = f"{path}change_from_last.{label}", was.get(label), now.get(label)
+        yield from _presence(where, c, d, f"change of {label} from the last run")
+        if c is not None and d is not None:
+            yield from _upper(f"{where}.max_pct", c.max_pct, d.max_pct)
+            yield from _severity(f"{where}.severity", c.severity, d.severity)
+
+
 def _n(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -301,6 +333,10 @@ def column_segments(column: str, old: ColumnRule, new: ColumnRule) -> Iterator[C
     yield from _segments(f"columns.{column}.segments", old.segments, new.segments)
 
 
+def column_history(column: str, old: ColumnRule, new: ColumnRule) -> Iterator[Change]:
+    yield from _history(f"columns.{column}.", old.anomalies, new.anomalies, old.change_from_last, new.change_from_last)
+
+
 def column_severity(column: str, old: ColumnRule, new: ColumnRule) -> Iterator[Change]:
     yield from _severity(f"columns.{column}.severity", old.severity, new.severity)
 
@@ -329,6 +365,8 @@ COLUMN_KEYS_WITH_RULES = frozenset(
         "quantiles",
         "max_null_fraction",
         "references",
+        "anomalies",
+        "change_from_last",
         "severity",
         "segments",
     }
@@ -362,6 +400,7 @@ COLUMN_RULES: tuple[ColumnRuleCheck, ...] = (
     column_stat_blocks,
     column_quantiles,
     column_segments,
+    column_history,
     column_severity,
     column_description,
     column_other_keys,
@@ -530,6 +569,102 @@ def contract_expressions(old: Contract, new: Contract) -> Iterator[Change]:
                 yield Change(f"{path}.description", "edited", Impact.compatible, "documentation only")
 
 
+def contract_quarantine(old: Contract, new: Contract) -> Iterator[Change]:
+    """`quarantine.max_fraction` is a tolerance: allowing it, or raising it, lets `dq gate
+    --quarantine` train with more of the rows dropped, so it is breaking; lowering or removing it tightens."""
+    before = old.quarantine.max_fraction if old.quarantine else None
+    after = new.quarantine.max_fraction if new.quarantine else None
+    path = "quarantine.max_fraction"
+    if before == after:
+        return
+    if before is None:
+        yield Change(
+            path, f"added ({_n(after)})", Impact.breaking, "the gate may now train without rows that fail a row rule"
+        )
+    elif after is None:
+        yield Change(path, f"removed (was {_n(before)})", Impact.tightening, "the gate no longer sets rows aside")
+    elif after > before:
+        yield Change(
+            path, f"{_n(before)} -> {_n(after)}", Impact.breaking, "tolerance loosened: more rows may be dropped"
+        )
+    else:
+        yield Change(path, f"{_n(before)} -> {_n(after)}", Impact.tightening, "fewer rows may be dropped")
+
+
+def contract_reconcile(old: Contract, new: Contract) -> Iterator[Change]:
+    """Reconciliation entries, matched by name (an unnamed single entry by being the only one):
+    dropping an entry, a comparison or a key column, loosening a tolerance, or pointing it at
+    another source is breaking; the reverse tightens."""
+    before = {item.name or "": item for item in old.reconcile}
+    after = {item.name or "": item for item in new.reconcile}
+    for name in sorted(before.keys() | after.keys()):
+        path = "reconcile" + (f".{name}" if name else "")
+        old_item, new_item = before.get(name), after.get(name)
+        yield from _presence(path, old_item, new_item, f"reconciliation with {_source(old_item or new_item)}")
+        if old_item is not None and new_item is not None:
+            yield from _reconcile_item(path, old_item, new_item)
+
+
+def _reconcile_item(path: str, old: Reconcile, new: Reconcile) -> Iterator[Change]:
+    if old.against != new.against:
+        yield Change(
+            f"{path}.against",
+            f"{_source(old)} -> {_source(new)}",
+            Impact.breaking,
+            "reconciled against another source: the old one is no longer matched",
+        )
+    yield from _key_columns(f"{path}.key", old.key, new.key)
+    yield from _tolerance(f"{path}.row_count", old.row_count, new.row_count, "row count reconciliation")
+    for column in sorted(old.columns.keys() | new.columns.keys()):
+        before, after = old.columns.get(column), new.columns.get(column)
+        for stat in ("sum", "mean"):
+            yield from _tolerance(
+                f"{path}.columns.{column}.{stat}",
+                getattr(before, stat, None),
+                getattr(after, stat, None),
+                f"{stat} of {column} reconciled",
+            )
+    yield from _severity(f"{path}.severity", old.severity, new.severity)
+
+
+def _key_columns(path: str, old: list[str] | None, new: list[str] | None) -> Iterator[Change]:
+    """Fewer key columns match more rows as equal (and none match nothing): a key set shrunk or
+    dropped is breaking, one grown or added tightens, any other edit is breaking."""
+    if old == new:
+        return
+    if new is None or old is None:
+        yield from _presence(path, old, new, "key sets reconciled")
+    elif set(old) < set(new):
+        yield Change(path, f"{old} -> {new}", Impact.tightening, "a longer key: rows must match on more columns")
+    else:
+        yield Change(path, f"{old} -> {new}", Impact.breaking, "key changed: rows are matched on other columns")
+
+
+def _tolerance(path: str, old: Tolerance | None, new: Tolerance | None, what: str) -> Iterator[Change]:
+    """A tolerance with neither side given means equal: its absolute limit is 0, not "none"."""
+    yield from _presence(path, old, new, what)
+    if old is None or new is None:
+        return
+    for key in ("max_diff", "max_diff_pct"):
+        yield from _upper(f"{path}.{key}", _effective(old, key), _effective(new, key))
+    yield from _severity(f"{path}.severity", old.severity, new.severity)
+
+
+def _effective(tolerance: Tolerance, key: str) -> Decimal | None:
+    value = getattr(tolerance, key)
+    if tolerance.max_diff is None and tolerance.max_diff_pct is None and key == "max_diff":
+        return Decimal(0)
+    return None if value is None else Decimal(value)
+
+
+def _source(item: Reconcile | None) -> str:
+    return "" if item is None else item.against.describe()
+
+
+def contract_history(old: Contract, new: Contract) -> Iterator[Change]:
+    yield from _history("", old.anomalies, new.anomalies, old.change_from_last, new.change_from_last)
+
+
 def _hours(value: Any) -> float:
     return float(value.total_seconds() / 3600)
 
@@ -548,8 +683,12 @@ CONTRACT_KEYS_WITH_RULES = frozenset(
         "columns",
         "checks",
         "expressions",
+        "quarantine",
         "segments",
         "max_segments",
+        "reconcile",
+        "anomalies",
+        "change_from_last",
     }
 )
 
@@ -588,6 +727,9 @@ CONTRACT_RULES: tuple[ContractRuleCheck, ...] = (
     contract_columns,
     contract_checks,
     contract_expressions,
+    contract_quarantine,
     contract_segments,
+    contract_reconcile,
+    contract_history,
     contract_other_keys,
 )

@@ -9,7 +9,10 @@ adds what needs more context, each as one small rule:
 - `{model: ...}` datasets and references resolve through the dbt manifest;
 - a referenced column is declared by the contract of the referenced dataset, when one is linted;
 - drift reference profiles load and validate, and profile every drifting column;
+- a `quarantine` bound has a rule to set rows aside by (else `dq gate --quarantine` drops nothing);
 - `segments` keys apply to a rule, and no rule is segmented by its own column;
+- an `anomalies` rule judges against at least 3 past runs (`min_history`): a median and MAD of
+  one or two runs call nearly every change an anomaly, or none;
 - contract names are unique.
 
 Every problem names the file and the key path. Nothing is skipped silently: a model that cannot be
@@ -126,6 +129,10 @@ def models_resolve(path: Path, contract: Contract, ctx: LintContext) -> Iterator
         for c, r in contract.columns.items()
         if r.references is not None
     ]
+    wanted += [
+        (f"reconcile.{i}.against.model", item.against.model, item.against.version)
+        for i, item in enumerate(contract.reconcile)
+    ]
     for key, model, version in wanted:
         if model is None:
             continue
@@ -152,6 +159,22 @@ def references_declared(path: Path, contract: Contract, ctx: LintContext) -> Ite
                 )
 
 
+def reconciled_columns_declared(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
+    """A reconciled key or column must be declared by the source's contract too, if one is linted."""
+    for index, item in enumerate(contract.reconcile):
+        wanted = [*(item.key or ()), *item.columns]
+        for other_path, other in ctx.contracts.items():
+            if other.dataset != item.against:
+                continue
+            for column in (c for c in wanted if c not in other.columns):
+                yield Problem(
+                    str(path),
+                    f"reconcile.{index}.{'key' if column in (item.key or ()) else 'columns'}",
+                    f"column {column!r} is not declared in {other_path}, the source's contract "
+                    f"(contract {other.contract}; columns: {', '.join(other.columns)})",
+                )
+
+
 def drift_profiles_load(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
     """`drift.reference` is a profile dq can trust: the file exists and passes strict validation
     (dq.ml.profile.load_profile), and it profiles every column the contract checks for drift."""
@@ -174,6 +197,25 @@ def drift_profiles_load(path: Path, contract: Contract, ctx: LintContext) -> Ite
                 f"drift.columns.{column}",
                 f"{reference} has no profile of column {column!r} (profiled: {', '.join(sorted(profiled))})",
             )
+
+
+def quarantine_has_rules(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
+    """`quarantine:` on a contract whose rules never set a row aside (no error-severity row rule of
+    the kinds dq/gate/quarantine.py drops) bounds nothing: the key is a mistake, or a rule is missing."""
+    if contract.quarantine is None:
+        return
+    from dq.checks.compile import compile_contract
+    from dq.contract.model import Severity
+    from dq.gate.quarantine import QUARANTINED_KINDS
+
+    specs = compile_contract(contract)
+    if not any(s.kind in QUARANTINED_KINDS and s.severity is Severity.error for s in specs):
+        yield Problem(
+            str(path),
+            "quarantine",
+            "no error-severity row rule (nullable, min/max, accepted_values, pattern, length, expressions, unique) "
+            "sets rows aside, so `dq gate --quarantine` would drop nothing. Fix: add such a rule or remove the key",
+        )
 
 
 def segments_apply(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
@@ -211,13 +253,34 @@ def segments_apply(path: Path, contract: Contract, ctx: LintContext) -> Iterator
             )
 
 
+MIN_SENSIBLE_HISTORY = 3
+
+
+def anomaly_histories_suffice(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
+    """`min_history` below 3: the MAD of two runs is half their difference, of one run 0 (any change
+    is then an anomaly, dq.checks.anomaly), so the check would judge from noise."""
+    rules = [("", rule) for rule in contract.anomalies]
+    rules += [(f"columns.{c}.", rule) for c, column in contract.columns.items() for rule in column.anomalies]
+    for prefix, rule in rules:
+        if rule.min_history < MIN_SENSIBLE_HISTORY:
+            yield Problem(
+                str(path),
+                f"{prefix}anomalies.{rule.label}.min_history",
+                f"{rule.min_history} past run(s) is too few to tell an anomaly from noise: a median/MAD needs "
+                f"min_history >= {MIN_SENSIBLE_HISTORY} (5 or more recommended)",
+            )
+
+
 RULES: tuple[Rule, ...] = (
     patterns_compile_in_re2,
     sql_checks_parse,
     models_resolve,
     references_declared,
+    reconciled_columns_declared,
     drift_profiles_load,
+    quarantine_has_rules,
     segments_apply,
+    anomaly_histories_suffice,
 )
 
 

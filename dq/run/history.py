@@ -380,6 +380,54 @@ def contract_overview(path: Path, contract: str, limit: int) -> list[dict[str, A
     )
 
 
+def baseline(path: Path, contract: str, dataset: str | None, check: str, kind: str, window: int) -> tuple[float, ...]:
+    """One check's past values, oldest first (`baselines` for one check)."""
+    return baselines(path, contract, dataset, {check: (kind, window)}).get(check, ())
+
+
+def baselines(
+    path: Path, contract: str, dataset: str | None, wanted: Mapping[str, tuple[str, int]]
+) -> dict[str, tuple[float, ...]]:
+    """Per check name (with its kind and window in `wanted`), its observed values in the latest
+    `window` runs that count, oldest first: what this run's `anomaly` / `change_from_last` checks
+    are judged against (dq.checks.anomaly). One open of the file and one query per contract:
+    opening the history costs more than reading it.
+
+    A run counts when it checked the same contract name on the same dataset, the check has the
+    same name and kind, neither the check nor that contract's result was `error` (an error's
+    value, if any, is no measurement of the data), and its value is a finite number. Failed and
+    warned runs count: median and MAD ignore a minority of outliers by construction, and leaving
+    failed runs out would make a real, lasting change of level fail forever. This run is not in
+    the history yet (it is appended after its verdict), so it is never its own baseline.
+    No history file yet: no runs. The creation lock is taken to look, so a file another process
+    is still creating is never opened half-written."""
+    if not wanted or not path.parent.is_dir():
+        return {}
+    with _creation_lock(path):
+        exists = path.is_file()
+    if not exists:
+        return {}
+    values = ", ".join(["(?, ?, ?)"] * len(wanted))
+    rows = read_rows(
+        path,
+        f"""WITH wanted(check_name, kind, window_size) AS (VALUES {values}),
+           ranked AS (
+             SELECT c.check_name, c.observed_value AS value, w.window_size,
+                    row_number() OVER (PARTITION BY c.check_name ORDER BY r.recorded_at DESC, c.run_id DESC) AS age
+             FROM checks c JOIN runs r USING (run_id) JOIN wanted w ON w.check_name = c.check_name AND w.kind = c.kind
+             WHERE c.contract = ? AND c.dataset IS NOT DISTINCT FROM ?
+               AND c.status <> 'error' AND isfinite(c.observed_value)
+               AND NOT EXISTS (SELECT 1 FROM contracts k WHERE k.run_id = c.run_id AND k.contract = c.contract
+                               AND k.dataset IS NOT DISTINCT FROM c.dataset AND k.status = 'error'))
+           SELECT check_name, value FROM ranked WHERE age <= window_size ORDER BY check_name, age DESC""",
+        [*(v for name, (kind, window) in wanted.items() for v in (name, kind, window)), contract, dataset],
+    )
+    found: dict[str, list[float]] = {}
+    for row in rows:
+        found.setdefault(row["check_name"], []).append(float(row["value"]))
+    return {name: tuple(series) for name, series in found.items()}
+
+
 def known_names(path: Path, contract: str | None = None) -> list[str]:
     """Contract names in the history, or the check names of one contract (for error messages)."""
     if contract is None:

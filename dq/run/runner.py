@@ -19,13 +19,14 @@ import duckdb
 
 from dq.atomic import staged_file
 from dq.checks.compile import compile_contract
+from dq.checks.reconcile import RECONCILE_KINDS
 from dq.checks.relation import Relation, split_table_name
 from dq.checks.result import SAMPLE_LIMIT, CheckResult, ContractResult, RunResult, Status, failure_message
-from dq.checks.spec import CheckKind, CheckSpec
+from dq.checks.spec import HISTORY_KINDS, CheckKind, CheckSpec
 from dq.checks.sql import failing_rows_query, quote_ident
 from dq.config import EngineChoice, Settings
 from dq.contract.model import Contract, Dataset, load_contract
-from dq.data.bind import BindError, bind_spec, collated_columns, nan_holding_columns
+from dq.data.bind import BindError, bind_source, bind_spec, collated_columns, nan_holding_columns
 from dq.data.files import open_connection, resolve_files, target_dataset
 from dq.data.source import Table, fetch_samples, open_database, resolve_table
 from dq.dbt.artifacts import resolve_model
@@ -59,6 +60,14 @@ Resolve = Callable[[Dataset, duckdb.DuckDBPyConnection, Settings], Table]
 @runtime_checkable
 class Stages(Protocol):
     def stage(self, contract: Contract, table: Table) -> Table: ...
+
+
+@runtime_checkable
+class Judges(Protocol):
+    """A stage hook that adds its own findings to a contract's result once its checks ran (the
+    gate's quarantine bound, dq/gate/run.py)."""
+
+    def judge(self, contract: Contract, table: Table, result: ContractResult) -> None: ...
 
 
 class Progress(Protocol):
@@ -97,6 +106,8 @@ def validate(
                 if connection is None:
                     connection = connect() if connect is not None else open_connection(settings, contract)
                 table = validate_contract(contract, connection, settings, result, stage, resolve)
+                if isinstance(on_validated, Judges):
+                    on_validated.judge(contract, table, result)
                 validated.append(Validated(contract, table, result))
             except DqError as exc:
                 result.error = str(exc)
@@ -155,6 +166,7 @@ def validate_contract(
             runnable.append(bind_spec(blocked, table, collated, nan_present))
         except BindError as exc:  # a value that cannot be compared exactly: a contract error, exit 3
             by_name[spec.name] = CheckResult.errored(spec, "dq", f"{result.path}: {exc}")
+    runnable = bind_history(runnable, result, settings, by_name)
     for engine, assigned in plan.assign(runnable, settings.engine):
         if isinstance(engine, str):
             by_name.update({s.name: CheckResult.errored(s, "dq", engine) for s in assigned})
@@ -174,6 +186,25 @@ def validate_contract(
         _add_samples(check, spec, table, contract.primary_key)
     result.checks = [by_name[spec.name] for spec in specs]
     return table
+
+
+def bind_history(
+    specs: list[CheckSpec], result: ContractResult, settings: Settings, errors: dict[str, CheckResult]
+) -> list[CheckSpec]:
+    """The specs, `anomaly` / `change_from_last` ones with their past values as `baseline` (oldest
+    first), read from the results history in one query before any engine runs, so this run's own
+    value, appended only after the verdict, is never its own baseline. If the history cannot be
+    read, those checks are errors (in `errors`), never passes."""
+    # change_from_last compares with the last run only
+    wanted = {s.name: (s.kind.value, int(s.args.get("window", 1))) for s in specs if s.kind in HISTORY_KINDS}
+    if not wanted:
+        return specs
+    try:
+        past = history.baselines(settings.history, result.contract, result.dataset, wanted)
+    except history.HistoryError as exc:
+        errors.update({s.name: CheckResult.errored(s, "dq", str(exc)) for s in specs if s.name in wanted})
+        return [s for s in specs if s.name not in wanted]
+    return [replace(s, args={**s.args, "baseline": past.get(s.name, ())}) if s.name in wanted else s for s in specs]
 
 
 def _after_validation(
@@ -238,6 +269,8 @@ def bind_other_datasets(
             "ref_collated": ref_column in collated_columns(ref),
         }
         return replace(spec, args={**spec.args, **bound})
+    if spec.kind in RECONCILE_KINDS:
+        return _bind_reconcile_source(spec, table, connection, settings, resolve)
     if spec.kind is CheckKind.disjoint_keys:  # leakage.disjoint_from: bind the other split
         target = target_dataset(spec.args)
         try:
@@ -260,6 +293,23 @@ def bind_other_datasets(
     return spec
 
 
+def _bind_reconcile_source(
+    spec: CheckSpec, table: Table, connection: duckdb.DuckDBPyConnection, settings: Settings, resolve: Resolve
+) -> CheckSpec | str:
+    """A `reconcile` spec bound to the dataset it is reconciled against, or why it cannot run."""
+    key = spec.name
+    try:
+        source = resolve(target_dataset(spec.args), connection, settings)
+    except DqError as exc:
+        return f"{key}: the source dataset: {exc}"
+    if table.copy_of is not None and source.label == table.copy_of:
+        source = table  # reconciled against itself: the snapshot, not a re-read
+    try:
+        return bind_source(spec, table, source, key)
+    except BindError as exc:
+        return str(exc)
+
+
 def _add_samples(check: CheckResult, spec: CheckSpec, table: Table, key: Sequence[str]) -> None:
     """Up to SAMPLE_LIMIT violating rows for a failed row-level check, fetched with a LIMIT.
 
@@ -270,7 +320,7 @@ def _add_samples(check: CheckResult, spec: CheckSpec, table: Table, key: Sequenc
         return
     query = failing_rows_query(spec, table.relation)
     shown = [c for c in dict.fromkeys([*key, *spec.columns]) if c in table.columns]
-    if spec.columns and shown:
+    if spec.columns and shown and spec.kind is not CheckKind.reconcile_keys:  # unmatched keys come whole
         query = f"SELECT {', '.join(quote_ident(c) for c in shown)} FROM ({query})"
     try:
         check.samples = fetch_samples(table.connection, query, SAMPLE_LIMIT)
