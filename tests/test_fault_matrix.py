@@ -309,17 +309,6 @@ CASES: list[Case] = [
         {"label.class_fraction": (None, f"SELECT avg(churned::INT) FROM {T}")},
     ),
     Case(
-        "one segment's label collapsed (per-country class balance)",
-        (f"UPDATE {T} SET churned = false WHERE country = 'FR'",),
-        {
-            "label.class_fraction.by.country": (
-                {"segments": 5, "failing": 1, "failing_segments": _FR_SEGMENT},
-                f"SELECT count(*) FROM {T} WHERE country = 'FR'",
-            )
-        },
-        patch=_label_per_country,
-    ),
-    Case(
         "NaN in a not-null double column",
         (f"UPDATE {T} SET total_spend = 'NaN' WHERE customer_id IN (11, 12)",),
         # NaN is a missing value (as pandas counts it): `nullable: false` blocks it, ranges leave it alone
@@ -411,6 +400,17 @@ CASES: list[Case] = [
         },
         patch=_order_after_signup_rule,
         engines=EVERY_ENGINE,
+    ),
+    Case(
+        "one segment's label collapsed (per-country class balance)",
+        (f"UPDATE {T} SET churned = false WHERE country = 'FR'",),
+        {
+            "label.class_fraction.by.country": (
+                {"segments": 5, "failing": 1, "failing_segments": _FR_SEGMENT},
+                f"SELECT count(*) FROM {T} WHERE country = 'FR'",
+            )
+        },
+        patch=_label_per_country,
     ),
 ]
 

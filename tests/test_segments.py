@@ -106,6 +106,15 @@ CASES = [
         {"c='de'": 1},
     ),
     (
+        "a DOUBLE segment: -0.0 and 0.0 are one segment, named 0.0 whichever comes first; NaN is one",
+        "CREATE TABLE t AS SELECT * FROM (VALUES (-0.0::DOUBLE), (0.0::DOUBLE), ('NaN'::DOUBLE)) v(x)",
+        _contract({"x": {}}, segments=["x"], row_count={"min": 3}),
+        "row_count.by.x",
+        Status.failed,
+        2,
+        {"x=0.0": 2, "x=nan": 1},
+    ),
+    (
         "two segment columns; booleans and integers unquoted; distinct count per segment",
         "CREATE TABLE t AS SELECT * FROM (VALUES (true, 1, 'a'), (true, 1, 'b'), (false, 1, 'a'), (false, 2, 'a')) "
         "v(b, n, x)",
@@ -302,6 +311,7 @@ LIMITS = st.fixed_dictionaries(
         "nulls": st.sampled_from([0.0, 0.25, 0.5]),
         "mean": st.integers(-20, 20),
         "share": st.sampled_from([0.2, 0.5, 0.8]),
+        "distinct": st.integers(0, 4),
     }
 )
 
@@ -311,7 +321,7 @@ def _oracle(rows: list[tuple[Any, ...]], limits: dict[str, Any]) -> dict[str, di
     groups: dict[Any, list[tuple[Any, ...]]] = {}
     for row in rows:
         groups.setdefault(row[0], []).append(row)
-    failing: dict[str, dict[str, Any]] = {"count": {}, "nulls": {}, "mean": {}, "share": {}}
+    failing: dict[str, dict[str, Any]] = {"count": {}, "nulls": {}, "mean": {}, "share": {}, "distinct": {}}
     # a named class seen nowhere and not declared reads as a typo (as over the whole table): every
     # segment fails, showing the classes it has
     typo = not any(r[2] for r in rows)
@@ -326,6 +336,8 @@ def _oracle(rows: list[tuple[Any, ...]], limits: dict[str, Any]) -> dict[str, di
         mean = Fraction(sum(values), len(values)) if values else None
         if mean is None or mean < limits["mean"]:
             failing["mean"][name] = None if mean is None else float(mean)
+        if len(set(values)) < limits["distinct"]:
+            failing["distinct"][name] = len(set(values))
         share = Fraction(sum(r[2] for r in members), len(members))
         if typo:
             failing["share"][name] = {"false": 1.0}
@@ -346,7 +358,15 @@ def test_per_segment_verdicts_match_a_plain_python_grouping(
             con.execute("CREATE TABLE t (s VARCHAR, v INTEGER, y BOOLEAN)")
             con.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
         contract = _contract(
-            {"s": {}, "v": {"max_null_fraction": limits["nulls"], "mean": {"min": limits["mean"]}}, "y": {}},
+            {
+                "s": {},
+                "v": {
+                    "max_null_fraction": limits["nulls"],
+                    "mean": {"min": limits["mean"]},
+                    "distinct_count": {"min": limits["distinct"]},
+                },
+                "y": {},
+            },
             segments=["s"],
             row_count={"min": limits["rows"]},
             label={"column": "y", "class_fraction": {True: {"max": limits["share"]}}},
@@ -358,6 +378,7 @@ def test_per_segment_verdicts_match_a_plain_python_grouping(
         "nulls": "v.null_fraction.by.s",
         "mean": "v.mean.by.s",
         "share": "label.class_fraction.true.by.s",
+        "distinct": "v.distinct_count.by.s",
     }
     segments = len({row[0] for row in rows})
     for key, name in names.items():

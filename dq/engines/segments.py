@@ -112,10 +112,13 @@ def _most(spec: CheckSpec) -> int:
 
 def _key(column: str, family: str) -> str:
     """A segment column as it is grouped: text byte-wise (a COLLATE NOCASE 'de' and 'DE' are two
-    segments, as dq counts label classes), ENUMs by their text."""
+    segments, as dq counts label classes), ENUMs by their text, -0.0 as 0.0 (one group either
+    way, but named after whichever came first)."""
     col = quote_ident(column)
     if family == "string":
         return f'{col} COLLATE "binary"'
+    if family == "float":
+        return f"(CASE WHEN {col} = 0 THEN abs({col}) ELSE {col} END)"
     return f"{col}::VARCHAR" if family == "enum" else col
 
 
