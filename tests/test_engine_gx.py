@@ -15,6 +15,7 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 
+from dq.checks.kinds import GX, run_by
 from dq.checks.relation import Relation
 from dq.checks.result import CheckResult, Status
 from dq.checks.spec import HISTORY_KINDS, TRAINING_KINDS, CheckKind, CheckSpec
@@ -310,14 +311,16 @@ def test_every_kind_is_covered_and_results_keep_order(main_run: Any) -> None:
     _, _, results = main_run
     assert [r.name for r in results] == [c[0].name for c in CASES]
     covered = {c[0].kind for c in CASES}
-    # label/leakage/drift: no GX expectation, Pandera runs them; history checks: pandera-batch judges them
-    gx_kinds = set(CheckKind) - TRAINING_KINDS - HISTORY_KINDS
+    # label/leakage/drift: no GX expectation, Pandera runs them; history and reconciliation checks:
+    # pandera-batch judges them (the table of kinds says which engine runs what)
+    gx_kinds = set(run_by(GX))
+    assert not gx_kinds & (TRAINING_KINDS | HISTORY_KINDS)
     assert covered == gx_kinds
     for kind in gx_kinds:
         statuses = {c[1] for c in CASES if c[0].kind is kind}
         assert Status.passed in statuses and (statuses & {Status.failed, Status.warned}), kind
     assert all(GxEngine().supports(c[0]) for c in CASES)
-    assert not any(GxEngine().supports(sample_spec(kind)) for kind in TRAINING_KINDS | HISTORY_KINDS)
+    assert not any(GxEngine().supports(sample_spec(kind)) for kind in set(CheckKind) - gx_kinds)
 
 
 def test_missing_column_message(main_run: Any) -> None:

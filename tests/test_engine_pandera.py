@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from dq.checks.kinds import PANDERA, run_by
 from dq.checks.relation import Relation
 from dq.checks.result import Status
 from dq.checks.spec import HISTORY_KINDS, CheckKind, CheckSpec
@@ -650,9 +651,9 @@ def test_connection_with_unfinished_result_still_works(tmp_path: Path) -> None:
 
 
 def test_engine_supports_every_kind() -> None:
-    # but the checks over the results history, which only pandera-batch judges (they route to it)
-    assert all(ENGINE.supports(sample_spec(kind)) for kind in set(CheckKind) - HISTORY_KINDS)
-    assert not any(ENGINE.supports(sample_spec(kind)) for kind in HISTORY_KINDS)
+    # exactly the kinds the table gives it: history and reconciliation checks route to pandera-batch
+    assert {kind for kind in CheckKind if ENGINE.supports(sample_spec(kind))} == run_by(PANDERA)
+    assert not run_by(PANDERA) & HISTORY_KINDS
 
 
 def test_importing_the_engine_does_not_import_pandera_or_ibis() -> None:
