@@ -61,6 +61,14 @@ def resolve_on_spark(
         raise SourceError(f"{label}: Spark cannot read it ({first})") from None
     view = "__dq_" + hashlib.sha256(label.encode()).hexdigest()[:12]
     frame.createOrReplaceTempView(view)
+    return view_table(session, view, label, shadow, schema)
+
+
+def view_table(
+    session: Any, view: str, label: str, shadow: duckdb.DuckDBPyConnection, schema: Any = None
+) -> SparkTable:
+    """A SparkTable over a temporary view that already exists (`schema`: its schema, if known)."""
+    schema = schema if schema is not None else session.table(ident(view)).schema
     columns = {f.name: duckdb_type(f.dataType) for f in schema.fields}
     return SparkTable(session, view, label, columns, _shadow(shadow, view, columns, label))
 
