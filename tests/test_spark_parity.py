@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from dq.checks.result import CheckResult, Status
+from dq.checks.result import CheckResult
 from dq.checks.spec import CheckKind
 from dq.data.files import memory_connection
 from dq.engines.pandera_batch import PanderaBatchEngine
@@ -28,7 +28,9 @@ from tests.test_engine_pandera import CASES, Case, build
 _FLOAT_SUMS = (CheckKind.mean, CheckKind.stddev)
 
 
-def on_spark(spark: Any, con: duckdb.DuckDBPyConnection, directory: Path, shadow: duckdb.DuckDBPyConnection) -> SparkTable:
+def on_spark(
+    spark: Any, con: duckdb.DuckDBPyConnection, directory: Path, shadow: duckdb.DuckDBPyConnection
+) -> SparkTable:
     """Every table of the DuckDB file as Parquet, registered in Spark under its own name; `t`'s handle."""
     tables = "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()"
     for (name,) in con.execute(tables).fetchall():
@@ -49,7 +51,9 @@ def assert_same(spark_result: CheckResult, duckdb_result: CheckResult, column_ty
     assert spark_result.status is duckdb_result.status, where
     assert spark_result.failing_rows == duckdb_result.failing_rows, where
     if duckdb_result.kind != CheckKind.freshness.value:  # an age in hours: read at two moments
-        assert same_observed(CheckKind(duckdb_result.kind), spark_result.observed, duckdb_result.observed, column_type), where
+        assert same_observed(
+            CheckKind(duckdb_result.kind), spark_result.observed, duckdb_result.observed, column_type
+        ), where
 
 
 def _by_setup() -> dict[tuple[str, ...], list[Case]]:

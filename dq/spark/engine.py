@@ -34,7 +34,8 @@ from dq.spark.regex import UnsafeRegex
 from dq.spark.relation import SparkTable
 
 ENGINE = "pandera-batch-spark"
-_PASS_ROW_KINDS = of_family(Family.row_predicate)
+# per-row predicates, and the label-timing rule (a row query on DuckDB, a predicate all the same)
+_PASS_ROW_KINDS = of_family(Family.row_predicate) | {CheckKind.feature_before_label}
 _PASS_METRICS = frozenset(
     {CheckKind.row_count, CheckKind.null_fraction, CheckKind.mean, CheckKind.stddev, CheckKind.freshness}
 )
