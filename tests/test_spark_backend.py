@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 import yaml
-
-import dq
 from typer.testing import CliRunner
 
+import dq
 from dq.checks.result import RunResult, Status
 from dq.cli import app
 from dq.config import Backend, load_settings
@@ -179,3 +178,49 @@ def test_dq_validate_backend_spark_exits_0_clean_1_broken_3_unsupported(
     ].output
     refused = codes["statistics"].output
     assert "cannot run on the spark backend" in refused and "label.class_fraction" in refused
+
+
+# --- a catalog table, values Spark's SQL text would change, refusals ---------------------------
+
+TRICKY = ["C:\\x", "${spark.app.name}", "it's", "a\\'b"]
+
+
+def _catalog_contract(tmp_path: Path, email_rule: str, name: str) -> Path:
+    values = ", ".join(f"'{v.replace(chr(39), chr(39) * 2)}'" for v in TRICKY)
+    path = tmp_path / f"{name}.yml"
+    path.write_text(
+        f"""contract: people
+version: 1.0.0
+dataset: {{table: global_temp.dq_people}}
+primary_key: [id]
+columns:
+  id: {{type: bigint, nullable: false, unique: true}}
+  note: {{accepted_values: [{values}]}}
+  email: {{{email_rule}}}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_catalog_table_with_tricky_values_and_the_refusals(spark: Any, tmp_path: Path) -> None:
+    """`{table: db.t}` through Spark's catalog; text values bound as parameters (a literal would lose
+    its backslashes, and `${...}` would be substituted); an unsafe regex and another engine refused."""
+    rows = [(1, TRICKY[0], "a@x.io"), (2, TRICKY[1], "b@x"), (2, TRICKY[2], "c d@x"), (4, TRICKY[3], None)]
+    rows += [(5, "pyspark-shell", "e@x"), (6, "C:x", "f@x")]
+    spark.createDataFrame(rows, "id bigint, note string, email string").createOrReplaceGlobalTempView("dq_people")
+    good = _catalog_contract(tmp_path, r"pattern: '^[^@\s]+@[^@\s]+$'", "good")
+    result = dq.validate(good, results_dir=tmp_path / "results", spark=spark)
+    [contract] = result.contracts
+    assert contract.error is None, contract.error
+    found = {c.name: (c.status, c.failing_rows) for c in contract.checks if c.failing_rows is not None}
+    assert found["primary_key.unique"] == (Status.failed, 2)
+    assert found["note.accepted_values"] == (Status.failed, 2)  # 'pyspark-shell' and 'C:x'
+    assert found["email.pattern"] == (Status.failed, 1)  # 'c d@x'
+
+    unsafe = _catalog_contract(tmp_path, r"pattern: '\bx\b'", "unsafe")
+    [refused] = dq.validate(unsafe, results_dir=tmp_path / "results", spark=spark).contracts
+    assert refused.checks == [] and "cannot run on the spark backend" in (refused.error or "")
+    assert "email.pattern" in (refused.error or "") and "\\b" in (refused.error or "")
+    [other_engine] = dq.validate(good, results_dir=tmp_path / "results", spark=spark, engine="gx").contracts
+    assert "does not run on the spark backend" in (other_engine.error or "")
