@@ -21,6 +21,7 @@ from dq.checks.result import RunResult, Status
 from dq.cli import app
 from dq.config import Backend, load_settings
 from dq.errors import DqError
+from dq.exit_codes import exit_code_for
 from dq.run.runner import validate
 from dq.spark.regex import UnsafeRegex, java_regex
 from tests.test_spark_parity import assert_same
@@ -224,3 +225,31 @@ def test_a_catalog_table_with_tricky_values_and_the_refusals(spark: Any, tmp_pat
     assert "email.pattern" in (refused.error or "") and "\\b" in (refused.error or "")
     [other_engine] = dq.validate(good, results_dir=tmp_path / "results", spark=spark, engine="gx").contracts
     assert "does not run on the spark backend" in (other_engine.error or "")
+
+
+def test_a_csv_contract_runs_alike_on_both_backends_and_a_bad_cell_is_refused(spark: Any, tmp_path: Path) -> None:
+    """A CSV's declared types are how both backends read it; a cell that is not of its type is exit 3."""
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text("id,x,d\n1,0.5,2024-01-01\n2,,2024-02-30\n2,7.25,2024-03-01\n".replace("2024-02-30", "2024-02-29"))
+    bad.write_text("id,x,d\n1,0.5,2024-01-01\n2,oops,2024-03-01\n")
+    verdicts = {}
+    for data in (good, bad):
+        contract = tmp_path / f"{data.stem}.yml"
+        contract.write_text(
+            f"""contract: csv
+version: 1.0.0
+dataset: {{path: '{data}'}}
+columns:
+  id: {{type: bigint, unique: true}}
+  x: {{type: double, nullable: false, max: 5}}
+  d: {{type: date, accepted_values: ['2024-01-01', '2024-02-29']}}
+""",
+            encoding="utf-8",
+        )
+        on_duckdb = _run(contract, tmp_path, Backend.duckdb)
+        on_spark = _run(contract, tmp_path, Backend.spark, spark)
+        verdicts[data.stem] = (int(exit_code_for(on_duckdb.status)), int(exit_code_for(on_spark.status)))
+        if data is good:
+            for mine, theirs in zip(on_spark.contracts[0].checks, on_duckdb.contracts[0].checks, strict=True):
+                assert_same(mine, theirs)
+    assert verdicts == {"good": (1, 1), "bad": (3, 3)}
