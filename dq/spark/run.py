@@ -55,7 +55,10 @@ def validate_on_spark(
             try:
                 contract = load_contract(path)
                 if on_validated is not None:
-                    raise DqError("dq gate does not publish a snapshot from the spark backend yet; use dq validate")
+                    raise DqError(
+                        "dq gate does not write its trusted snapshot from the spark backend yet, so it cannot gate "
+                        "on Spark. Fix: dq gate --no-snapshot (training then reads the live data), or --backend duckdb"
+                    )
                 if settings.engine is not EngineChoice.auto:
                     raise DqError(
                         f"--engine {settings.engine.value} does not run on the spark backend (it runs on DuckDB); "
