@@ -253,3 +253,37 @@ columns:
             for mine, theirs in zip(on_spark.contracts[0].checks, on_duckdb.contracts[0].checks, strict=True):
                 assert_same(mine, theirs)
     assert verdicts == {"good": (1, 1), "bad": (3, 3)}
+
+
+# --- the gate on Spark: the trusted snapshot written by the session that validated --------------
+
+READ_SNAPSHOT = "import dq; frame = dq.load_validated(); print('rows', len(frame))"
+
+
+def test_the_gate_on_spark_trains_on_its_fingerprinted_snapshot_and_blocks_broken_data(
+    spark: Any, warehouse: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clean: the checks ran on the Parquet file Spark wrote, and the training command reads that
+    file through dq.load_validated() (fingerprint verified). Broken: exit 1, CMD never starts,
+    nothing is left to train on."""
+    import json
+    import sys
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    outcomes = {}
+    for variant in ("clean", "broken"):
+        contract = _parquet_contract(warehouse[variant], tmp_path / variant)
+        snapshots = tmp_path / f"snapshots_{variant}"
+        args = ["gate", "--backend", "spark", "--snapshot-dir", str(snapshots), "--results-dir", str(tmp_path / "r")]
+        outcomes[variant] = (
+            runner.invoke(app, [*args, str(contract), "--", sys.executable, "-c", READ_SNAPSHOT]),
+            snapshots,
+        )
+    clean, clean_dir = outcomes["clean"]
+    assert clean.exit_code == 0, clean.output
+    manifest = json.loads((clean_dir / "churn_training_set.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["backend"] == "spark" and manifest["row_count"] == 2000
+    broken, broken_dir = outcomes["broken"]
+    assert broken.exit_code == 1, broken.output
+    assert not broken_dir.exists() or list(broken_dir.iterdir()) == []

@@ -2,9 +2,10 @@
 
 The DuckDB runner's steps (dq/run/runner.py), on a SparkSession: the same compile, the same
 binding (on each dataset's DuckDB shadow, dq/spark/relation.py), the same persistence and history.
-Every spec is checked against `engine.refusal` before any Spark job runs; a contract with a spec
+Every spec is checked against `engine.refusal` before any check runs; a contract with a spec
 Spark cannot run exactly is an error naming those checks and the backend (exit 3), never a pass
-with that check skipped.
+with that check skipped. Under `dq gate` the dataset is first written to its snapshot file and
+the checks run on that file (dq/gate/spark_snapshot.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import duckdb
 
@@ -35,6 +36,18 @@ from dq.spark.session import spark_session
 BACKEND = "spark"
 
 
+@runtime_checkable
+class SparkSnapshots(Protocol):
+    """The gate's snapshot hooks on Spark (dq/gate/run.py's SnapshotWriter): `stage_on_spark` writes
+    a dataset once and returns the view its checks read; `publish_on_spark` runs only on a pass."""
+
+    def stage_on_spark(self, contract: Contract, table: SparkTable, shadow: duckdb.DuckDBPyConnection) -> Any: ...
+
+    def publish_on_spark(
+        self, settings: Settings, run: RunResult, validated: Sequence[tuple[Contract, SparkTable, ContractResult]]
+    ) -> None: ...
+
+
 def validate_on_spark(
     contract_paths: Sequence[str | Path],
     settings: Settings,
@@ -46,6 +59,8 @@ def validate_on_spark(
     run = RunResult(run_id=new_run_id(), started_at=now())
     shadow = memory_connection()
     session = None
+    snapshots = on_validated if isinstance(on_validated, SparkSnapshots) else None
+    validated: list[tuple[Contract, SparkTable, ContractResult]] = []
     try:
         for path in contract_paths:
             result = ContractResult(contract=Path(path).stem, path=str(path), started_at=now())
@@ -54,7 +69,7 @@ def validate_on_spark(
                 progress.started(str(path))
             try:
                 contract = load_contract(path)
-                if on_validated is not None:
+                if on_validated is not None and snapshots is None:
                     raise DqError(
                         "dq gate does not write its trusted snapshot from the spark backend yet, so it cannot gate "
                         "on Spark. Fix: dq gate --no-snapshot (training then reads the live data), or --backend duckdb"
@@ -65,7 +80,8 @@ def validate_on_spark(
                         "use --engine auto"
                     )
                 session = session or spark_session(settings, spark)
-                _validate_contract(contract, session, shadow, settings, result)
+                table = _validate_contract(contract, session, shadow, settings, result, snapshots)
+                validated.append((contract, table, result))
             except DqError as exc:
                 result.error = str(exc)
             except Exception as exc:
@@ -74,6 +90,13 @@ def validate_on_spark(
             run.contracts.append(result)
             if progress is not None:
                 progress.finished(result)
+        if snapshots is not None and not run.status.blocks:
+            try:
+                snapshots.publish_on_spark(settings, run, validated)
+            except Exception as exc:
+                why = str(exc) if isinstance(exc, DqError) else f"internal error: {type(exc).__name__}: {exc}"
+                for result in run.contracts:
+                    result.error = f"the checks passed, but {why}"
     finally:
         shadow.close()
     run.finished_at = now()
@@ -82,8 +105,14 @@ def validate_on_spark(
 
 
 def _validate_contract(
-    contract: Contract, session: Any, shadow: duckdb.DuckDBPyConnection, settings: Settings, result: ContractResult
-) -> None:
+    contract: Contract,
+    session: Any,
+    shadow: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    result: ContractResult,
+    snapshots: SparkSnapshots | None = None,
+) -> SparkTable:
+    """Fill `result`; return the dataset checked (under a gate: its staged snapshot)."""
     result.contract, result.version = contract.contract, contract.version
     result.dataset, result.engine = contract.dataset.describe(), settings.engine.value
     resolved: dict[str, SparkTable] = {}
@@ -97,6 +126,9 @@ def _validate_contract(
     resolve(contract.dataset)
     table = resolved[contract.dataset.describe()]
     result.relation = table.label
+    if snapshots is not None:  # every check reads the one copy training will read
+        table = snapshots.stage_on_spark(contract, table, shadow)
+        resolved[contract.dataset.describe()] = table
     specs = compile_contract(contract)
     by_name: dict[str, CheckResult] = {}
     runnable: list[CheckSpec] = []
@@ -121,6 +153,7 @@ def _validate_contract(
             check.message = failure_message(spec, check.failing_rows, check.observed)
             _add_samples(check, spec, table, contract.primary_key)
     result.checks = [by_name[spec.name] for spec in specs]
+    return table
 
 
 def _canonical_text(spec: CheckSpec, shadow: duckdb.DuckDBPyConnection) -> CheckSpec:
