@@ -18,6 +18,11 @@ $(BIN)/dq: pyproject.toml
 
 install: $(BIN)/dq
 
+# the Spark backend's tests (tests/test_spark_*.py) run in Spark local mode: pyspark from the extra
+$(VENV)/.spark-installed: pyproject.toml $(BIN)/dq
+	$(BIN)/pip install -q -e '.[dev,spark]'
+	touch $@
+
 # Raw data generated into DuckDB, then dbt builds staging -> features -> training_set.
 data: install
 	$(BIN)/python dbt_project/generate_data.py --db $(DB)
@@ -36,13 +41,17 @@ demo: data
 	else echo "== expected the gate to block with exit 1, got $$status =="; exit 1; fi
 
 # System packages the tests need: the HTML report test opens the page in a real headless Chromium
-# and reads its screenshot with tesseract (Debian packages; `make test` runs as root on a fresh machine).
+# and reads its screenshot with tesseract, and Spark local mode needs a Java runtime (Debian
+# packages; `make test` runs as root on a fresh machine).
 sysdeps:
 	@if ! command -v chromium >/dev/null || ! command -v tesseract >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium tesseract-ocr >/dev/null; \
 	fi
+	@if ! command -v java >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	fi
 
-test: install sysdeps
+test: install $(VENV)/.spark-installed sysdeps
 	$(BIN)/pytest -q
 
 # Benchmarks (README "Benchmarks"): 1M and 10M rows, 5 paired runs each after a warm-up (the slow

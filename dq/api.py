@@ -3,6 +3,7 @@
 result = dq.require_valid("contracts/training_set.yml", db="warehouse.duckdb")
 result = dq.require_valid("contracts/training_set.yml", data=df, frames={"stg_plans": plans})
 result = dq.validate("contracts/training_set.yml", data=df)   # the result, never an exception
+result = dq.require_valid("contracts/training_set.yml", spark=session)  # on Spark, in the job's own session
 
 @dq.gated("contracts/training_set.yml")
 def train(): ...
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar
 
 from dq.checks.result import RunResult, Status
-from dq.config import EngineChoice, load_settings
+from dq.config import Backend, EngineChoice, load_settings
 from dq.contract.discovery import find_contracts
 from dq.errors import GateError, SnapshotError, python_interface
 from dq.run.runner import validate as run_contracts
@@ -36,6 +37,8 @@ def require_valid(
     results_dir: str | Path | None = None,
     data: Any = None,
     frames: Mapping[str, Any] | None = None,
+    backend: Backend | str | None = None,
+    spark: Any = None,
 ) -> RunResult:
     """Validate; return the result if the data may be used, else raise `GateError` carrying it.
 
@@ -44,7 +47,15 @@ def require_valid(
     datasets its references, disjointness and custom SQL read (dq/run/frames.py).
     """
     result = validate(
-        *contracts, db=db, dbt_project=dbt_project, engine=engine, results_dir=results_dir, data=data, frames=frames
+        *contracts,
+        db=db,
+        dbt_project=dbt_project,
+        engine=engine,
+        results_dir=results_dir,
+        data=data,
+        frames=frames,
+        backend=backend,
+        spark=spark,
     )
     if result.status.blocks:
         raise GateError(_explain(result), result)
@@ -59,8 +70,13 @@ def validate(
     results_dir: str | Path | None = None,
     data: Any = None,
     frames: Mapping[str, Any] | None = None,
+    backend: Backend | str | None = None,
+    spark: Any = None,
 ) -> RunResult:
     """Validate and return the result, whatever the verdict (`result.status`, `result.exit_code`).
+
+    `spark=` (a SparkSession) runs the checks on Spark in that session (`backend="spark"` is then
+    implied); `backend=` otherwise picks the backend as `--backend` does.
 
     Bad input (a contract that does not load, a frame dq cannot check exactly) is an `error`
     result, as on the command line; only a call without contracts, or with `data=` and more than
@@ -73,9 +89,17 @@ def validate(
         dbt_project=Path(dbt_project) if dbt_project is not None else None,
         results_dir=Path(results_dir) if results_dir is not None else None,
         engine=engine,
+        backend=Backend.spark if spark is not None else backend,
     )
     # directories expand exactly as on the command line: every contract under them is read
     paths = find_contracts(contracts).paths
+    if settings.backend is Backend.spark:
+        if data is not None or frames is not None:
+            raise ValueError("data=/frames= are checked on DuckDB; on Spark, register them as tables of the session")
+        from dq.spark.run import validate_on_spark
+
+        with python_interface():
+            return validate_on_spark(paths, settings, spark=spark)
     if data is None and frames is None:
         with python_interface():  # messages say `dbt_project=`, not `--dbt-project`
             return run_contracts(paths, settings)

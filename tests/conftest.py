@@ -99,3 +99,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(_exit_status[-1])
+
+
+@pytest.fixture(scope="session")
+def spark() -> object:
+    """One local SparkSession per test run (starting one costs seconds), started as dq starts its
+    own (dq/spark/session.py). Without pyspark installed (`pip install -e '.[dev,spark]'`, which
+    `make test` does) the Spark tests fail loudly instead of being skipped."""
+    from dq.config import load_settings
+    from dq.spark.session import spark_session
+
+    return spark_session(load_settings())

@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("dq.ml",),
     ("dq.engines", "dq.gx"),  # GX is an engine; its Data Docs (dq.gx.docs) sit with the entry points
     ("dq.run",),
+    ("dq.spark",),  # the Spark backend: its datasets, its engine and its runner (over dq.run's steps)
     ("dq.dbt", "dq.gate", "dq.review", "dq.gx.docs", "dq.formats", "dq.gx.export", "dq.engines.pandera_export"),
     ("dq.reports",),
     ("dq.commands", "dq.cli", "dq.api", "dq"),
@@ -35,6 +36,7 @@ ADAPTERS = {
     "pandera": ("dq.engines",),
     "ibis": ("dq.engines.pandera",),
     "dbt": ("dq.dbt",),
+    "pyspark": ("dq.spark", "dq.gx"),  # the Spark backend, and GX's Spark datasource
     "pandas": ("dq.engines.pandera_batch", "dq.run.frames"),  # frames: the caller's DataFrames
 }
 

@@ -9,6 +9,7 @@ import typer
 from typer.core import TyperCommand
 
 from dq.commands.options import (
+    BackendOpt,
     ContractsArg,
     DbOpt,
     DbtOpt,
@@ -71,6 +72,7 @@ def gate(
     db: DbOpt = None,
     dbt_project: DbtOpt = None,
     engine: EngineOpt = EngineChoice.auto,
+    backend: BackendOpt = None,
     output_format: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     results_dir: ResultsOpt = None,
@@ -93,7 +95,7 @@ def gate(
     from dq.gate.run import SnapshotWriter, run_command
 
     writer = None if no_snapshot else SnapshotWriter(snapshot_dir, quarantine=quarantine)
-    where = Where(db, dbt_project, results_dir, history, engine)
+    where = Where(db, dbt_project, results_dir, history, engine, backend)
     code, result_path = validate_and_report(contracts, where, Reporting(output_format, output), on_validated=writer)
     if code is ExitCode.OK and writer is not None and not writer.written:
         err("dq gate: the data passed but no snapshot was written; refusing to run CMD on unverified data")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dq.config import EngineChoice, Settings, load_settings
+from dq.config import Backend, EngineChoice, Settings, load_settings
 from dq.errors import DqError
 from dq.exit_codes import ExitCode, exit_code_for
 from dq.reports import ReportFormat, ReportTarget, parse_target
@@ -33,6 +33,12 @@ DbtOpt = Annotated[
     Path | None, typer.Option("--dbt-project", help="dbt project whose target/manifest.json resolves {model: ...}.")
 ]
 EngineOpt = Annotated[EngineChoice, typer.Option("--engine", help="Engine that runs the checks.")]
+BackendOpt = Annotated[
+    Backend | None,
+    typer.Option(
+        "--backend", help="Where the checks run. Default: env DQ_BACKEND, then [tool.dq] backend, then duckdb."
+    ),
+]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="What to print on stdout.")]
 
 
@@ -73,9 +79,12 @@ class Where:
     results_dir: Path | None = None
     history: Path | None = None
     engine: EngineChoice = EngineChoice.auto
+    backend: Backend | None = None
 
     def settings(self) -> Settings:
-        return load_settings(self.db, self.dbt_project, self.results_dir, self.engine, history=self.history)
+        return load_settings(
+            self.db, self.dbt_project, self.results_dir, self.engine, history=self.history, backend=self.backend
+        )
 
 
 @dataclass(frozen=True)
@@ -109,7 +118,12 @@ def validate_and_report(
         settings: Settings = where.settings()
         paths = expand_contracts(contracts, announce=True)
         with _progress(len(paths)) as progress:
-            run = run_validation(paths, settings, on_validated, progress=progress)
+            if settings.backend is Backend.spark:
+                from dq.spark.run import validate_on_spark
+
+                run = validate_on_spark(paths, settings, on_validated, progress=progress)
+            else:
+                run = run_validation(paths, settings, on_validated, progress=progress)
     except DqError as exc:
         err(f"dq: could not validate: {exc}")
         return ExitCode.NOT_VALIDATED, None

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from dq.commands.options import (
+    BackendOpt,
     ContractsArg,
     DbOpt,
     DbtOpt,
@@ -40,6 +41,7 @@ def validate(
     db: DbOpt = None,
     dbt_project: DbtOpt = None,
     engine: EngineOpt = EngineChoice.auto,
+    backend: BackendOpt = None,
     output_format: FormatOpt = OutputFormat.table,
     output: OutputOpt = None,
     results_dir: ResultsOpt = None,
@@ -52,7 +54,7 @@ def validate(
         contracts = _changed_only(contracts, db, dbt_project, state)
     elif state is not None:
         raise typer.BadParameter("--state only makes sense with --changed")
-    where = Where(db, dbt_project, results_dir, history, engine)
+    where = Where(db, dbt_project, results_dir, history, engine, backend)
     code, _ = validate_and_report(contracts, where, Reporting(output_format, output))
     raise typer.Exit(int(code))
 

@@ -528,3 +528,11 @@ def _history_result(spec: CheckSpec, measured: _Measure, holds: bool | None) -> 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+# What the Spark backend's engine (dq/spark/engine.py) shares: it measures on Spark, then builds
+# the same measurements and results and is judged by the same `judge`.
+Measure = _Measure
+schema_measure = _schema_measure
+measured = _measured
+result_of = _result

@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import duckdb
@@ -137,6 +137,46 @@ class SnapshotWriter:
                 result.quarantine["quarantine_file"] = str(snapshot.quarantine_path)
             self.staged.remove(staged)
 
+    # --- the Spark backend (dq/spark/run.py): the same snapshot, written by the validating session ---
+    spark_staged: list[Any] = field(default_factory=list)
+
+    def stage_on_spark(self, contract: Contract, table: Any, shadow: duckdb.DuckDBPyConnection) -> Any:
+        """Write the dataset once with Spark to a staging file; return the view the checks read."""
+        from dq.errors import SnapshotError
+        from dq.gate.spark_snapshot import stage_on_spark
+
+        if (
+            self.quarantine
+        ):  # the split is DuckDB SQL (dq/gate/quarantine.py): never a gate that quietly keeps every row
+            raise SnapshotError(
+                f"{contract.contract}: --quarantine is not supported on the spark backend. "
+                "Fix: gate without --quarantine, or use --backend duckdb"
+            )
+        staged = stage_on_spark(table, contract.contract, self.directory or DEFAULT_SNAPSHOT_ROOT, shadow)
+        self.spark_staged.append(staged)
+        return staged.table
+
+    def publish_on_spark(self, settings: Settings, run: RunResult, validated: Sequence[tuple[Any, Any, Any]]) -> None:
+        """After a passing Spark run: every staged file into place with its manifest."""
+        from dq.errors import SnapshotError
+        from dq.gate.spark_snapshot import publish_on_spark
+        from dq.run.runner import result_path as runner_result_path
+
+        names = [contract.contract for contract, _, _ in validated]
+        if duplicated := sorted({n for n in names if names.count(n) > 1}):
+            raise SnapshotError(f"cannot snapshot two datasets under one contract name ({', '.join(duplicated)})")
+        self.location = self.directory or DEFAULT_SNAPSHOT_ROOT / run.run_id
+        result_path = str(runner_result_path(settings.results_dir, run.run_id))
+        for contract, table, _ in validated:
+            staged = next((s for s in self.spark_staged if s.table is table), None)
+            if staged is None:
+                raise SnapshotError(f"{contract.contract} was not validated on its staged snapshot. Run the gate again")
+            snapshot = publish_on_spark(
+                staged, contract, self.location, run_id=run.run_id, result_path=result_path, session=table.session
+            )
+            self.written.append(snapshot)
+            self.spark_staged.remove(staged)
+
     def environment(self) -> dict[str, str]:
         """DQ_SNAPSHOT (the Parquet file, or the directory for several contracts) and DQ_FINGERPRINT
         ('sha256:<hex>', or 'name=sha256:<hex>,...' for several)."""
@@ -154,6 +194,9 @@ class SnapshotWriter:
         for staged in self.staged:
             discard(staged)
         self.staged.clear()
+        for spark_staged in self.spark_staged:
+            spark_staged.path.unlink(missing_ok=True)
+        self.spark_staged.clear()
         for snapshot in self.written:
             snapshot.manifest_path.unlink(missing_ok=True)
             snapshot.path.unlink(missing_ok=True)

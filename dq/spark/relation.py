@@ -1,0 +1,122 @@
+"""Datasets on Spark: a catalog table, a dbt model (its manifest's schema and alias), or files.
+
+Each dataset resolves to a `SparkTable`: a temporary view named after what it reads (so a
+reference to the same dataset reads the same view), its columns under the contract's type names
+(dq/spark/types.py), and a *shadow*: an empty DuckDB table with those columns. Binding
+(dq/data/bind.py: values in the column's own type, bounds rounded inward, expression rules typed)
+needs only column types and a DuckDB to read values with, so it runs unchanged on the shadow and a
+contract means on Spark exactly what it means on DuckDB.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from dq.checks.sql import quote_ident
+from dq.contract.file_formats import format_of
+from dq.data.source import Table
+from dq.dbt.artifacts import resolve_model
+from dq.errors import SourceError
+from dq.spark.sql import ident
+from dq.spark.types import creatable_in_duckdb, duckdb_type
+
+if TYPE_CHECKING:
+    from dq.config import Settings
+    from dq.contract.model import Contract, Dataset
+
+
+@dataclass
+class SparkTable:
+    """A dataset resolved on Spark: `view` is a temporary view of `session`."""
+
+    session: Any
+    view: str
+    label: str
+    columns: dict[str, str]  # column -> type under the contract's (DuckDB's) name
+    shadow: Table  # the empty DuckDB twin binding reads (same columns, same view name)
+    facts: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def sql(self, query: str, params: dict[str, Any] | None = None) -> Any:
+        return self.session.sql(query, args=params or None)
+
+
+def resolve_on_spark(
+    dataset: Dataset, session: Any, shadow: duckdb.DuckDBPyConnection, settings: Settings, contract: Contract | None
+) -> SparkTable:
+    """The dataset as a temp view; SourceError with the fix when Spark cannot read it."""
+    from py4j.protocol import Py4JJavaError
+    from pyspark.errors import PySparkException
+
+    label = dataset.describe()
+    try:
+        frame = _read(dataset, session, settings, contract)
+        schema = frame.schema
+    except (PySparkException, Py4JJavaError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SourceError(f"{label}: Spark cannot read it ({first})") from None
+    view = "__dq_" + hashlib.sha256(label.encode()).hexdigest()[:12]
+    frame.createOrReplaceTempView(view)
+    return view_table(session, view, label, shadow, schema)
+
+
+def view_table(
+    session: Any, view: str, label: str, shadow: duckdb.DuckDBPyConnection, schema: Any = None
+) -> SparkTable:
+    """A SparkTable over a temporary view that already exists (`schema`: its schema, if known)."""
+    schema = schema if schema is not None else session.table(ident(view)).schema
+    columns = {f.name: duckdb_type(f.dataType) for f in schema.fields}
+    return SparkTable(session, view, label, columns, _shadow(shadow, view, columns, label))
+
+
+def _read(dataset: Dataset, session: Any, settings: Settings, contract: Contract | None) -> Any:
+    if dataset.path is not None:
+        return _read_files(dataset, session, contract)
+    if dataset.model is not None:
+        node = resolve_model(settings.dbt_project, dataset.model, dataset.version)
+        parts = [node.schema, node.alias]
+        if node.database not in (None, "", node.schema):
+            parts.insert(0, str(node.database))
+        return session.table(".".join(ident(p) for p in parts))
+    return session.table(str(dataset.table))  # Spark's own reading of `db.t` (backticks quote)
+
+
+def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> Any:
+    """Parquet, JSON, or CSV with a header row. A CSV's columns the contract types are read in
+    those types (a cell that does not parse fails the read: ANSI casts raise), the rest as text."""
+    path = str(dataset.path)
+    if "://" not in path:
+        path = str(Path(path).expanduser().absolute())
+    kind = dataset.format or format_of(path)
+    if kind == "parquet":
+        return session.read.parquet(path)
+    if kind == "json":
+        return session.read.json(path)
+    frame = session.read.option("header", "true").option("inferSchema", "false").csv(path)
+    declared = {} if contract is None or contract.dataset != dataset else contract.columns
+    typed = {name: rule.type for name, rule in declared.items() if rule.type is not None and name in frame.columns}
+    if not typed:
+        return frame
+    from dq.spark.types import spark_type
+
+    selected = []
+    for name in frame.columns:
+        target = spark_type(typed[name]) if name in typed else None
+        if name in typed and target is None:
+            raise SourceError(f"{dataset.describe()}: a CSV column of type {typed[name]} is read only on DuckDB")
+        selected.append(f"CAST({ident(name)} AS {target}) AS {ident(name)}" if target else ident(name))
+    frame = frame.selectExpr(*selected)
+    frame.selectExpr(*(f"count({ident(n)})" for n in typed)).collect()  # every typed cell parses, once
+    return frame
+
+
+def _shadow(connection: duckdb.DuckDBPyConnection, view: str, columns: dict[str, str], label: str) -> Table:
+    """An empty DuckDB table with the view's columns (a type DuckDB lacks is a BLOB there, which no
+    check binds to), in the shadow connection's `main` schema under the view's name."""
+    declared = ", ".join(f"{quote_ident(c)} {t if creatable_in_duckdb(t) else 'BLOB'}" for c, t in columns.items())
+    connection.execute(f"CREATE OR REPLACE TABLE main.{quote_ident(view)} ({declared})")
+    return Table(connection, Path(":memory:"), "main", view, dict(columns), copy_of=label)

@@ -1,0 +1,289 @@
+"""The Spark backend end to end: settings, regex translation, the bundled broken data, the CLI.
+
+The bundled contract (contracts/training_set.yml) runs over the dbt-built training set written to
+Parquet, the same contract file on both backends: every check must have the same verdict, failing-
+row count and observed value on Spark as on DuckDB (means and deviations of doubles to 12 digits:
+tests/test_spark_parity.py says why), and the same number of sample rows. Its training-statistic
+rules (label balance, correlation, drift) are refused on Spark: a contract holding one exits 3.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import dq
+from dq.checks.result import RunResult, Status
+from dq.cli import app
+from dq.config import Backend, load_settings
+from dq.errors import DqError
+from dq.exit_codes import exit_code_for
+from dq.run.runner import validate
+from dq.spark.regex import UnsafeRegex, java_regex
+from tests.test_spark_parity import assert_same
+
+ROOT = Path(__file__).resolve().parents[1]
+# rules of contracts/training_set.yml that dq.ml.stats measures (DuckDB only)
+STATISTIC_RULES = ("class_fraction", "max_abs_correlation_with_label", "drift")
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arg", "env", "pyproject", "expected"),
+    [
+        (None, None, None, Backend.duckdb),
+        (None, None, 'backend = "spark"', Backend.spark),
+        (None, "spark", 'backend = "duckdb"', Backend.spark),
+        ("duckdb", "spark", 'backend = "spark"', Backend.duckdb),
+    ],
+)
+def test_backend_option_beats_env_beats_pyproject(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    arg: str | None,
+    env: str | None,
+    pyproject: str | None,
+    expected: Backend,
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.dq]\n{pyproject or ''}\n", encoding="utf-8")
+    monkeypatch.delenv("DQ_BACKEND", raising=False)
+    if env:
+        monkeypatch.setenv("DQ_BACKEND", env)
+    assert load_settings(start=tmp_path, backend=arg).backend is expected
+
+
+def test_spark_master_and_conf_come_from_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.dq.spark]\nmaster = "spark://lake:7077"\nconf = {"spark.executor.memory" = "4g", "spark.sql.ansi.enabled" = true}\n',
+        encoding="utf-8",
+    )
+    spark = load_settings(start=tmp_path).spark
+    assert (spark.master, dict(spark.conf)) == (
+        "spark://lake:7077",
+        {"spark.executor.memory": "4g", "spark.sql.ansi.enabled": "true"},
+    )
+
+
+@pytest.mark.parametrize(
+    "table",
+    ['backend = "flink"', "[tool.dq.spark]\nmaster = 7", "[tool.dq.spark]\nconf = 1", "[tool.dq.spark]\nmastr = 'x'"],
+)
+def test_a_bad_backend_setting_is_refused(tmp_path: Path, table: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(f"[tool.dq]\n{table}\n", encoding="utf-8")
+    with pytest.raises(DqError):
+        load_settings(start=tmp_path)
+
+
+# --- regexes: RE2's meaning in Java's dialect, or refused -----------------------------------
+
+PATTERNS = [r"^[a-z]+$", r"^[^@\s]+@[^@\s]+$", r"a.c", r"\d{2,3}", r"x\S*y", r"^(?:ab|cd)+?$", r"[\w.-]+", r"\.\$"]
+SUBJECTS = ["abc", "a@b", "a @b", "a\rc", "a\nc", "abc\n", "12", "1234", "x\u000by", "x\ty", "abcd", "a.b-c", ".$", "é"]
+
+
+def test_translated_regexes_match_what_re2_matches(spark: Any) -> None:
+    """Oracle: DuckDB's regexp_matches (RE2) on every pattern x subject, against Spark's RLIKE on
+    the translation, in one query each."""
+    import duckdb
+
+    pairs = [(p, s) for p in PATTERNS for s in SUBJECTS]
+    re2 = [duckdb.execute("SELECT regexp_matches(?, ?)", [s, p]).fetchall()[0][0] for p, s in pairs]
+    frame = spark.createDataFrame([(s, java_regex(p)) for p, s in pairs], "s string, p string")
+    java = [row[0] for row in frame.selectExpr("s RLIKE p").collect()]
+    assert java == re2
+
+
+@pytest.mark.parametrize(
+    "pattern", [r"\bword\b", r"a*+", r"[a[b]]", r"[a&&b]", r"(?i)abc", r"\p{L}", r"a{,2}", r"\v", r"[]a]"]
+)
+def test_a_regex_whose_meaning_may_differ_is_refused(pattern: str) -> None:
+    with pytest.raises(UnsafeRegex):
+        java_regex(pattern)
+
+
+# --- the bundled broken data: the same contract over the same Parquet files -------------------
+
+
+def _parquet_contract(warehouse: Path, directory: Path, keep_statistics: bool = False) -> Path:
+    """contracts/training_set.yml over Parquet copies of its datasets (written by DuckDB)."""
+    import duckdb
+
+    directory.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for name in ("training_set", "stg_plans", "eval_set"):
+            con.execute(f"COPY main.{name} TO '{directory / name}.parquet' (FORMAT parquet)")
+    contract = yaml.safe_load((ROOT / "contracts" / "training_set.yml").read_text(encoding="utf-8"))
+    contract["dataset"] = {"path": str(directory / "training_set.parquet")}
+    contract["columns"]["plan_id"]["references"] = {"path": str(directory / "stg_plans.parquet"), "column": "plan_id"}
+    contract["leakage"]["disjoint_from"] = {"path": str(directory / "eval_set.parquet"), "key": ["customer_id"]}
+    if not keep_statistics:
+        del (
+            contract["label"]["class_fraction"],
+            contract["leakage"]["max_abs_correlation_with_label"],
+            contract["drift"],
+        )
+    path = directory / "training_set.yml"
+    path.write_text(yaml.safe_dump(contract, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _run(contract: Path, tmp_path: Path, backend: Backend, spark_session: Any = None) -> RunResult:
+    settings = load_settings(db=tmp_path / "absent.duckdb", results_dir=tmp_path / "results", backend=backend)
+    if backend is Backend.spark:  # the Python API, in the test run's session
+        return dq.validate(contract, results_dir=tmp_path / "results", spark=spark_session)
+    return validate([contract], settings)
+
+
+def test_broken_data_gives_the_same_verdicts_counts_and_values_on_spark(
+    spark: Any, warehouse: dict[str, Path], tmp_path: Path
+) -> None:
+    contract = _parquet_contract(warehouse["broken"], tmp_path / "broken")
+    on_duckdb, on_spark = (_run(contract, tmp_path, b, spark) for b in (Backend.duckdb, Backend.spark))
+    [theirs], [mine] = on_duckdb.contracts, on_spark.contracts
+    assert theirs.error is None and mine.error is None, mine.error
+    assert on_duckdb.status is Status.failed and on_spark.status is Status.failed
+    assert [c.name for c in mine.checks] == [c.name for c in theirs.checks]
+    failed = 0
+    for spark_check, duckdb_check in zip(mine.checks, theirs.checks, strict=True):
+        assert_same(spark_check, duckdb_check)
+        assert len(spark_check.samples) == len(duckdb_check.samples), spark_check.name
+        assert spark_check.message == duckdb_check.message or spark_check.kind in ("mean", "stddev", "freshness")
+        failed += spark_check.status is Status.failed
+    assert failed >= 5  # the broken variant's fan-out, nulls, ranges, orphans and staleness
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+def test_dq_validate_backend_spark_exits_0_clean_1_broken_3_unsupported(
+    spark: Any, warehouse: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In process (the CLI finds the test run's active session, as a job's own session is found)."""
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    args = ["validate", "--backend", "spark", "--results-dir", str(tmp_path / "results"), "--format", "json"]
+    clean = _parquet_contract(warehouse["clean"], tmp_path / "clean")
+    broken = _parquet_contract(warehouse["broken"], tmp_path / "broken")
+    statistics = _parquet_contract(warehouse["clean"], tmp_path / "statistics", keep_statistics=True)
+    codes = {
+        name: runner.invoke(app, [*args, str(path)])
+        for name, path in [("clean", clean), ("broken", broken), ("statistics", statistics)]
+    }
+    assert {name: r.exit_code for name, r in codes.items()} == {"clean": 0, "broken": 1, "statistics": 3}, codes[
+        "statistics"
+    ].output
+    refused = codes["statistics"].output
+    assert "cannot run on the spark backend" in refused and "label.class_fraction" in refused
+
+
+# --- a catalog table, values Spark's SQL text would change, refusals ---------------------------
+
+TRICKY = ["C:\\x", "${spark.app.name}", "it's", "a\\'b"]
+
+
+def _catalog_contract(tmp_path: Path, email_rule: str, name: str) -> Path:
+    values = ", ".join(f"'{v.replace(chr(39), chr(39) * 2)}'" for v in TRICKY)
+    path = tmp_path / f"{name}.yml"
+    path.write_text(
+        f"""contract: people
+version: 1.0.0
+dataset: {{table: global_temp.dq_people}}
+primary_key: [id]
+columns:
+  id: {{type: bigint, nullable: false, unique: true}}
+  note: {{accepted_values: [{values}]}}
+  email: {{{email_rule}}}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_catalog_table_with_tricky_values_and_the_refusals(spark: Any, tmp_path: Path) -> None:
+    """`{table: db.t}` through Spark's catalog; text values bound as parameters (a literal would lose
+    its backslashes, and `${...}` would be substituted); an unsafe regex and another engine refused."""
+    rows = [(1, TRICKY[0], "a@x.io"), (2, TRICKY[1], "b@x"), (2, TRICKY[2], "c d@x"), (4, TRICKY[3], None)]
+    rows += [(5, "pyspark-shell", "e@x"), (6, "C:x", "f@x")]
+    spark.createDataFrame(rows, "id bigint, note string, email string").createOrReplaceGlobalTempView("dq_people")
+    good = _catalog_contract(tmp_path, r"pattern: '^[^@\s]+@[^@\s]+$'", "good")
+    result = dq.validate(good, results_dir=tmp_path / "results", spark=spark)
+    [contract] = result.contracts
+    assert contract.error is None, contract.error
+    found = {c.name: (c.status, c.failing_rows) for c in contract.checks if c.failing_rows is not None}
+    assert found["primary_key.unique"] == (Status.failed, 2)
+    assert found["note.accepted_values"] == (Status.failed, 2)  # 'pyspark-shell' and 'C:x'
+    assert found["email.pattern"] == (Status.failed, 1)  # 'c d@x'
+
+    unsafe = _catalog_contract(tmp_path, r"pattern: '\bx\b'", "unsafe")
+    [refused] = dq.validate(unsafe, results_dir=tmp_path / "results", spark=spark).contracts
+    assert refused.checks == [] and "cannot run on the spark backend" in (refused.error or "")
+    assert "email.pattern" in (refused.error or "") and "\\b" in (refused.error or "")
+    [other_engine] = dq.validate(good, results_dir=tmp_path / "results", spark=spark, engine="gx").contracts
+    assert "does not run on the spark backend" in (other_engine.error or "")
+
+
+def test_a_csv_contract_runs_alike_on_both_backends_and_a_bad_cell_is_refused(spark: Any, tmp_path: Path) -> None:
+    """A CSV's declared types are how both backends read it; a cell that is not of its type is exit 3."""
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text("id,x,d\n1,0.5,2024-01-01\n2,,2024-02-30\n2,7.25,2024-03-01\n".replace("2024-02-30", "2024-02-29"))
+    bad.write_text("id,x,d\n1,0.5,2024-01-01\n2,oops,2024-03-01\n")
+    verdicts = {}
+    for data in (good, bad):
+        contract = tmp_path / f"{data.stem}.yml"
+        contract.write_text(
+            f"""contract: csv
+version: 1.0.0
+dataset: {{path: '{data}'}}
+columns:
+  id: {{type: bigint, unique: true}}
+  x: {{type: double, nullable: false, max: 5}}
+  d: {{type: date, accepted_values: ['2024-01-01', '2024-02-29']}}
+""",
+            encoding="utf-8",
+        )
+        on_duckdb = _run(contract, tmp_path, Backend.duckdb)
+        on_spark = _run(contract, tmp_path, Backend.spark, spark)
+        verdicts[data.stem] = (int(exit_code_for(on_duckdb.status)), int(exit_code_for(on_spark.status)))
+        if data is good:
+            for mine, theirs in zip(on_spark.contracts[0].checks, on_duckdb.contracts[0].checks, strict=True):
+                assert_same(mine, theirs)
+    assert verdicts == {"good": (1, 1), "bad": (3, 3)}
+
+
+# --- the gate on Spark: the trusted snapshot written by the session that validated --------------
+
+READ_SNAPSHOT = "import dq; frame = dq.load_validated(); print('rows', len(frame))"
+
+
+def test_the_gate_on_spark_trains_on_its_fingerprinted_snapshot_and_blocks_broken_data(
+    spark: Any, warehouse: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clean: the checks ran on the Parquet file Spark wrote, and the training command reads that
+    file through dq.load_validated() (fingerprint verified). Broken: exit 1, CMD never starts,
+    nothing is left to train on."""
+    import json
+    import sys
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    outcomes = {}
+    for variant in ("clean", "broken"):
+        contract = _parquet_contract(warehouse[variant], tmp_path / variant)
+        snapshots = tmp_path / f"snapshots_{variant}"
+        args = ["gate", "--backend", "spark", "--snapshot-dir", str(snapshots), "--results-dir", str(tmp_path / "r")]
+        outcomes[variant] = (
+            runner.invoke(app, [*args, str(contract), "--", sys.executable, "-c", READ_SNAPSHOT]),
+            snapshots,
+        )
+    clean, clean_dir = outcomes["clean"]
+    assert clean.exit_code == 0, clean.output
+    manifest = json.loads((clean_dir / "churn_training_set.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["backend"] == "spark" and manifest["row_count"] == 2000
+    broken, broken_dir = outcomes["broken"]
+    assert broken.exit_code == 1, broken.output
+    assert not broken_dir.exists() or list(broken_dir.iterdir()) == []
