@@ -223,3 +223,33 @@ def test_regex_with_another_java_meaning_is_refused(regex: str) -> None:
     assert not SPARK.supports(
         CheckSpec("s.p", CheckKind.pattern, sample_spec(CheckKind.pattern).severity, ("s",), {"regex": regex})
     )
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_freshness_of_a_zoned_timestamp_does_not_depend_on_the_session_time_zone(
+    spark: Any, tmp_path: Path, zone: str
+) -> None:
+    """Spark hands a TIMESTAMP WITH TIME ZONE back as the session's wall clock; the newest value
+    two hours old must read two hours old whatever that zone is, as on DuckDB."""
+    table = duckdb_table(
+        tmp_path, "CREATE TABLE t AS SELECT now() - INTERVAL 2 HOUR AS ts UNION ALL SELECT now() - INTERVAL 50 HOUR"
+    )
+    assert table.columns == {"ts": "TIMESTAMP WITH TIME ZONE"}
+    frame = spark_frame(spark, table, tmp_path)
+    severity = sample_spec(CheckKind.freshness).severity
+    specs = [
+        CheckSpec(f"ts.fresh_{hours}h", CheckKind.freshness, severity, ("ts",), {"max_age_seconds": hours * 3600.0})
+        for hours in (3, 1)
+    ]
+    before = spark.conf.get("spark.sql.session.timeZone")
+    spark.conf.set("spark.sql.session.timeZone", zone)
+    try:
+        on_spark = SPARK.run_frame(specs, frame, duckdb_types(frame.schema))
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", before)
+    on_duckdb = GxEngine().run(specs, table)
+    assert [r.status for r in on_spark] == [r.status for r in on_duckdb] == [Status.passed, Status.failed]
+    for mine, theirs in zip(on_spark, on_duckdb, strict=True):
+        assert mine.observed == pytest.approx(theirs.observed, abs=0.05) and mine.observed == pytest.approx(
+            2.0, abs=0.2
+        )
