@@ -253,3 +253,22 @@ def test_freshness_of_a_zoned_timestamp_does_not_depend_on_the_session_time_zone
         assert mine.observed == pytest.approx(theirs.observed, abs=0.05) and mine.observed == pytest.approx(
             2.0, abs=0.2
         )
+
+
+def test_the_callers_session_keeps_no_view_or_cache_and_a_view_of_gx_s_name_is_never_replaced(
+    spark: Any, tmp_path: Path
+) -> None:
+    table = duckdb_table(tmp_path, "CREATE TABLE t AS SELECT 1::BIGINT AS id")
+    frame = spark_frame(spark, table, tmp_path)
+    typed = [sample_spec(CheckKind.column_type, column="id"), sample_spec(CheckKind.not_null, column="id")]
+    [checked, _] = SPARK.run_frame(typed, frame, table.columns)
+    assert checked.status is Status.passed and checked.observed == "BIGINT"
+    assert not spark.catalog.tableExists("tmp_view") and not frame.is_cached
+    spark.createDataFrame([(7,)], "mine int").createOrReplaceTempView("tmp_view")  # the caller's own view
+    try:
+        refused, counted = SPARK.run_frame(typed, frame, table.columns)
+        assert refused.status is Status.error and "tmp_view" in refused.message
+        assert counted.status is Status.passed
+        assert spark.table("tmp_view").collect()[0].mine == 7
+    finally:
+        spark.catalog.dropTempView("tmp_view")

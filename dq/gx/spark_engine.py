@@ -64,6 +64,7 @@ _SPARK_TYPES = {
 }
 _DUCKDB_TYPES = {spark: duck for duck, spark in _SPARK_TYPES.items()}
 _ZONED = "TIMESTAMP WITH TIME ZONE"
+_GX_VIEW = "tmp_view"  # great_expectations/expectations/metrics/query_metrics/query_table/query_table.py
 _INTEGERS = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"})
 
 
@@ -176,9 +177,14 @@ def _run(specs: Sequence[CheckSpec], frame: DataFrame, columns: Mapping[str, str
     engine = GxSparkEngine()
     mine = [spec for spec in specs if engine.supports(spec)]
     plans = plan_expectations(mine, columns, _compile)
+    # GX runs an UnexpectedRowsExpectation on a temp view it names `tmp_view`: a view of that name
+    # the caller holds would be replaced, so the type checks that need it are refused instead
+    held = frame.sparkSession.catalog.tableExists(_GX_VIEW)
     for plan in plans:
         if plan.spec.kind is CheckKind.freshness and columns.get(plan.spec.column or "") == _ZONED:
             plan.batch = "cast"
+        if held and plan.spec.kind is CheckKind.column_type:
+            plan.error = f"the Spark session holds a view `{_GX_VIEW}`, which GX would replace to check the type"
     cached = frame.is_cached
     try:
         with adapter.quiet():
@@ -197,6 +203,8 @@ def _run(specs: Sequence[CheckSpec], frame: DataFrame, columns: Mapping[str, str
     finally:
         if not cached:
             frame.unpersist()  # GX persists the batch's frame; the caller's session keeps no copy
+        if not held:
+            frame.sparkSession.catalog.dropTempView(_GX_VIEW)  # nor GX's view of it
     by_spec = {id(plan.spec): (index, plan) for index, plan in enumerate(plans)}
     results = []
     for spec in specs:
