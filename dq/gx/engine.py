@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import math
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
@@ -52,6 +52,7 @@ _FLOATS = frozenset({"DOUBLE", "FLOAT"})  # the types that can hold NaN
 # '__dq_gx_batch_placeholder__' was replaced by the batch and the check read another query)
 _BATCH = f"__dq_gx_batch_{secrets.token_hex(16)}__"
 _RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
+_ROWS_QUERY = "unexpected_rows_expectation"
 
 
 @dataclass
@@ -105,8 +106,17 @@ def build_suite(specs: Sequence[CheckSpec], table: Table | None = None, name: st
 # --- compiling specs to expectations ----------------------------------------------------------
 
 
-def plan_expectations(specs: Sequence[CheckSpec], columns: Mapping[str, str]) -> list[ExpectationPlan]:
+Compiler = Callable[[Any, CheckSpec, Mapping[str, str], Mapping[str, list[float]]], Iterator["Expectation"]]
+
+
+def plan_expectations(
+    specs: Sequence[CheckSpec], columns: Mapping[str, str], compiler: Compiler | None = None
+) -> list[ExpectationPlan]:
+    """Each spec's expectations, tagged with the spec they answer. `columns` maps each column to
+    its DuckDB type; `compiler` (default `compile_expectations`) lets another execution engine
+    (GX on Spark: dq.gx.spark_engine) state the few kinds whose queries are dialect-specific."""
     gx = adapter.import_gx()
+    compile_one = compiler or compile_expectations
     plans = []
     siblings = _quantiles_by_column(specs)
     for index, spec in enumerate(specs):
@@ -120,7 +130,7 @@ def plan_expectations(specs: Sequence[CheckSpec], columns: Mapping[str, str]) ->
             continue
         try:
             with adapter.quiet():  # an UnexpectedRowsExpectation without {batch} prints a warning
-                plan.expectations = list(_compile(gx.expectations, spec, columns, siblings))
+                plan.expectations = list(compile_one(gx.expectations, spec, columns, siblings))
         except Exception as exc:
             plan.error = f"cannot compile {spec.kind.value} to a GX expectation: {_one_line(exc)}"
         if spec.kind in _NUMERIC_AGGREGATES and _column_type(spec, columns) == "BOOLEAN":
@@ -146,9 +156,10 @@ def _quantiles_by_column(specs: Sequence[CheckSpec]) -> dict[str, list[float]]:
     return {column: sorted(qs) for column, qs in found.items()}
 
 
-def _compile(
+def compile_expectations(
     x: Any, spec: CheckSpec, columns: Mapping[str, str], siblings: Mapping[str, list[float]] | None = None
 ) -> Iterator[Expectation]:
+    """The GX expectations of one spec, over DuckDB (`x` is `great_expectations.expectations`)."""
     a, col = spec.args, spec.column
     low, high = a.get("min"), a.get("max")
     match spec.kind:
@@ -295,7 +306,6 @@ def _run(specs: Sequence[CheckSpec], table: Table) -> list[CheckResult]:
     gx = adapter.import_gx()
     adapter.install_result_buffering()
     plans = plan_expectations(specs, table.columns)
-    results: dict[int, Any] = {}
     with adapter.quiet():
         context = gx.get_context(mode="ephemeral")
         adapter.disable_progress_bars(context)
@@ -304,36 +314,53 @@ def _run(specs: Sequence[CheckSpec], table: Table) -> list[CheckResult]:
         )
         adapter.fix_reflection(datasource.get_execution_engine().engine)
         try:
-            batches = {"table": adapter.table_asset(datasource, table)}
+            assets = {"table": adapter.table_asset(datasource, table)}
             cast = cast_query(plans, table)
             if cast is not None:
-                batches["cast"] = datasource.add_query_asset("cast", query=cast)
-            for key, asset in batches.items():
-                # GX keeps one copy of equal expectations (meta is not compared), so two specs
-                # that compile to the same expectation share its result
-                suite = gx.ExpectationSuite(name=f"dq_{key}")
-                kept: dict[str, tuple[int, str]] = {}
-                owners: dict[tuple[int, str], list[int]] = {}
-                for index, plan in enumerate(plans):
-                    if plan.batch != key or plan.error is not None:
-                        continue
-                    for expectation in plan.expectations:
-                        identity = _identity(expectation.configuration)
-                        if identity not in kept:
-                            kept[identity] = (index, expectation.configuration.type)
-                            suite.add_expectation(expectation)
-                        owners.setdefault(kept[identity], []).append(index)
-                if not suite.expectations:
-                    continue
-                batch = asset.add_batch_definition_whole_table("all").get_batch()
-                validation = batch.validate(suite, result_format=_RESULT_FORMAT)
-                for result in validation.results:
-                    config = result.expectation_config
-                    for index in owners.get((int(config.meta["dq_index"]), config.type), []):
-                        results.setdefault(index, []).append(result)
+                assets["cast"] = datasource.add_query_asset("cast", query=cast)
+            batches = {key: _whole_table(asset) for key, asset in assets.items()}
+            results = validate_plans(gx, plans, batches)
         finally:
             datasource.get_execution_engine().close()
-    return [_result(plan, results.get(index, []), table) for index, plan in enumerate(plans)]
+    return [plan_result(plan, results.get(index, []), table.columns, table.label) for index, plan in enumerate(plans)]
+
+
+def _whole_table(asset: Any) -> Callable[[], Any]:
+    return lambda: asset.add_batch_definition_whole_table("all").get_batch()
+
+
+def validate_plans(
+    gx: Any, plans: Sequence[ExpectationPlan], batches: Mapping[str, Callable[[], Any]]
+) -> dict[int, list[Any]]:
+    """Validate each batch's plans as one suite: {plan index: its expectation results}.
+
+    `batches` maps a plan's batch key ("table", "cast") to a function that opens that batch; a
+    batch no plan uses is never opened. Shared by GX on DuckDB and GX on Spark.
+    """
+    results: dict[int, list[Any]] = {}
+    for key, open_batch in batches.items():
+        # GX keeps one copy of equal expectations (meta is not compared), so two specs
+        # that compile to the same expectation share its result
+        suite = gx.ExpectationSuite(name=f"dq_{key}")
+        kept: dict[str, tuple[int, str]] = {}
+        owners: dict[tuple[int, str], list[int]] = {}
+        for index, plan in enumerate(plans):
+            if plan.batch != key or plan.error is not None:
+                continue
+            for expectation in plan.expectations:
+                identity = _identity(expectation.configuration)
+                if identity not in kept:
+                    kept[identity] = (index, expectation.configuration.type)
+                    suite.add_expectation(expectation)
+                owners.setdefault(kept[identity], []).append(index)
+        if not suite.expectations:
+            continue
+        validation = open_batch().validate(suite, result_format=_RESULT_FORMAT)
+        for result in validation.results:
+            config = result.expectation_config
+            for index in owners.get((int(config.meta["dq_index"]), config.type), []):
+                results.setdefault(index, []).append(result)
+    return results
 
 
 def _identity(configuration: Any) -> str:
@@ -352,19 +379,21 @@ def cast_query(plans: Sequence[ExpectationPlan], table: Table) -> str | None:
     return f"SELECT {select} FROM {table.relation}"
 
 
-def _result(plan: ExpectationPlan, found: list[Any], table: Table) -> CheckResult:
+def plan_result(plan: ExpectationPlan, found: list[Any], columns: Mapping[str, str], label: str) -> CheckResult:
+    """One spec's result from its expectations' results (`columns`: the relation's column types,
+    `label`: how messages name it)."""
     spec = plan.spec
     if plan.error is not None:
         return CheckResult.errored(spec, ENGINE, plan.error)
     if len(found) != len(plan.expectations):
         return CheckResult.errored(spec, ENGINE, "great_expectations returned no result for this check")
     try:
-        return _verdict(spec, found, table)
+        return _verdict(spec, found, columns, label)
     except Exception as exc:
         return CheckResult.errored(spec, ENGINE, f"cannot read the GX result: {_one_line(exc)}")
 
 
-def _verdict(spec: CheckSpec, found: list[Any], table: Table) -> CheckResult:
+def _verdict(spec: CheckSpec, found: list[Any], columns: Mapping[str, str], label: str) -> CheckResult:
     kind = spec.kind
     if kind is CheckKind.column_type:
         # GX may return results in any order; the existence result decides "missing"
@@ -373,7 +402,7 @@ def _verdict(spec: CheckSpec, found: list[Any], table: Table) -> CheckResult:
             return _done(spec, False, observed="missing", message=f"column {spec.column} is missing")
     for result in found:
         if _raised(result):
-            return CheckResult.errored(spec, ENGINE, _error_message(result, spec, table))
+            return CheckResult.errored(spec, ENGINE, _error_message(result, spec, columns, label))
     first = found[-1]
     ok = all(result.success for result in found)
     info = first.result or {}
@@ -381,12 +410,19 @@ def _verdict(spec: CheckSpec, found: list[Any], table: Table) -> CheckResult:
         case CheckKind.column_exists:
             return _done(spec, ok, observed="present" if ok else "missing")
         case CheckKind.column_type:
-            return _done(spec, ok, observed=table.columns.get(spec.columns[0]))
+            return _done(spec, ok, observed=columns.get(spec.columns[0]))
         case CheckKind.no_extra_columns:
             extra = sorted(info.get("details", {}).get("mismatched", {}).get("unexpected", []))
             return _done(spec, not extra, observed=extra)
         case CheckKind.pattern | CheckKind.references | CheckKind.custom_sql | CheckKind.expression:
-            return _done(spec, ok, failing_rows=int(info.get("observed_value") or 0))
+            # the rows an UnexpectedRowsExpectation's query returned; GX on Spark states a
+            # pattern with its own regex expectation, which counts them as `unexpected_count`
+            rows = (
+                info.get("observed_value")
+                if first.expectation_config.type == _ROWS_QUERY
+                else info.get("unexpected_count")
+            )
+            return _done(spec, ok, failing_rows=int(rows or 0))
         case CheckKind.not_null | CheckKind.unique | CheckKind.between | CheckKind.accepted_values | CheckKind.length:
             return _done(spec, ok, failing_rows=int(info.get("unexpected_count") or 0))
         case CheckKind.null_fraction:
@@ -458,15 +494,15 @@ def _raised(result: Any) -> bool:
     return any(isinstance(v, Mapping) and v.get("raised_exception") for v in info.values())
 
 
-def _error_message(result: Any, spec: CheckSpec, table: Table) -> str:
+def _error_message(result: Any, spec: CheckSpec, columns: Mapping[str, str], label: str) -> str:
     info = result.exception_info or {}
     messages = [info.get("exception_message")] + [
         v.get("exception_message") for v in info.values() if isinstance(v, Mapping)
     ]
     text = next((m for m in messages if m), "unknown error")
-    missing = [c for c in spec.columns if c not in table.columns]
+    missing = [c for c in spec.columns if c not in columns]
     if missing:
-        return f"column {', '.join(missing)} not in {table.label}; great_expectations: {_one_line(text)}"
+        return f"column {', '.join(missing)} not in {label}; great_expectations: {_one_line(text)}"
     return f"great_expectations could not evaluate {result.expectation_config.type}: {_one_line(text)}"
 
 
