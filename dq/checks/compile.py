@@ -10,8 +10,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
+from dq.checks.kinds import SCOPED_KINDS, TOLERATED_KINDS
 from dq.checks.spec import CheckKind, CheckSpec
 from dq.contract.model import Bounds, ColumnRule, Contract, DriftColumn, Severity
+from dq.contract.scope import Scoped, Tolerated
 
 ColumnCompiler = Callable[[str, ColumnRule], Iterator[CheckSpec]]
 
@@ -21,7 +23,7 @@ def compile_contract(contract: Contract) -> tuple[CheckSpec, ...]:
     column_level: list[CheckSpec] = [*_schema(contract)]
     for column, rule in contract.columns.items():
         for compiler in COLUMN_COMPILERS:
-            column_level.extend(compiler(column, rule))
+            column_level.extend(_scoped(spec, rule) for spec in compiler(column, rule))
     table_level: list[CheckSpec] = [*_primary_key(contract)]
     table_level.extend(_row_count(contract))
     table_level.extend(_freshness(contract))
@@ -34,6 +36,16 @@ def compile_contract(contract: Contract) -> tuple[CheckSpec, ...]:
 
 def _spec(name: str, kind: CheckKind, severity: Severity, columns: tuple[str, ...] = (), **args: object) -> CheckSpec:
     return CheckSpec(name=name, kind=kind, severity=severity, columns=columns, args=args)
+
+
+def _scoped(spec: CheckSpec, rule: Scoped | Tolerated) -> CheckSpec:
+    """A column's `where:` and tolerance, on each of its checks that can take them."""
+    args = dict(spec.args)
+    if isinstance(rule, Scoped) and rule.where is not None and spec.kind in SCOPED_KINDS:
+        args["where"] = rule.where
+    if isinstance(rule, Tolerated) and spec.kind in TOLERATED_KINDS:
+        args.update(rule.tolerance_args())
+    return spec if args == dict(spec.args) else replace(spec, args=args)
 
 
 def _bounds(bounds: Bounds) -> dict[str, object]:
@@ -153,7 +165,8 @@ def _primary_key(contract: Contract) -> Iterator[CheckSpec]:
 def _row_count(contract: Contract) -> Iterator[CheckSpec]:
     if contract.row_count is not None:
         bounds = contract.row_count
-        yield _spec("row_count", CheckKind.row_count, bounds.severity or Severity.error, (), **_bounds(bounds))
+        spec = _spec("row_count", CheckKind.row_count, bounds.severity or Severity.error, (), **_bounds(bounds))
+        yield _scoped(spec, bounds)
 
 
 def _freshness(contract: Contract) -> Iterator[CheckSpec]:
@@ -171,7 +184,7 @@ def _freshness(contract: Contract) -> Iterator[CheckSpec]:
 def _expressions(contract: Contract) -> Iterator[CheckSpec]:
     for rule in contract.expressions:
         severity = rule.severity or Severity.error
-        yield _spec(f"expressions.{rule.name}", CheckKind.expression, severity, expr=rule.expr)
+        yield _scoped(_spec(f"expressions.{rule.name}", CheckKind.expression, severity, expr=rule.expr), rule)
 
 
 def _custom_sql(contract: Contract) -> Iterator[CheckSpec]:
@@ -343,6 +356,8 @@ def _dedupe(
             and spec.kind is CheckKind.unique
             and len(primary_key) == 1
             and spec.columns == primary_key
+            and spec.where is None
+            and spec.allowed_failing is None
         ):
             continue  # the primary key's own (error-severity) uniqueness check covers it
         name, suffix = spec.name, 1

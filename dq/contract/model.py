@@ -33,6 +33,7 @@ from pydantic import (
     model_validator,
 )
 
+from dq.contract.scope import Scoped, Tolerated
 from dq.contract.types import canonical_type, column_family
 from dq.contract.yaml12 import load_yaml12
 from dq.errors import ContractError
@@ -212,10 +213,11 @@ class SqlCheck(_Strict):
         return value
 
 
-class Expression(_Strict):
+class Expression(_Strict, Tolerated, Scoped):
     """A rule across columns, held row by row: `first_order_at >= signed_up_at`. A row where the
     expression is false violates it; a row where it is NULL (a missing operand) does not, as in a
-    SQL CHECK constraint: missing values are the nullability rules' business."""
+    SQL CHECK constraint: missing values are the nullability rules' business. `where:` and a
+    tolerance (dq.contract.scope) narrow and loosen it."""
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
     expr: Annotated[str, Field(min_length=1)]
@@ -326,8 +328,18 @@ class Drift(_Strict):
     severity: Severity | None = None
 
 
-class ColumnRule(_Strict):
-    """Everything a contract says about one column; each key compiles to one check."""
+class RowCount(CountBounds, Scoped):
+    """Bounds on the number of rows, of all rows or of those a `where:` condition holds for."""
+
+
+# the column keys a tolerance loosens: the rules that count failing rows
+_TOLERATED_COLUMN_KEYS = ("nullable: false", "unique", "min/max", "accepted_values", "pattern", "length", "references")
+
+
+class ColumnRule(_Strict, Tolerated, Scoped):
+    """Everything a contract says about one column; each key compiles to one check. `where:`
+    applies to every check of the column but its presence and type; a tolerance to each of its
+    row rules (dq.contract.scope)."""
 
     type: str | None = None
     description: str | None = None
@@ -386,6 +398,19 @@ class ColumnRule(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _tolerance_has_a_row_rule(self) -> ColumnRule:
+        has_row_rule = not self.nullable or self.unique or self.min is not None or self.max is not None
+        has_row_rule = has_row_rule or any(
+            v is not None for v in (self.accepted_values, self.pattern, self.length, self.references)
+        )
+        if self.tolerance_args() and not has_row_rule:
+            raise ValueError(
+                "mostly / max_failing_fraction loosen the column's row rules "
+                f"({', '.join(_TOLERATED_COLUMN_KEYS)}), and this column has none"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _rules_fit_the_declared_type(self) -> ColumnRule:
         """With a declared `type`, a value that could only be compared through an implicit cast
         is refused when the contract loads: `dq lint` and `dq dbt export` (whose in-model SQL is
@@ -421,7 +446,7 @@ class Contract(_Strict):
     description: str | None = None
     dataset: Dataset
     primary_key: list[str] = Field(default_factory=list)
-    row_count: CountBounds | None = None
+    row_count: RowCount | None = None
     freshness: Freshness | None = None
     extra_columns: Literal["allow", "forbid"] = "allow"
     columns: dict[str, ColumnRule] = Field(default_factory=dict)
