@@ -156,9 +156,7 @@ def tolerated_message(spec: CheckSpec, failing: int, rows: int) -> str:
     return f"within tolerance: {_share_text(failing, rows)} fail, {spec.expectation()}"
 
 
-def failure_message(
-    spec: CheckSpec, failing_rows: int | None, observed: Any, rows_in_scope: int | None = None
-) -> str:
+def failure_message(spec: CheckSpec, failing_rows: int | None, observed: Any, rows_in_scope: int | None = None) -> str:
     """The one-line reason a check did not hold, worded the same whichever engine ran it (each
     kind's wording is a fact of its row in dq.checks.kinds). A tolerated rule's rows read as a
     share of the rows in its scope ('12 of 1,000 rows (1.2000%)')."""
