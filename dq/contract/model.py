@@ -33,7 +33,7 @@ from pydantic import (
     model_validator,
 )
 
-from dq.contract.scope import Scoped, Tolerated
+from dq.contract.scope import Condition, ExactShare, Scoped, Tolerated
 from dq.contract.types import canonical_type, column_family
 from dq.contract.yaml12 import load_yaml12
 from dq.errors import ContractError
@@ -223,6 +223,9 @@ class Expression(_Strict, Tolerated, Scoped):
     expr: Annotated[str, Field(min_length=1)]
     description: str | None = None
     severity: Severity | None = None
+    where: Condition | None = None
+    mostly: ExactShare | None = None
+    max_failing_fraction: ExactShare | None = None
 
     @field_validator("expr")
     @classmethod
@@ -331,6 +334,8 @@ class Drift(_Strict):
 class RowCount(CountBounds, Scoped):
     """Bounds on the number of rows, of all rows or of those a `where:` condition holds for."""
 
+    where: Condition | None = None
+
 
 # the column keys a tolerance loosens: the rules that count failing rows
 _TOLERATED_COLUMN_KEYS = ("nullable: false", "unique", "min/max", "accepted_values", "pattern", "length", "references")
@@ -357,6 +362,9 @@ class ColumnRule(_Strict, Tolerated, Scoped):
     max_null_fraction: Share | None = None
     references: Reference | None = None
     severity: Severity = Severity.error
+    where: Condition | None = None
+    mostly: ExactShare | None = None
+    max_failing_fraction: ExactShare | None = None
 
     @field_validator("type")
     @classmethod

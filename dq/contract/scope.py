@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, PlainValidator, WithJsonSchema, model_validator
 
@@ -46,10 +46,13 @@ Condition = Annotated[str, Field(min_length=1), AfterValidator(_condition)]
 
 
 class Tolerated(BaseModel):
-    """A row rule that may fail for a share of its rows (GX's `mostly`)."""
+    """A row rule that may fail for a share of its rows (GX's `mostly`). The model using it
+    declares the fields (`mostly: ExactShare | None = None`, `max_failing_fraction: ...`) last
+    in its own body, so they come after its own keys in the keys a typo's message lists."""
 
-    mostly: ExactShare | None = None
-    max_failing_fraction: ExactShare | None = None
+    if TYPE_CHECKING:
+        mostly: Decimal | None
+        max_failing_fraction: Decimal | None
 
     @model_validator(mode="after")
     def _one_tolerance(self) -> Tolerated:
@@ -67,9 +70,10 @@ class Tolerated(BaseModel):
 
 class Scoped(BaseModel):
     """A rule that applies only to the rows its `where:` condition holds for (a NULL condition
-    excludes the row, as SQL's WHERE does)."""
+    excludes the row, as SQL's WHERE does). The model declares `where: Condition | None = None`."""
 
-    where: Condition | None = None
+    if TYPE_CHECKING:
+        where: str | None
 
 
 def allowed_failing(args: Any) -> Fraction | None:

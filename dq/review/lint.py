@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 
 from dq.contract.model import Contract, Dataset, load_contract
+from dq.contract.scope import Tolerated, allowed_failing
 from dq.dbt.artifacts import resolve_model
 from dq.errors import ContractError, SourceError
 
@@ -174,12 +175,32 @@ def drift_profiles_load(path: Path, contract: Contract, ctx: LintContext) -> Ite
             )
 
 
+def tolerances_mean_something(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
+    """A tolerance that allows no failing row says nothing (leave it out); one that allows every
+    row to fail (`mostly: 0`, `max_failing_fraction: 1`) turns its rules off while they still read
+    as guarantees in the contract."""
+    ruled: list[tuple[str, Tolerated]] = [(f"columns.{c}", r) for c, r in contract.columns.items()]
+    ruled += [(f"expressions.{i}", e) for i, e in enumerate(contract.expressions)]
+    for key, rule in ruled:
+        for name, value in rule.tolerance_args().items():
+            allowed = allowed_failing({name: value})
+            if allowed == 0:
+                yield Problem(str(path), f"{key}.{name}", f"{name}: {value} allows no failing row: leave it out")
+            elif allowed == 1:
+                yield Problem(
+                    str(path),
+                    f"{key}.{name}",
+                    f"{name}: {value} lets every row fail, so the rule can never fail: remove the rule instead",
+                )
+
+
 RULES: tuple[Rule, ...] = (
     patterns_compile_in_re2,
     sql_checks_parse,
     models_resolve,
     references_declared,
     drift_profiles_load,
+    tolerances_mean_something,
 )
 
 
