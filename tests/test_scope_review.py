@@ -194,5 +194,5 @@ def test_an_odcs_where_on_a_rule_dq_cannot_narrow_is_refused(tmp_path: Path) -> 
     contract = load_contract(_write(tmp_path, "c.yml", "checks:\n  - {name: c, sql: 'select * from {dataset}'}\n"))
     document = load_yaml12(export_contract(contract))
     document["schema"][0]["quality"][0]["customProperties"].append({"property": "dq.where", "value": "x > 0"})
-    with pytest.raises(OdcsError, match="dq.where"):
+    with pytest.raises(OdcsError, match=r"dq\.where"):
         import_document(document, Path("x.odcs.yaml"))
