@@ -196,3 +196,25 @@ def test_an_odcs_where_on_a_rule_dq_cannot_narrow_is_refused(tmp_path: Path) -> 
     document["schema"][0]["quality"][0]["customProperties"].append({"property": "dq.where", "value": "x > 0"})
     with pytest.raises(OdcsError, match=r"dq\.where"):
         import_document(document, Path("x.odcs.yaml"))
+
+
+# --- dq export pandera / gx ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["pandera", "gx"])
+def test_exports_to_pandera_and_gx_leave_conditions_and_tolerances_out_naming_why(tmp_path: Path, kind: str) -> None:
+    body = "columns:\n  x: {min: 3, where: \"g = 'a'\"}\n  g: {accepted_values: [a], mostly: 0.5}\n"
+    path = _write(tmp_path, "c.yml", body)
+    path.write_text(path.read_text().replace("{model: t}", "{table: t}"), encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute(TABLE)
+    settings = load_settings(db=db, results_dir=tmp_path / "r", history=tmp_path / "h.duckdb")
+    if kind == "pandera":
+        from dq.engines.pandera_export import export_module as export
+    else:
+        from dq.gx.export import export_suite as export
+    _, skipped = export(path, settings)
+    why = dict(skipped)
+    assert {"x.range", "g.accepted_values"} <= why.keys()
+    assert all("tolerance" in why[name] for name in ("x.range", "g.accepted_values"))
