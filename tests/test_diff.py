@@ -131,6 +131,28 @@ CASES = [
         Impact.breaking,
     ),
     ("SQL check removed", {}, {"checks": []}, "checks.no_future", Impact.breaking),
+    ("quarantine allowed", {}, {"quarantine": {"max_fraction": 0.01}}, "quarantine.max_fraction", Impact.breaking),
+    (
+        "quarantine max_fraction raised",
+        {"quarantine": {"max_fraction": 0.01}},
+        {"quarantine": {"max_fraction": 0.02}},
+        "quarantine.max_fraction",
+        Impact.breaking,
+    ),
+    (
+        "quarantine max_fraction lowered",
+        {"quarantine": {"max_fraction": 0.02}},
+        {"quarantine": {"max_fraction": 0.01}},
+        "quarantine.max_fraction",
+        Impact.tightening,
+    ),
+    (
+        "quarantine removed",
+        {"quarantine": {"max_fraction": 0.02}},
+        {},
+        "quarantine.max_fraction",
+        Impact.tightening,
+    ),
     (
         "SQL check edited",
         {},
@@ -183,6 +205,41 @@ CASES = [
     ("column description", {}, col("email", description="e-mail"), "columns.email.description", Impact.compatible),
     ("owner", {}, {"owner": "data"}, "owner", Impact.compatible),
     ("description", {}, {"description": "new words"}, "description", Impact.compatible),
+    # segments: adding per-segment twins tightens; dropping or changing them loosens
+    ("segments added", {}, {"segments": ["country"]}, "segments", Impact.tightening),
+    ("segments removed", {"segments": ["country"]}, {}, "segments", Impact.breaking),
+    ("segments changed", {"segments": ["country"]}, {"segments": ["churned"]}, "segments", Impact.breaking),
+    (
+        "segments reordered",
+        {"segments": ["country", "churned"]},
+        {"segments": ["churned", "country"]},
+        "segments",
+        Impact.compatible,
+    ),
+    ("column segments added", {}, col("age", segments=["country"]), "columns.age.segments", Impact.tightening),
+    (
+        "column segments removed",
+        col("age", segments=["country"]),
+        col("age", segments=None),
+        "columns.age.segments",
+        Impact.breaking,
+    ),
+    (
+        "label segments added",
+        {"label": {"column": "churned"}},
+        {"label": {"column": "churned", "segments": ["country"]}},
+        "label.segments",
+        Impact.tightening,
+    ),
+    (
+        "label segments removed",
+        {"label": {"column": "churned", "segments": ["country"]}},
+        {"label": {"column": "churned"}},
+        "label.segments",
+        Impact.breaking,
+    ),
+    ("max_segments lowered", {}, {"max_segments": 10}, "max_segments", Impact.tightening),
+    ("max_segments raised", {"max_segments": 10}, {}, "max_segments", Impact.compatible),
 ]
 
 

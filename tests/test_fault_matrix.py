@@ -135,6 +135,14 @@ _DE = f"(SELECT customer_id FROM {T} WHERE country = 'DE' ORDER BY customer_id L
 _NOT_DE = f"(SELECT customer_id FROM {T} WHERE country <> 'DE' ORDER BY customer_id LIMIT 2)"
 
 
+def _label_per_country(contract: dict[str, Any]) -> None:
+    contract["label"] = {**contract["label"], "segments": ["country"]}
+
+
+# one country's churners relabelled: the overall share stays in bounds, that country's does not
+_FR_SEGMENT = [{"segment": "country='FR'", "values": {"country": "FR"}, "observed": {"false": 1.0, "true": 0.0}}]
+
+
 def _not_run(column: str, *kinds: str) -> dict[str, str]:
     return {f"{column}.{kind}": f"column {column} is missing" for kind in kinds}
 
@@ -291,6 +299,17 @@ CASES: list[Case] = [
         "label class fraction out of bounds",
         (f"UPDATE {T} SET churned = false WHERE customer_id % 50 <> 0",),
         {"label.class_fraction": (None, f"SELECT avg(churned::INT) FROM {T}")},
+    ),
+    Case(
+        "one segment's label collapsed (per-country class balance)",
+        (f"UPDATE {T} SET churned = false WHERE country = 'FR'",),
+        {
+            "label.class_fraction.by.country": (
+                {"segments": 5, "failing": 1, "failing_segments": _FR_SEGMENT},
+                f"SELECT count(*) FROM {T} WHERE country = 'FR'",
+            )
+        },
+        patch=_label_per_country,
     ),
     Case(
         "NaN in a not-null double column",
@@ -484,7 +503,15 @@ def test_injected_defect_is_blocked_by_exactly_its_check(
     for name, (exact, hand_sql) in case.failed.items():
         found = by_status["failed"][name]
         hand = faults.scalar(db, hand_sql) if hand_sql else exact
-        if exact is not None:
+        if ".by." in name:  # a per-segment check: its failing segments exactly, their rows by hand
+            rows = [entry.pop("rows") for entry in found["failing_segments"]]
+            assert (found, rows) == (exact, [hand]), (name, found, rows, hand)
+            named = ", ".join(
+                f"{e['segment']} ({n} rows)" for e, n in zip(found["failing_segments"], rows, strict=True)
+            )
+            shown.append(f"{name}: {found['failing']} of {found['segments']} segments fail, {named} = {hand} rows")
+            continue
+        elif exact is not None:
             assert found == exact, (name, found)
         if name == "snapshot_at.freshness" and hand is not None:
             assert found == pytest.approx(float(hand), abs=0.05), (name, found, hand)
@@ -563,3 +590,49 @@ def test_nan_is_missing_and_infinities_are_outside_every_range_on_every_engine(
     )
     result = faults.run(contract, db, tmp_path, engine)
     assert faults.checks_by_status(result).get("failed") == {"x.range": failing, "x.not_null": 2}
+
+
+def _row_defect(case: Case) -> bool:
+    """A defect that only rules `dq gate --quarantine` sets rows aside by can see."""
+    from dq.checks.compile import compile_contract
+    from dq.contract.model import Contract, Severity
+    from dq.gate.quarantine import QUARANTINED_KINDS
+
+    if case.status is not Status.failed or case.errored or not case.failed:
+        return False
+    document = yaml.safe_load(yaml.safe_dump(case.contract))
+    if case.patch is not None:
+        case.patch(document)
+    specs = {s.name: s for s in compile_contract(Contract.model_validate(document))}
+    return all(
+        name in specs and specs[name].kind in QUARANTINED_KINDS and specs[name].severity is Severity.error
+        for name in case.failed
+    )
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if _row_defect(c)], ids=lambda c: c.defect)
+def test_quarantine_sets_aside_exactly_the_rows_of_a_row_defect(
+    case: Case, warehouse: dict[str, Path], tmp_path: Path
+) -> None:
+    """The same injections under `dq gate --quarantine` (in process, the gate's own snapshot hook):
+    each rule sets aside exactly the rows the hand-written SQL counts, every other rule none, no row
+    is lost, and the rows kept pass every check."""
+    from dq.gate.run import SnapshotWriter
+    from dq.run.runner import validate
+
+    db = faults.copy_db(warehouse["clean"], tmp_path)
+    faults.execute(db, *case.inject)
+    path = _contract_file(case, tmp_path, warehouse["clean"])
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump({**document, "quarantine": {"max_fraction": 1}}, sort_keys=False), encoding="utf-8")
+    writer = SnapshotWriter(tmp_path / "snaps", quarantine=True)
+    result = validate([path], faults.settings(db, tmp_path), on_validated=writer)
+    found = result.contracts[0].quarantine
+    assert result.status is Status.passed and found is not None, faults.checks_by_status(result)
+    hand = {name: faults.scalar(db, sql) if sql else exact for name, (exact, sql) in case.failed.items()}
+    assert {name: n for name, n in found["by_check"].items() if n} == hand
+    assert found["rows_checked"] == faults.scalar(db, f"SELECT count(*) FROM {case.contract['dataset']['table']}")
+    assert found["rows_kept"] + found["rows_quarantined"] == found["rows_checked"]
+    if len(hand) == 1:
+        assert found["rows_quarantined"] == next(iter(hand.values()))
+    assert writer.written[0].row_count == found["rows_kept"]

@@ -59,6 +59,16 @@ def test_an_engine_claims_exactly_the_kinds_the_table_gives_it(engine: str) -> N
     assert claimed == kinds.run_by(engine)
 
 
+@pytest.mark.parametrize("kind", sorted(kinds.SEGMENTABLE), ids=str)
+def test_a_per_segment_check_is_claimed_by_pandera_batch_alone(kind: CheckKind) -> None:
+    spec = sample_spec(kind)
+    segmented = CheckSpec(
+        spec.name, kind, spec.severity, spec.columns, {**spec.args, "segments": ("d",), "max_segments": 9}
+    )
+    assert {engine for engine in ENGINES if ENGINES[engine]().supports(segmented)} == {kinds.BATCH}
+    assert segmented.needs_exact_sql  # Ibis and GX leave it to dq's own grouped SQL
+
+
 @pytest.fixture(scope="module")
 def sample_table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Table]:
     path = tmp_path_factory.mktemp("kinds") / "w.duckdb"

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from dq.checks.kinds import SCOPED_KINDS, TOLERATED_KINDS
+from dq.checks.kinds import SCOPED_KINDS, SEGMENTABLE, TOLERATED_KINDS
 from dq.checks.spec import CheckKind, CheckSpec
 from dq.contract.model import Bounds, ColumnRule, Contract, DriftColumn, Severity
 from dq.contract.scope import Scoped, Tolerated
@@ -23,15 +23,30 @@ def compile_contract(contract: Contract) -> tuple[CheckSpec, ...]:
     column_level: list[CheckSpec] = [*_schema(contract)]
     for column, rule in contract.columns.items():
         for compiler in COLUMN_COMPILERS:
-            column_level.extend(_scoped(spec, rule) for spec in compiler(column, rule))
+            scoped = (_scoped(spec, rule) for spec in compiler(column, rule))
+            column_level.extend(_with_segments(scoped, contract, rule.segments))
     table_level: list[CheckSpec] = [*_primary_key(contract)]
-    table_level.extend(_row_count(contract))
+    table_level.extend(_with_segments(_row_count(contract), contract))
     table_level.extend(_freshness(contract))
     table_level.extend(_custom_sql(contract))
     table_level.extend(_expressions(contract))
+    label_segments = contract.label.segments if contract.label else None
     for training_rule in TRAINING_COMPILERS:
-        table_level.extend(training_rule(contract))
+        table_level.extend(_with_segments(training_rule(contract), contract, label_segments))
     return _dedupe(column_level, table_level, tuple(contract.primary_key))
+
+
+def _with_segments(specs: Iterator[CheckSpec], contract: Contract, own: list[str] | None = None) -> Iterator[CheckSpec]:
+    """Each spec, then its per-segment twin for every segment list that applies to it (the
+    contract's and the rule's own: both are checked). The whole-table check stays: a bound that
+    holds in every segment need not hold over the table (a row count's max, a distinct count)."""
+    for spec in specs:
+        yield spec
+        if spec.kind not in SEGMENTABLE:
+            continue
+        for segments in dict.fromkeys(tuple(s) for s in (contract.segments, own) if s):
+            args = {**spec.args, "segments": segments, "max_segments": contract.max_segments}
+            yield replace(spec, name=f"{spec.name}.by.{'.'.join(segments)}", args=args)
 
 
 def _spec(name: str, kind: CheckKind, severity: Severity, columns: tuple[str, ...] = (), **args: object) -> CheckSpec:

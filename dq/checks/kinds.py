@@ -363,6 +363,24 @@ KINDS = {
     for kind, facts in KINDS.items()
 }
 
+# Kinds a rule can ask for per segment (`segments: [country]`, dq.checks.segments). A spec that
+# carries `segments` is measured by one grouped query and judged per segment by pandera-batch
+# alone (Pandera's Ibis backend and GX leave it there: CheckSpec.needs_exact_sql); `dq dbt
+# export` keeps it dq-only (its whole-table twin is exported as before).
+SEGMENTABLE = frozenset(
+    {
+        CheckKind.row_count,
+        CheckKind.null_fraction,
+        CheckKind.distinct_count,
+        CheckKind.mean,
+        CheckKind.stddev,
+        CheckKind.quantile,
+        CheckKind.label_class_fraction,
+    }
+)
+SEGMENT_ARGS = frozenset({"segments", "max_segments"})
+KINDS = {k: replace(f, args=f.args | SEGMENT_ARGS) if k in SEGMENTABLE else f for k, f in KINDS.items()}
+
 
 def of_family(*families: Family) -> frozenset[CheckKind]:
     return frozenset(kind for kind, facts in KINDS.items() if facts.family in families)

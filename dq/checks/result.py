@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from dq.checks.kinds import KINDS, Finding
+from dq.checks.segments import segmented_reason
 from dq.checks.spec import CheckSpec
 from dq.contract.model import Severity
 
@@ -103,6 +104,8 @@ class ContractResult:
     duration_s: float = 0.0
     checks: list[CheckResult] = field(default_factory=list)
     error: str | None = None
+    # `dq gate --quarantine`: rows checked, kept and set aside, the bound and both files
+    quarantine: dict[str, Any] | None = None
 
     @property
     def status(self) -> Status:
@@ -138,8 +141,16 @@ class RunResult:
             "status": self.status.value,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
-            "contracts": [{**asdict(c), "status": c.status.value, "counts": dict(c.counts())} for c in self.contracts],
+            "contracts": [_contract_dict(c) for c in self.contracts],
         }
+
+
+def _contract_dict(contract: ContractResult) -> dict[str, Any]:
+    """A contract's JSON; `quarantine` only when the gate quarantined (older readers see no change)."""
+    found = {**asdict(contract), "status": contract.status.value, "counts": dict(contract.counts())}
+    if found["quarantine"] is None:
+        del found["quarantine"]
+    return found
 
 
 def failing_fraction(failing: int, rows: int) -> float | None:
@@ -160,6 +171,8 @@ def failure_message(spec: CheckSpec, failing_rows: int | None, observed: Any, ro
     """The one-line reason a check did not hold, worded the same whichever engine ran it (each
     kind's wording is a fact of its row in dq.checks.kinds). A tolerated rule's rows read as a
     share of the rows in its scope ('12 of 1,000 rows (1.2000%)')."""
+    if spec.segments:
+        return segmented_reason(spec.kind, observed, spec.expectation())
     facts = KINDS[spec.kind]
     rows = None if failing_rows is None else f"{failing_rows:,} row{'' if failing_rows == 1 else 's'}"
     if failing_rows is not None and rows_in_scope is not None:

@@ -95,6 +95,11 @@ class CheckSpec:
         return self.columns[0] if len(self.columns) == 1 else None
 
     @property
+    def segments(self) -> tuple[str, ...]:
+        """The columns a per-segment check groups by (`segments:`), () for a whole-table check."""
+        return tuple(self.args.get("segments") or ())
+
+    @property
     def needs_exact_sql(self) -> bool:
         """Set by binding when a check needs what only dq's own SQL states exactly: byte-wise
         comparison of a collated string column, or NaN counted as missing. Engines that build
@@ -104,8 +109,8 @@ class CheckSpec:
             # Pandera has no tolerance, GX's `mostly` is a float ratio over non-null rows, and
             # neither states a SQL condition exactly (GX's row_condition is its own language)
             return True
-        if a.get("collated_columns") or a.get("ref_collated") or a.get("nan_present"):
-            return True
+        if a.get("collated_columns") or a.get("ref_collated") or a.get("nan_present") or self.segments:
+            return True  # (a per-segment check is one grouped query of dq's own: dq.engines.segments)
         # integers past 2**53 (epoch nanoseconds, HUGEINT keys): Ibis and GX carry bounds and
         # values through floats somewhere, and 2**53 + 1 becomes 2**53
         if str(a.get("column_type", "")).upper() in {"HUGEINT", "UHUGEINT"}:
@@ -178,4 +183,4 @@ class CheckSpec:
             words += f" in all but at most {number_text(self.args['max_failing_fraction'] * 100)}% of rows"
         if self.where is not None:
             words += f" (rows where {expression_text(self.where)})"
-        return words
+        return f"{words} in every segment of ({', '.join(self.segments)})" if self.segments else words

@@ -42,6 +42,15 @@ NoSnapshotOpt = Annotated[
         "tables that may have changed since they were validated.",
     ),
 ]
+QuarantineOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quarantine",
+        help="Set aside the rows that fail an error-severity row rule (a second Parquet file beside the "
+        "snapshot) and train on the rest, if their share is within the contract's `quarantine: "
+        "{max_fraction}`; the checks run on the rows kept. A contract without that key: exit 3.",
+    ),
+]
 
 
 class GateCommand(TyperCommand):
@@ -68,6 +77,7 @@ def gate(
     snapshot_dir: SnapshotDirOpt = None,
     no_snapshot: NoSnapshotOpt = False,
     history: HistoryOpt = None,
+    quarantine: QuarantineOpt = False,
 ) -> None:
     """Validate, then run `-- CMD ARGS...` only if the data passes; exit with CMD's code.
 
@@ -78,9 +88,11 @@ def gate(
     command: list[str] = ctx.meta.get("dq_command") or []
     if not command:
         raise typer.BadParameter("give the training command after `--`, e.g. dq gate c.yml -- python train.py")
+    if quarantine and no_snapshot:
+        raise typer.BadParameter("--quarantine writes the kept rows to the snapshot: drop --no-snapshot")
     from dq.gate.run import SnapshotWriter, run_command
 
-    writer = None if no_snapshot else SnapshotWriter(snapshot_dir)
+    writer = None if no_snapshot else SnapshotWriter(snapshot_dir, quarantine=quarantine)
     where = Where(db, dbt_project, results_dir, history, engine)
     code, result_path = validate_and_report(contracts, where, Reporting(output_format, output), on_validated=writer)
     if code is ExitCode.OK and writer is not None and not writer.written:
@@ -94,6 +106,9 @@ def gate(
     env = writer.environment() if writer is not None else {}
     if env:
         err(f"dq gate: snapshot {env['DQ_SNAPSHOT']} ({env['DQ_FINGERPRINT']})")
+    for snapshot in writer.written if writer is not None else []:
+        if snapshot.quarantine_path is not None:
+            err(f"dq gate: {snapshot.contract}: rows set aside in {snapshot.quarantine_path}")
     outcome = run_command(command, result_path, env)
     if outcome.message:
         err(f"dq gate: {outcome.message}")

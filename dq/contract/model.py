@@ -82,6 +82,16 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
+# `segments: [country]`: the columns whose values split the rows into segments, each judged on
+# its own (dq.checks.segments); at least one column, none twice.
+Segments = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+
+
+def _segments_distinct(value: list[str] | None, where: str) -> None:
+    if value is not None and len(set(value)) != len(value):
+        raise ValueError(f"{where}segments lists a column twice")
+
+
 class Severity(StrEnum):
     """`error` blocks the gate; `warn` is reported and lets it pass."""
 
@@ -280,6 +290,7 @@ class Label(_Strict):
     class_fraction: ClassFraction | None = None
     max_null_fraction: Share | None = None
     severity: Severity | None = None
+    segments: Segments | None = None  # class_fraction and max_null_fraction per segment too
 
 
 class Disjoint(Dataset):
@@ -362,6 +373,7 @@ class ColumnRule(_Strict, Tolerated, Scoped):
     max_null_fraction: Share | None = None
     references: Reference | None = None
     severity: Severity = Severity.error
+    segments: Segments | None = None  # its aggregate rules (null fraction, mean, ...) per segment too
     where: Condition | None = None
     mostly: ExactShare | None = None
     max_failing_fraction: ExactShare | None = None
@@ -445,6 +457,20 @@ class ColumnRule(_Strict, Tolerated, Scoped):
         return self
 
 
+class Quarantine(_Strict):
+    """`dq gate --quarantine`: the share of rows the gate may set aside (rows failing an error-severity
+    row rule) and still train on the rest. Only the gate reads it; `dq validate` ignores it."""
+
+    max_fraction: Number
+
+    @field_validator("max_fraction")
+    @classmethod
+    def _share(cls, value: int | Decimal) -> int | Decimal:
+        if not 0 <= value <= 1:
+            raise ValueError(f"max_fraction is a share of rows between 0 and 1, got {value}")
+        return value
+
+
 class Contract(_Strict):
     """One dataset's contract, agreed by its producer and its consumer."""
 
@@ -463,6 +489,9 @@ class Contract(_Strict):
     label: Label | None = None
     leakage: Leakage | None = None
     drift: Drift | None = None
+    quarantine: Quarantine | None = None
+    segments: Segments | None = None  # row_count, and every rule without segments of its own
+    max_segments: Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1)] = 1000
 
     @field_validator("version", mode="before")
     @classmethod
@@ -486,6 +515,11 @@ class Contract(_Strict):
                 raise ValueError(f"{key} {column!r} is not declared under `columns`")
         if self.leakage and self.leakage.max_abs_correlation_with_label is not None and self.label is None:
             raise ValueError("leakage.max_abs_correlation_with_label needs `label: {column: ...}`")
+        for key, segments in self.segment_lists():
+            _segments_distinct(segments, key)
+            for column in segments or ():
+                if column not in declared:
+                    raise ValueError(f"{key}segments column {column!r} is not declared under `columns`")
         names = [check.name for check in self.checks]
         if len(set(names)) != len(names):
             raise ValueError("two entries under `checks` share a name")
@@ -493,6 +527,10 @@ class Contract(_Strict):
         if len(set(names)) != len(names):
             raise ValueError("two entries under `expressions` share a name")
         return self
+
+    def segment_lists(self) -> list[tuple[str, list[str] | None]]:
+        found = [("", self.segments), ("label.", self.label.segments if self.label else None)]
+        return found + [(f"columns.{name}.", rule.segments) for name, rule in self.columns.items()]
 
     def _training_columns(self) -> list[tuple[str, str]]:
         """(key path, column) for every column the label, leakage and drift rules name."""

@@ -286,7 +286,7 @@ def plan_model(
     enforced = _can_enforce(contract) and not elsewhere
     export = ModelExport(model, contract, rel, enforced=enforced, patched_elsewhere=elsewhere)
     for spec in map(lambda compiled: _nan_aware(compiled, contract), compile_contract(contract)):
-        if spec.severity is Severity.warn or spec.kind not in ASSERTABLE_KINDS:
+        if spec.severity is Severity.warn or spec.kind not in ASSERTABLE_KINDS or spec.segments:
             export.dq_only.append(spec)
         elif spec.kind in SCHEMA_KINDS and export.enforced:
             continue  # dbt's enforced model contract checks names and types before the build

@@ -26,7 +26,7 @@ from typing import Any
 
 import duckdb
 
-from dq.checks.kinds import BATCH, Family, of_family, run_by
+from dq.checks.kinds import BATCH, SEGMENTABLE, Family, of_family, run_by
 from dq.checks.result import CheckResult, failing_fraction, outcome, tolerated_message
 from dq.checks.spec import SCHEMA_KINDS, CheckKind, CheckSpec
 from dq.checks.sql import (
@@ -43,6 +43,7 @@ from dq.data.fingerprint import FINGERPRINT_FACT, fingerprint_aggregates
 from dq.data.source import Table
 from dq.engines import preload
 from dq.engines.dense_keys import dense_key_expressions
+from dq.engines.segments import Segmented, measure_segments
 
 ENGINE = BATCH
 SUPPORTED_KINDS = run_by(BATCH)
@@ -68,14 +69,23 @@ class PanderaBatchEngine:
     name = ENGINE
 
     def supports(self, spec: CheckSpec) -> bool:
+        if spec.segments:
+            return spec.kind in SEGMENTABLE  # the label's class shares too: one grouped query
         return spec.kind in SUPPORTED_KINDS
 
     def run(self, specs: Sequence[CheckSpec], table: Table) -> list[CheckResult]:
         preload.start()  # pandas + Pandera import while DuckDB measures (dq/engines/preload.py)
-        measures = measure(specs, table)
+        whole = [i for i, spec in enumerate(specs) if not spec.segments]
+        parts = [i for i, spec in enumerate(specs) if spec.segments]
+        measures = measure([specs[i] for i in whole], table)
+        segmented = measure_segments([specs[i] for i in parts], table)
         preload.wait()
-        verdicts = judge(specs, measures)
-        return [_result(spec, measures[i], verdicts.get(i)) for i, spec in enumerate(specs)]
+        verdicts = judge([specs[i] for i in whole], measures)
+        results: dict[int, CheckResult] = {
+            i: _result(specs[i], measures[n], verdicts.get(n)) for n, i in enumerate(whole)
+        }
+        results.update(zip(parts, judge_segments([specs[i] for i in parts], segmented), strict=True))
+        return [results[i] for i in range(len(specs))]
 
 
 # --- measuring: SQL inside DuckDB ---------------------------------------------------------------
@@ -391,6 +401,86 @@ def _check(pa: Any, spec: CheckSpec) -> Any:
     if low is not None:
         return pa.Check.ge(low, name=spec.name)
     return pa.Check.le(high, name=spec.name)
+
+
+def judge_segments(specs: Sequence[CheckSpec], segmented: Sequence[Segmented]) -> list[CheckResult]:
+    """Per-segment verdicts from one Pandera schema per segment list: a frame of one row per
+    segment, a column per spec, its failure cases naming the failing segments. No segment at all
+    (an empty dataset) fails: nothing was shown to hold."""
+    results: list[CheckResult | None] = [None] * len(specs)
+    frames: dict[tuple[str, ...], list[int]] = {}
+    for i, (spec, found) in enumerate(zip(specs, segmented, strict=True)):
+        if found.error is not None:
+            results[i] = CheckResult.errored(spec, ENGINE, found.error)
+        else:
+            frames.setdefault(tuple(row.name for row in found.rows), []).append(i)
+    for names, members in frames.items():
+        failing = _failing_segments([specs[i] for i in members], [segmented[i] for i in members]) if names else {}
+        for n, i in enumerate(members):
+            results[i] = _segment_result(specs[i], segmented[i], failing.get(n, set()))
+    return [r for r in results if r is not None]
+
+
+def _failing_segments(specs: Sequence[CheckSpec], segmented: Sequence[Segmented]) -> dict[int, set[int]]:
+    """{spec position: failing segment positions}. Every class's share (a class-fraction check
+    without `only`) is judged as two columns, its smallest and its largest share, by the same
+    check: all shares lie within the bounds exactly when both of those do."""
+    import pandas as pd
+    import pandera.pandas as pa
+    from pandera.config import ValidationDepth, config_context
+    from pandera.errors import SchemaErrors
+
+    data: dict[str, Any] = {_CANARY: [0] * len(segmented[0].rows)}
+    columns: dict[str, Any] = {_CANARY: pa.Column(checks=[pa.Check.eq(1, name=_CANARY)], name=_CANARY)}
+    owner: dict[str, int] = {}
+    for n, (spec, found) in enumerate(zip(specs, segmented, strict=True)):
+        judged = [_segment_values(spec, row.raw) for row in found.rows]
+        sides = {f"m{n}": [v[0] for v in judged]}
+        if any(len(v) > 1 for v in judged):
+            sides = {f"m{n}_low": [min(v) for v in judged], f"m{n}_high": [max(v) for v in judged]}
+        for name, values in sides.items():
+            data[name] = pd.Series([_frame_value(v) for v in values], dtype=object)
+            columns[name] = pa.Column(checks=[_check(pa, spec)], nullable=False, coerce=False, name=name)
+            owner[name] = n
+    failed: dict[int, set[int]] = {}
+    try:
+        with config_context(validation_enabled=True, validation_depth=ValidationDepth.SCHEMA_AND_DATA):
+            pa.DataFrameSchema(columns, strict=True).validate(pd.DataFrame(data), lazy=True)
+    except SchemaErrors as errors:
+        cases = errors.failure_cases
+        if cases["column"].isna().any() or cases["index"].isna().any():
+            raise RuntimeError(f"Pandera reported failures dq cannot attribute: {cases.to_dict('records')}") from None
+        for column, index in zip(cases["column"], cases["index"], strict=True):
+            if column != _CANARY:
+                failed.setdefault(owner[str(column)], set()).add(int(index))
+        if _CANARY in set(cases["column"]):
+            return failed
+    raise RuntimeError("Pandera did not run the checks (is validation disabled in its configuration?)")
+
+
+def _segment_values(spec: CheckSpec, raw: Any) -> tuple[Any, ...]:
+    """What one segment is judged on: its measurement, or (None,) when a share is missing."""
+    if spec.kind is not CheckKind.label_class_fraction:
+        return (_as_measure(spec, raw).value,)
+    values = tuple(raw.values)
+    return (None,) if any(v is None for v in values) else values
+
+
+def _segment_result(spec: CheckSpec, found: Segmented, failing: set[int]) -> CheckResult:
+    entries = [
+        {"segment": row.name, "values": row.values, "rows": row.rows, "observed": _segment_shown(spec, row.raw)}
+        for position, row in enumerate(found.rows)
+        if position in failing
+    ]
+    observed = {"segments": len(found.rows), "failing": len(entries), "failing_segments": entries}
+    holds = bool(found.rows) and not failing
+    return CheckResult.from_spec(spec, ENGINE, outcome(holds, spec.severity), observed=observed)
+
+
+def _segment_shown(spec: CheckSpec, raw: Any) -> Any:
+    if spec.kind is CheckKind.label_class_fraction:
+        return raw.observed
+    return _as_measure(spec, raw).value
 
 
 def _result(spec: CheckSpec, measured: _Measure, holds: bool | None) -> CheckResult:

@@ -101,7 +101,7 @@ def to_odcs(contract: Contract) -> dict[str, Any]:
     custom = [_custom("dataset", dataset.model_dump(exclude_none=True))]
     if contract.extra_columns != "allow":
         custom.append(_custom("extra_columns", contract.extra_columns))
-    for key in ("label", "leakage", "drift"):
+    for key in ("label", "leakage", "drift", "quarantine"):
         value = getattr(contract, key)
         if value is not None:
             custom.append(_custom(key, value.model_dump(exclude_defaults=True)))
@@ -466,7 +466,7 @@ class _Reader:
         custom = self._dq_custom(
             obj.get("customProperties"),
             f"{where}.customProperties",
-            {"dataset", "extra_columns", "label", "leakage", "drift", "freshness"},
+            {"dataset", "extra_columns", "label", "leakage", "drift", "quarantine", "freshness"},
         )
         table = obj.get("physicalName") or obj.get("name")
         contract["dataset"] = custom.pop("dataset", None) or {"table": str(table)}
@@ -488,7 +488,7 @@ class _Reader:
             self._object_quality(quality, f"{where}.quality[{q_index}]", contract, checks)
         if name in freshness:
             contract["freshness"] = freshness[name]
-        for key in ("freshness", "extra_columns", "label", "leakage", "drift"):
+        for key in ("freshness", "extra_columns", "label", "leakage", "drift", "quarantine"):
             if key in custom:
                 contract[key] = custom.pop(key)
         contract["columns"] = columns

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import duckdb
 
-    from dq.checks.result import RunResult
+    from dq.checks.result import ContractResult, RunResult
     from dq.config import Settings
     from dq.contract.model import Contract
     from dq.data.source import Table
@@ -64,9 +64,12 @@ class SnapshotWriter:
     read the same bytes. `__call__` runs only if the whole run passed: it renames each staging file
     into place. `discard` removes everything a blocked run staged or wrote.
     `directory` None means `.dq/snapshots/<run_id>/`, so runs never overwrite each other.
+    `quarantine` (`dq gate --quarantine`) splits each copy into the rows kept and the rows set aside
+    (dq/gate/quarantine.py); `judge` adds the contract's bound to its result as one more check.
     """
 
     directory: Path | None = None
+    quarantine: bool = False
     written: list[Snapshot] = field(default_factory=list)
     location: Path | None = None
     staged: list[Staged] = field(default_factory=list)
@@ -74,11 +77,22 @@ class SnapshotWriter:
     def stage(self, contract: Contract, table: Table) -> Table:
         """Copy `table` to a staging file (in the snapshot directory, or `.dq/snapshots/` until the
         run has an id) and return the relation over that file, which is what gets validated."""
+        from dq.gate.quarantine import plan
         from dq.gate.snapshot import stage
 
-        staged = stage(table.connection, table, contract.contract, self.directory or DEFAULT_SNAPSHOT_ROOT)
+        rules = plan(contract, table) if self.quarantine else None
+        staged = stage(table.connection, table, contract.contract, self.directory or DEFAULT_SNAPSHOT_ROOT, rules)
         self.staged.append(staged)
         return staged.table
+
+    def judge(self, contract: Contract, table: Table, result: ContractResult) -> None:
+        """With --quarantine: the bound on the share set aside becomes a check of the contract (its
+        failure blocks, exit 1) and the counts go into the result."""
+        staged = next((s for s in self.staged if s.table is table), None)
+        if staged is None or staged.quarantine is None:
+            return
+        result.checks.append(staged.quarantine.check())
+        result.quarantine = staged.quarantine.summary()
 
     def __call__(
         self, connection: duckdb.DuckDBPyConnection, settings: Settings, run: RunResult, validated: Sequence[Validated]
@@ -108,17 +122,19 @@ class SnapshotWriter:
                 )
             dataset = contract.dataset
             node = resolve_model(settings.dbt_project, dataset.model, dataset.version) if dataset.model else None
-            self.written.append(
-                publish(
-                    staged,
-                    contract,
-                    self.location,
-                    run_id=run.run_id,
-                    result_path=result_path,
-                    contract_path=result.path,
-                    dbt_node=node.unique_id if node else None,
-                )
+            snapshot = publish(
+                staged,
+                contract,
+                self.location,
+                run_id=run.run_id,
+                result_path=result_path,
+                contract_path=result.path,
+                dbt_node=node.unique_id if node else None,
             )
+            self.written.append(snapshot)
+            if result.quarantine is not None and snapshot.quarantine_path is not None:
+                result.quarantine["snapshot"] = str(snapshot.path)
+                result.quarantine["quarantine_file"] = str(snapshot.quarantine_path)
             self.staged.remove(staged)
 
     def environment(self) -> dict[str, str]:
@@ -141,4 +157,6 @@ class SnapshotWriter:
         for snapshot in self.written:
             snapshot.manifest_path.unlink(missing_ok=True)
             snapshot.path.unlink(missing_ok=True)
+            if snapshot.quarantine_path is not None:
+                snapshot.quarantine_path.unlink(missing_ok=True)
         self.written.clear()

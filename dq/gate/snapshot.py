@@ -43,6 +43,7 @@ from dq.checks.sql import literal, quote_ident
 from dq.contract.model import Contract
 from dq.data.source import SESSION_TIME_ZONE, Table
 from dq.errors import SnapshotError
+from dq.gate.quarantine import QUARANTINE_SUFFIX, Plan, Split
 from dq.gate.snapshot_load import (  # the reading half, re-exported: dq.gate.snapshot stays the one name for both
     ALGORITHM,
     MANIFEST_SCHEMA_VERSION,
@@ -87,6 +88,7 @@ class Snapshot:
     manifest_path: Path
     fingerprint: str
     row_count: int
+    quarantine_path: Path | None = None  # `dq gate --quarantine`: the rows set aside
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class Staged:
     catalog: str
     digest: _Digest
     row_count: int
+    quarantine: Split | None = None  # `dq gate --quarantine`: `path` holds only the kept rows
 
     @property
     def fingerprint(self) -> str:
@@ -140,24 +143,43 @@ class _Digest:
         return self._value
 
 
-def stage(connection: duckdb.DuckDBPyConnection, table: Table, contract: str, directory: Path) -> Staged:
+def stage(
+    connection: duckdb.DuckDBPyConnection, table: Table, contract: str, directory: Path, quarantine: Plan | None = None
+) -> Staged:
     """Copy `table` to a hidden staging file in `directory`, prove the copy lossless in type, and
     return the Table every engine must validate instead of `table`.
 
     Checks that read *other* relations (references, leakage.disjoint_from) still read them live;
-    only the contract's own dataset is replaced by its snapshot.
+    only the contract's own dataset is replaced by its snapshot. With `quarantine`, the copy is
+    split (dq/gate/quarantine.py) and the staging file, validated and published, holds only the
+    rows kept; the full copy is deleted.
     """
     token = uuid.uuid4().hex[:12]
     staging = directory / f".{contract}.{token}.parquet.tmp"
     view_db = directory / f".{contract}.{token}.view.duckdb.tmp"
+    full = directory / f".{contract}.{token}.all.parquet.tmp"
+    set_aside = directory / f".{contract}.{token}.quarantine.parquet.tmp"
     catalog = f"dq_snapshot_{token}"
     attached = False
+    split: Split | None = None
     try:
         directory.mkdir(parents=True, exist_ok=True)
+        first = full if quarantine is not None else staging
         copied = connection.execute(
-            f"COPY (SELECT * FROM {table.relation}) TO {literal(str(staging))} (FORMAT parquet)"
+            f"COPY (SELECT * FROM {table.relation}) TO {literal(str(first))} (FORMAT parquet)"
         ).fetchall()
         row_count = int(copied[0][0])
+        if quarantine is not None:
+            everything = f"read_parquet({literal(str(full.resolve()))})"
+            _prove_lossless(connection, table, everything, contract)
+            split = quarantine.write(connection, everything, staging, set_aside)
+            if split.checked != row_count:
+                raise SnapshotError(
+                    f"the quarantine split of {contract} holds {split.checked} rows, the copy {row_count}. "
+                    "Run the gate again"
+                )
+            full.unlink()
+            row_count = split.kept
         digest = _Digest(staging)
         parquet = f"read_parquet({literal(str(staging.resolve()))})"
         _prove_lossless(connection, table, parquet, contract)
@@ -172,7 +194,7 @@ def stage(connection: duckdb.DuckDBPyConnection, table: Table, contract: str, di
                 f"{table.columns}. Fix: cast the changed columns in the model to plain types"
             )
     except (SnapshotError, duckdb.Error, OSError) as exc:
-        _release(connection, catalog if attached else None, staging, view_db)
+        _release(connection, catalog if attached else None, staging, view_db, full, set_aside)
         if isinstance(exc, SnapshotError):
             raise
         raise SnapshotError(
@@ -180,7 +202,7 @@ def stage(connection: duckdb.DuckDBPyConnection, table: Table, contract: str, di
             "Fix: free disk space or choose a writable --snapshot-dir"
         ) from None
     snapshot = Table(connection, table.db_path, catalog, table.name, columns, copy_of=table.label)
-    return Staged(contract, table, snapshot, staging, view_db, catalog, digest, row_count)
+    return Staged(contract, table, snapshot, staging, view_db, catalog, digest, row_count, split)
 
 
 def publish(
@@ -213,7 +235,11 @@ def publish(
                 "nothing may write into the snapshot directory during a gate. Run the gate again"
             )
         directory.mkdir(parents=True, exist_ok=True)
-        manifest = {
+        quarantine = staged.quarantine
+        set_aside = directory / f"{name}{QUARANTINE_SUFFIX}" if quarantine is not None else None
+        if quarantine is not None:
+            quarantine.fingerprint = _fingerprint_and_sync(quarantine.path)
+        manifest: dict[str, Any] = {
             "schema_version": MANIFEST_SCHEMA_VERSION,
             "contract": name,
             "contract_version": contract.version,
@@ -236,6 +262,15 @@ def publish(
             "dq_version": _dq_version(),
             "duckdb_version": duckdb.__version__,
         }
+        if quarantine is not None and set_aside is not None:
+            manifest["quarantine"] = {
+                **quarantine.summary(),
+                "file": set_aside.name,
+                "fingerprint": quarantine.fingerprint,
+                "holds": "the rows set aside by dq gate --quarantine: they failed a row rule; never trained on",
+            }
+            os.replace(quarantine.path, set_aside)
+            quarantine.path = set_aside
         os.replace(staged.path, target)
         _write_json_atomically(manifest_path, manifest)
     except (duckdb.Error, OSError) as exc:
@@ -243,21 +278,28 @@ def publish(
             f"cannot write the snapshot of {name} ({source.label}) to {directory}: {exc}. "
             "Fix: free disk space or choose a writable --snapshot-dir"
         ) from None
-    return Snapshot(name, target, manifest_path, staged.fingerprint, staged.row_count)
+    return Snapshot(name, target, manifest_path, staged.fingerprint, staged.row_count, set_aside)
 
 
 def discard(staged: Staged) -> None:
     """Forget a staging copy that will not be published: detach it (if the connection is still
     open) and delete its files."""
-    _release(staged.source.connection, staged.catalog, staged.path, staged.view_db)
+    aside = staged.quarantine.path if staged.quarantine is not None else None
+    _release(staged.source.connection, staged.catalog, staged.path, staged.view_db, aside)
 
 
-def _release(connection: duckdb.DuckDBPyConnection, catalog: str | None, staging: Path | None, view_db: Path) -> None:
+def _release(
+    connection: duckdb.DuckDBPyConnection,
+    catalog: str | None,
+    staging: Path | None,
+    view_db: Path,
+    *more: Path | None,
+) -> None:
     if catalog is not None:
         # a closed connection (a blocked run is discarded after validate() returned) detached it already
         with contextlib.suppress(duckdb.Error):
             connection.execute(f"DETACH DATABASE IF EXISTS {quote_ident(catalog)}")
-    for path in (staging, view_db, view_db.with_name(view_db.name + ".wal")):
+    for path in (staging, view_db, view_db.with_name(view_db.name + ".wal"), *more):
         if path is not None:
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)

@@ -65,6 +65,14 @@ def measure(spec: CheckSpec, table: Table, cache: dict[Any, Any] | None = None) 
 
 def class_fractions(cursor: duckdb.DuckDBPyConnection, table: Table, spec: CheckSpec) -> Measured:
     """Share of every class among the rows that have a label; declared classes absent count 0."""
+    labelled, shown = label_classes(table, spec)
+    rows = cursor.execute(f"SELECT {shown}, count(*) FROM {table.relation} WHERE {labelled} GROUP BY 1").fetchall()
+    counts = {str(value): int(n) for value, n in rows}
+    return class_shares(table, spec, counts, set(counts))
+
+
+def label_classes(table: Table, spec: CheckSpec) -> tuple[str, str]:
+    """(the predicate "this row has a label", the label's class as counted) in SQL."""
     label = _label(spec)
     labelled, shown = f"{label} IS NOT NULL", f"{label}::VARCHAR"
     label_type = table.columns.get(spec.columns[0], "").upper()
@@ -72,21 +80,24 @@ def class_fractions(cursor: duckdb.DuckDBPyConnection, table: Table, spec: Check
         labelled += f" AND NOT isnan({label})"  # a NaN label is no class: the row is unlabelled
         shown = f"(CASE WHEN {label} = 0 THEN abs({label}) ELSE {label} END)::VARCHAR"  # -0.0 is 0.0
     # classes are counted byte-wise: a COLLATE NOCASE label must not merge 'yes' and 'YES'
-    rows = cursor.execute(
-        f'SELECT ({shown}) COLLATE "binary", count(*) FROM {table.relation} WHERE {labelled} GROUP BY 1'
-    ).fetchall()
-    counts = {str(value): int(n) for value, n in rows}
+    return labelled, f'({shown}) COLLATE "binary"'
+
+
+def class_shares(table: Table, spec: CheckSpec, counts: dict[str, int], seen: set[str]) -> Measured:
+    """The shares `spec` is judged on, from class counts (of the table, or of one segment of it:
+    `seen` then holds the classes seen in any segment)."""
+    counts = dict(counts)
     # class names as the label's own type prints them (dq.data.bind): `1` on a DOUBLE label is '1.0'
     expected = list(spec.args.get("class_names") or (class_name(v) for v in spec.args.get("classes", ())))
     if table.columns.get(spec.columns[0], "").upper() == "BOOLEAN":
         expected += ["false", "true"]  # a binary label missing one class is 0% of it, not "fine"
     only = spec.args.get("only")
-    if only is not None and str(only) not in counts and str(only) not in spec.args.get("declared_names", ()):
+    if only is not None and str(only) not in seen and str(only) not in spec.args.get("declared_names", ()):
         # a named class that never occurs, and that the label's accepted_values do not declare, is
         # more often a typo (`Yes` for 'yes') than a real 0%: the check fails and lists the classes
         # (declare the label's accepted_values to let a class be absent at 0%)
-        seen = max(sum(counts.values()), 1)
-        return Measured((None,), {name: round(n / seen, 6) for name, n in sorted(counts.items())})
+        seen_rows = max(sum(counts.values()), 1)
+        return Measured((None,), {name: round(n / seen_rows, 6) for name, n in sorted(counts.items())})
     for name in expected:
         counts.setdefault(name, 0)
     total = sum(counts.values())

@@ -161,6 +161,29 @@ def _presence(path: str, old: object, new: object, what: str) -> Iterator[Change
         yield Change(path, "added", Impact.tightening, f"new check: {what}")
 
 
+def _segments(path: str, old: list[str] | None, new: list[str] | None) -> Iterator[Change]:
+    """`segments:` lists: adding them adds per-segment twins of the rules (the whole-table checks
+    stay), removing or changing them drops checks a consumer relied on."""
+    before, after = list(old or ()), list(new or ())
+    if set(before) == set(after):
+        if before != after:
+            yield Change(path, f"{before} -> {after}", Impact.compatible, "the same segments, listed in another order")
+        return
+    if not before:
+        yield Change(path, f"added {after}", Impact.tightening, "every segment must now meet the rules on its own")
+    elif not after:
+        yield Change(
+            path,
+            f"removed (was {before})",
+            Impact.breaking,
+            "segments no longer checked: one can fail inside the whole",
+        )
+    else:
+        yield Change(
+            path, f"{before} -> {after}", Impact.breaking, "other segments: the segments checked before are not"
+        )
+
+
 def _bounds_block(path: str, old: Bounds | None, new: Bounds | None, what: str) -> Iterator[Change]:
     """A `{min, max, severity}` block (mean, length, row_count, a quantile ...)."""
     yield from _presence(path, old, new, what)
@@ -311,6 +334,10 @@ def column_quantiles(column: str, old: ColumnRule, new: ColumnRule) -> Iterator[
         yield from _bounds_block(f"columns.{column}.quantiles.{q:g}", before.get(q), after.get(q), f"quantile {q:g}")
 
 
+def column_segments(column: str, old: ColumnRule, new: ColumnRule) -> Iterator[Change]:
+    yield from _segments(f"columns.{column}.segments", old.segments, new.segments)
+
+
 def column_severity(column: str, old: ColumnRule, new: ColumnRule) -> Iterator[Change]:
     yield from _severity(f"columns.{column}.severity", old.severity, new.severity)
 
@@ -350,6 +377,7 @@ COLUMN_KEYS_WITH_RULES = frozenset(
         "where",
         "mostly",
         "max_failing_fraction",
+        "segments",
     }
 )
 
@@ -380,6 +408,7 @@ COLUMN_RULES: tuple[ColumnRuleCheck, ...] = (
     column_null_fraction,
     column_stat_blocks,
     column_quantiles,
+    column_segments,
     column_severity,
     column_scope,
     column_description,
@@ -553,6 +582,28 @@ def contract_expressions(old: Contract, new: Contract) -> Iterator[Change]:
                 yield Change(f"{path}.description", "edited", Impact.compatible, "documentation only")
 
 
+def contract_quarantine(old: Contract, new: Contract) -> Iterator[Change]:
+    """`quarantine.max_fraction` is a tolerance: allowing it, or raising it, lets `dq gate
+    --quarantine` train with more of the rows dropped, so it is breaking; lowering or removing it tightens."""
+    before = old.quarantine.max_fraction if old.quarantine else None
+    after = new.quarantine.max_fraction if new.quarantine else None
+    path = "quarantine.max_fraction"
+    if before == after:
+        return
+    if before is None:
+        yield Change(
+            path, f"added ({_n(after)})", Impact.breaking, "the gate may now train without rows that fail a row rule"
+        )
+    elif after is None:
+        yield Change(path, f"removed (was {_n(before)})", Impact.tightening, "the gate no longer sets rows aside")
+    elif after > before:
+        yield Change(
+            path, f"{_n(before)} -> {_n(after)}", Impact.breaking, "tolerance loosened: more rows may be dropped"
+        )
+    else:
+        yield Change(path, f"{_n(before)} -> {_n(after)}", Impact.tightening, "fewer rows may be dropped")
+
+
 def _hours(value: Any) -> float:
     return float(value.total_seconds() / 3600)
 
@@ -571,14 +622,33 @@ CONTRACT_KEYS_WITH_RULES = frozenset(
         "columns",
         "checks",
         "expressions",
+        "quarantine",
+        "segments",
+        "max_segments",
     }
 )
+
+
+def contract_segments(old: Contract, new: Contract) -> Iterator[Change]:
+    yield from _segments("segments", old.segments, new.segments)
+    before, after = (c.label.segments if c.label else None for c in (old, new))
+    yield from _segments("label.segments", before, after)
+    if old.max_segments > new.max_segments:
+        change = f"{old.max_segments} -> {new.max_segments}"
+        yield Change("max_segments", change, Impact.tightening, "more segment columns now stop the run (exit 3)")
+    elif old.max_segments < new.max_segments:
+        change = f"{old.max_segments} -> {new.max_segments}"
+        yield Change("max_segments", change, Impact.compatible, "more segments are judged rather than refused")
 
 
 def contract_other_keys(old: Contract, new: Contract) -> Iterator[Change]:
     """Top-level keys no rule understands yet (see COLUMN_KEYS_WITH_RULES): breaking if changed."""
     for key in type(new).model_fields:
-        if key not in CONTRACT_KEYS_WITH_RULES and getattr(old, key) != getattr(new, key):
+        before, after = getattr(old, key), getattr(new, key)
+        if key == "label" and before is not None and after is not None:
+            # label.segments has its rule (contract_segments); the rest of the label has none yet
+            before, after = before.model_copy(update={"segments": None}), after.model_copy(update={"segments": None})
+        if key not in CONTRACT_KEYS_WITH_RULES and before != after:
             yield _unclassified(key)
 
 
@@ -593,5 +663,7 @@ CONTRACT_RULES: tuple[ContractRuleCheck, ...] = (
     contract_columns,
     contract_checks,
     contract_expressions,
+    contract_quarantine,
+    contract_segments,
     contract_other_keys,
 )

@@ -9,6 +9,8 @@ adds what needs more context, each as one small rule:
 - `{model: ...}` datasets and references resolve through the dbt manifest;
 - a referenced column is declared by the contract of the referenced dataset, when one is linted;
 - drift reference profiles load and validate, and profile every drifting column;
+- a `quarantine` bound has a rule to set rows aside by (else `dq gate --quarantine` drops nothing);
+- `segments` keys apply to a rule, and no rule is segmented by its own column;
 - contract names are unique.
 
 Every problem names the file and the key path. Nothing is skipped silently: a model that cannot be
@@ -25,6 +27,7 @@ from typing import Any
 
 import duckdb
 
+from dq.checks.compile import compile_contract
 from dq.contract.model import Contract, Dataset, load_contract
 from dq.contract.scope import Tolerated, allowed_failing
 from dq.dbt.artifacts import resolve_model
@@ -194,6 +197,60 @@ def tolerances_mean_something(path: Path, contract: Contract, ctx: LintContext) 
                 )
 
 
+def quarantine_has_rules(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
+    """`quarantine:` on a contract whose rules never set a row aside (no error-severity row rule of
+    the kinds dq/gate/quarantine.py drops) bounds nothing: the key is a mistake, or a rule is missing."""
+    if contract.quarantine is None:
+        return
+    from dq.checks.compile import compile_contract
+    from dq.contract.model import Severity
+    from dq.gate.quarantine import QUARANTINED_KINDS
+
+    specs = compile_contract(contract)
+    if not any(s.kind in QUARANTINED_KINDS and s.severity is Severity.error for s in specs):
+        yield Problem(
+            str(path),
+            "quarantine",
+            "no error-severity row rule (nullable, min/max, accepted_values, pattern, length, expressions, unique) "
+            "sets rows aside, so `dq gate --quarantine` would drop nothing. Fix: add such a rule or remove the key",
+        )
+
+
+def segments_apply(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
+    """A `segments` key that no rule is checked by (a column's segments without an aggregate rule
+    on it) is a misplaced key, and a rule segmented by its own column measures one value per
+    segment (a distinct count of 1, a class share of 100%): both are mistakes, not checks."""
+    specs = [spec for spec in compile_contract(contract) if spec.segments]
+    for key, segments in contract.segment_lists():
+        if not segments:
+            continue
+        column = key.removeprefix("columns.").removesuffix(".") if key.startswith("columns.") else None
+        label = contract.label.column if key == "label." and contract.label else None
+        wanted = tuple(segments)
+        if not any(
+            spec.segments == wanted
+            and (column is None or spec.columns == (column,))
+            and (label is None or spec.name.startswith("label."))
+            for spec in specs
+        ):
+            where = "this column" if column else "the label" if label else "the contract"
+            yield Problem(
+                str(path),
+                f"{key}segments",
+                f"no rule of {where} is checked per segment (segments apply to row_count, max_null_fraction, "
+                "mean, stddev, distinct_count, quantiles and the label's class_fraction / max_null_fraction)",
+            )
+    for spec in specs:
+        own = sorted(set(spec.columns) & set(spec.segments))
+        if own:
+            yield Problem(
+                str(path),
+                spec.name,
+                f"segmented by its own column {own[0]!r}: each segment holds one value of it; "
+                "segment by another column",
+            )
+
+
 RULES: tuple[Rule, ...] = (
     patterns_compile_in_re2,
     sql_checks_parse,
@@ -201,6 +258,8 @@ RULES: tuple[Rule, ...] = (
     references_declared,
     drift_profiles_load,
     tolerances_mean_something,
+    quarantine_has_rules,
+    segments_apply,
 )
 
 

@@ -61,6 +61,14 @@ class Stages(Protocol):
     def stage(self, contract: Contract, table: Table) -> Table: ...
 
 
+@runtime_checkable
+class Judges(Protocol):
+    """A stage hook that adds its own findings to a contract's result once its checks ran (the
+    gate's quarantine bound, dq/gate/run.py)."""
+
+    def judge(self, contract: Contract, table: Table, result: ContractResult) -> None: ...
+
+
 class Progress(Protocol):
     """Told when each contract starts and ends (dq/reports/progress.py); the runner never prints."""
 
@@ -97,6 +105,8 @@ def validate(
                 if connection is None:
                     connection = connect() if connect is not None else open_connection(settings, contract)
                 table = validate_contract(contract, connection, settings, result, stage, resolve)
+                if isinstance(on_validated, Judges):
+                    on_validated.judge(contract, table, result)
                 validated.append(Validated(contract, table, result))
             except DqError as exc:
                 result.error = str(exc)
