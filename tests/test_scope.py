@@ -280,3 +280,15 @@ def test_generated_rules_agree_with_a_plain_python_oracle(
     count = _check(run, "row_count")
     assert count.observed == in_scope
     assert count.status is (Status.passed if in_scope >= row_min else Status.failed)
+
+
+@pytest.mark.parametrize("engine", list(EngineChoice), ids=str)
+def test_a_where_narrows_every_segment_of_a_segmented_rule(tmp_path: Path, engine: EngineChoice) -> None:
+    """x > 4 holds on ids 5 (g = 'b'), 6 and 8 ('a') and 9 (NULL g): per segment 1, 2 and 1 rows."""
+    run = _validate(tmp_path, "segments: [g]\nrow_count: {min: 2, where: 'x > 4'}\n", engine)
+    whole, segmented = _check(run, "row_count"), _check(run, "row_count.by.g")
+    assert (whole.status, whole.observed) == (Status.passed, 4)
+    assert segmented.status is Status.failed
+    failing = {s["segment"]: s["observed"] for s in segmented.observed["failing_segments"]}
+    assert segmented.observed["segments"] == 3 and len(failing) == 2, segmented.observed
+    assert failing["g='b'"] == 1 and set(failing.values()) == {1}
