@@ -285,10 +285,37 @@ def test_generated_rules_agree_with_a_plain_python_oracle(
 @pytest.mark.parametrize("engine", list(EngineChoice), ids=str)
 def test_a_where_narrows_every_segment_of_a_segmented_rule(tmp_path: Path, engine: EngineChoice) -> None:
     """x > 4 holds on ids 5 (g = 'b'), 6 and 8 ('a') and 9 (NULL g): per segment 1, 2 and 1 rows."""
-    run = _validate(tmp_path, "segments: [g]\nrow_count: {min: 2, where: 'x > 4'}\n", engine)
+    run = _validate(tmp_path, "segments: [g]\nrow_count: {min: 2, where: 'x > 4'}\ncolumns:\n  g: {}\n", engine)
     whole, segmented = _check(run, "row_count"), _check(run, "row_count.by.g")
     assert (whole.status, whole.observed) == (Status.passed, 4)
     assert segmented.status is Status.failed
     failing = {s["segment"]: s["observed"] for s in segmented.observed["failing_segments"]}
     assert segmented.observed["segments"] == 3 and len(failing) == 2, segmented.observed
     assert failing["g='b'"] == 1 and set(failing.values()) == {1}
+
+
+def test_quarantine_sets_aside_the_rows_a_rule_fails_in_its_scope_even_within_its_tolerance(tmp_path: Path) -> None:
+    """x >= 5 where g = 'a' fails on ids 0, 2, 4 (within mostly: 0.4); x NOT NULL where g <> 'a'
+    fails on 3 and 7 (ids 9's NULL condition keeps it out). Those five rows go aside, no other."""
+    from dq.data.source import Table
+    from dq.gate.quarantine import plan
+
+    body = (
+        "quarantine: {max_fraction: 0.5}\n"
+        "columns:\n  x: {min: 5, where: \"g = 'a'\", mostly: 0.4}\n"
+        "expressions:\n  - {name: present, expr: 'x IS NOT NULL', where: \"g <> 'a'\"}\n"
+    )
+    path = tmp_path / "c.yml"
+    path.write_text(HEADER + body, encoding="utf-8")
+    with duckdb.connect() as con:
+        con.execute(TABLE)
+        source = tmp_path / "all.parquet"
+        con.execute(f"COPY t TO '{source}' (FORMAT parquet)")
+        columns = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE t").fetchall()}
+        rules = plan(load_contract(path), Table(con, tmp_path / "x.duckdb", "main", "t", columns))
+        kept, aside = tmp_path / "kept.parquet", tmp_path / "aside.parquet"
+        split = rules.write(con, f"read_parquet('{source}')", kept, aside)
+        set_aside = sorted(i for (i,) in con.execute(f"SELECT id FROM '{aside}'").fetchall())
+    assert set_aside == [0, 2, 3, 4, 7]
+    assert (split.kept, split.quarantined) == (5, 5)
+    assert split.by_check == {"x.range": 3, "expressions.present": 2}
