@@ -116,6 +116,12 @@ def test_lint_flags_tolerances_that_say_nothing_or_switch_the_rule_off(
     assert len(problems) == (1 if problem else 0), problems
 
 
+def test_lint_flags_a_where_on_a_column_with_nothing_to_narrow(tmp_path: Path) -> None:
+    path = _write(tmp_path, "c.yml", "columns:\n  x: {type: bigint, where: 'x > 0'}\n  y: {min: 0, where: 'x > 0'}\n")
+    _, problems = lint([path], None, skip_dbt=True)
+    assert [(p.key, "no data rule" in p.message) for p in problems] == [("columns.x.where", True)]
+
+
 # --- dq dbt export ---------------------------------------------------------------------------------
 
 TABLE = "CREATE TABLE t AS SELECT i AS x, CASE WHEN i % 2 = 0 THEN 'a' ELSE 'b' END AS g FROM range(10) r(i)"

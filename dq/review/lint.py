@@ -197,6 +197,22 @@ def tolerances_mean_something(path: Path, contract: Contract, ctx: LintContext) 
                 )
 
 
+def conditions_apply(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
+    """A column's `where:` narrows its data checks; on a column with none (only `type`), it
+    narrows nothing and reads as if it did."""
+    from dq.checks.compile import compile_contract
+
+    narrowed = {spec.column for spec in compile_contract(contract) if spec.where is not None}
+    for column, rule in contract.columns.items():
+        if rule.where is not None and column not in narrowed:
+            yield Problem(
+                str(path),
+                f"columns.{column}.where",
+                "the column has no data rule for the condition to narrow (it applies to nullable, unique, "
+                "min/max, accepted_values, pattern, length, references and the column's aggregates)",
+            )
+
+
 def quarantine_has_rules(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
     """`quarantine:` on a contract whose rules never set a row aside (no error-severity row rule of
     the kinds dq/gate/quarantine.py drops) bounds nothing: the key is a mistake, or a rule is missing."""
@@ -258,6 +274,7 @@ RULES: tuple[Rule, ...] = (
     references_declared,
     drift_profiles_load,
     tolerances_mean_something,
+    conditions_apply,
     quarantine_has_rules,
     segments_apply,
 )
