@@ -41,11 +41,16 @@ SAMPLE_ARGS: dict[CheckKind, dict[str, Any]] = {
     K.disjoint_keys: {k: v for k, v in _REF.items()},
     K.feature_before_label: {},
     K.expression: {"expr": "c <= d -- a comment"},
+    K.reconcile_row_count: {**_REF, "max_diff": 1},
+    K.reconcile_keys: dict(_REF),
+    K.reconcile_sum: {**_REF, "max_diff_pct": Decimal("0.5")},
+    K.reconcile_mean: {**_REF, "max_diff": Decimal("0.01"), "max_diff_pct": 1},
 }
 # columns of `SAMPLE_TABLE`: c, d BIGINT, s VARCHAR, ts TIMESTAMP (default: c)
 SAMPLE_COLUMNS: dict[CheckKind, tuple[str, ...]] = {
     K.feature_before_label: ("c", "d"),
     K.row_count: (),
+    K.reconcile_row_count: (),
     K.custom_sql: (),
     K.expression: (),
     K.accepted_values: ("s",),

@@ -83,6 +83,30 @@ ORDERS_CONTRACT: dict[str, Any] = {
     },
 }
 
+# The training set reconciled with what it is built from: one row per staged customer, and the
+# per-customer order aggregates summing to the feature table's (customers without orders add 0).
+RECONCILE_CONTRACT: dict[str, Any] = {
+    "contract": "training_set_reconciled",
+    "version": "1.0.0",
+    "dataset": {"table": T},
+    "columns": {"customer_id": {"type": "bigint"}, "n_orders": {}, "total_spend": {}},
+    "reconcile": [
+        {"name": "customers", "against": {"table": "main.stg_customers"}, "row_count": {}, "key": ["customer_id"]},
+        {
+            "name": "orders",
+            "against": {"table": "main.customer_orders"},
+            "columns": {"n_orders": {"sum": {}}, "total_spend": {"sum": {"max_diff": 0.01}}},
+        },
+    ],
+}
+_NO_ORDERS = f"SELECT customer_id FROM {T} WHERE n_orders = 0 ORDER BY customer_id"
+_COUNT_DIFF = f"SELECT (SELECT count(*) FROM {T}) - (SELECT count(*) FROM main.stg_customers)"
+_UNMATCHED = (
+    f"SELECT (SELECT count(*) FROM main.stg_customers s ANTI JOIN {T} t USING (customer_id)) + "
+    f"(SELECT count(*) FROM {T}) - (SELECT count(DISTINCT customer_id) FROM {T} WHERE customer_id IN "
+    "(SELECT customer_id FROM main.stg_customers))"
+)
+
 ALL_DUPLICATED_KEYS = (
     f"SELECT count(*) FROM {T} WHERE customer_id IN (SELECT customer_id FROM {T} GROUP BY 1 HAVING count(*) > 1)"
 )
@@ -371,6 +395,30 @@ CASES: list[Case] = [
         {"checks.no_orders_before_signup": (3, f"SELECT count(*) FROM {T} WHERE first_order_at < signed_up_at")},
     ),
     Case(
+        "rows lost between the source and the dataset",
+        (f"DELETE FROM {T} WHERE customer_id IN ({_NO_ORDERS} LIMIT 3)",),
+        {"reconcile.customers.row_count": (None, _COUNT_DIFF), "reconcile.customers.key": (3, _UNMATCHED)},
+        contract=RECONCILE_CONTRACT,
+        engines=EVERY_ENGINE,
+    ),
+    Case(
+        "rows fanned out between the source and the dataset",
+        (f"INSERT INTO {T} SELECT * FROM {T} WHERE customer_id IN ({_NO_ORDERS} LIMIT 2)",),
+        {"reconcile.customers.row_count": (None, _COUNT_DIFF), "reconcile.customers.key": (2, _UNMATCHED)},
+        contract=RECONCILE_CONTRACT,
+    ),
+    Case(
+        "an aggregate that no longer sums to its source's",
+        (f"UPDATE {T} SET n_orders = n_orders + 1 WHERE customer_id = (SELECT min(customer_id) FROM {T})",),
+        {
+            "reconcile.orders.n_orders.sum": (
+                None,
+                f"SELECT (SELECT sum(n_orders) FROM {T}) - (SELECT sum(n_orders) FROM main.customer_orders)",
+            )
+        },
+        contract=RECONCILE_CONTRACT,
+    ),
+    Case(
         "cross-column rule violated (an expression, and the same rule as custom SQL)",
         (f"UPDATE {T} SET first_order_at = signed_up_at - INTERVAL 1 DAY WHERE customer_id IN (3, 5, 7)",),
         {
@@ -458,7 +506,7 @@ def _contract_file(case: Case, directory: Path, clean_db: Path) -> Path:
 
 def test_clean_copy_passes_with_no_failure(warehouse: dict[str, Path], tmp_path: Path) -> None:
     db = faults.copy_db(warehouse["clean"], tmp_path)
-    for contract in (MATRIX_CONTRACT, ORDERS_CONTRACT):
+    for contract in (MATRIX_CONTRACT, ORDERS_CONTRACT, RECONCILE_CONTRACT):
         path = _contract_file(Case("clean", (), {}, contract=contract), tmp_path, warehouse["clean"])
         result = faults.run(path, db, tmp_path)
         by_status = faults.checks_by_status(result)
@@ -513,7 +561,9 @@ def test_injected_defect_is_blocked_by_exactly_its_check(
             continue
         elif exact is not None:
             assert found == exact, (name, found)
-        if name == "snapshot_at.freshness" and hand is not None:
+        if isinstance(found, dict) and "diff" in found:  # a reconciliation: both sides and their difference
+            assert found["diff"] == hand and hand != 0, (name, found, hand)
+        elif name == "snapshot_at.freshness" and hand is not None:
             assert found == pytest.approx(float(hand), abs=0.05), (name, found, hand)
         elif name == "label.class_fraction" and hand is not None:
             assert min(found.values()) == pytest.approx(min(float(hand), 1 - float(hand)), abs=1e-6)

@@ -107,6 +107,13 @@ def test_an_aggregate_is_one_metric(kind: CheckKind, sample_table: Table) -> Non
     assert len(sample_table.connection.execute(f"SELECT {metric} FROM main.t").fetchall()) == 1
 
 
+@pytest.mark.parametrize("kind", sorted(kinds.of_family(Family.reconciliation)), ids=str)
+def test_a_reconciliation_is_one_metric_of_each_side(kind: CheckKind, sample_table: Table) -> None:
+    from dq.checks.reconcile import metric_query
+
+    assert len(sample_table.connection.execute(metric_query(sample_spec(kind), "main.t")).fetchall()[0]) == 4
+
+
 def test_the_dbt_exporter_places_kinds_as_the_table_says() -> None:
     assert kinds.exported_as(Dbt.constraint, Dbt.assertion) == dbt_export.ASSERTABLE_KINDS
     assert kinds.exported_as(Dbt.constraint) == dbt_export.CONSTRAINT_KINDS

@@ -37,6 +37,8 @@ primary_key: [id, part]
 row_count: {min: 10, max: 100000000000000001, severity: warn}
 freshness: {column: at, max_age: 90m, severity: warn}
 extra_columns: forbid
+segments: [part]
+max_segments: 50
 columns:
   id: {type: bigint, nullable: false, unique: true, min: -5, max: 100000000000000001}
   part: {type: 'decimal(18,3)', min: 0.001, max: 12345678901234.567, accepted_values: [1.5, 2]}
@@ -53,10 +55,11 @@ columns:
     stddev: {max: 0.3, severity: warn}
     quantiles: {0.25: {min: 0.01}, 0.75: {max: 0.99}}
     severity: warn
+    segments: [name, flag]
   other_id: {type: integer, references: {model: others, version: 2, column: id}}
   at: {type: timestamptz}
   flag: {type: boolean, nullable: false}
-label: {column: flag, class_fraction: {true: {min: 0.1, max: 0.9}}, max_null_fraction: 0}
+label: {column: flag, class_fraction: {true: {min: 0.1, max: 0.9}}, max_null_fraction: 0, segments: [name]}
 leakage:
   max_abs_correlation_with_label: 0.9
   min_category_rows: 50

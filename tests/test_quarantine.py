@@ -444,3 +444,32 @@ def test_a_rule_failing_on_the_data_during_the_split_is_exit_3_and_leaves_nothin
     assert code == 3 and seen is None, out
     assert "cannot set aside the rows of t" in out
     assert not snaps.exists() or list(snaps.iterdir()) == []  # no staging file, no quarantine file
+
+
+def test_several_contracts_each_get_their_own_split(make_db: MakeDb, tmp_path: Path):
+    from dq.cli import app
+
+    db = make_db(*TABLE, "CREATE TABLE u AS SELECT i AS id, i AS x, i AS y, 'a' || i AS s FROM range(1, 21) r(i)")
+    contracts = tmp_path / "contracts"
+    contracts.mkdir()
+    (contracts / "t.yml").write_text(CONTRACT.format(extra="quarantine: {max_fraction: 0.02}"), encoding="utf-8")
+    other = CONTRACT.replace("contract: t", "contract: u").replace("main.t", "main.u")
+    (contracts / "u.yml").write_text(other.format(extra="quarantine: {max_fraction: 0}"), encoding="utf-8")
+    probe, seen = tmp_path / "probe.py", tmp_path / "seen.json"
+    probe.write_text(
+        "import json, os, sys\nimport dq\n"
+        "counts = {c: len(dq.load_validated(contract=c, as_='arrow')) for c in ('t', 'u')}\n"
+        "open(sys.argv[1], 'w').write(json.dumps(counts))\nsys.stdout.flush()\nos._exit(0)\n",
+        encoding="utf-8",
+    )
+    snaps = tmp_path / "snaps"
+    args = ["gate", str(contracts), "--db", str(db), "--results-dir", str(tmp_path / "results")]
+    args += ["--snapshot-dir", str(snaps), "--quarantine", "--", sys.executable, str(probe), str(seen)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(seen.read_text()) == {"t": 988, "u": 20}
+    aside = {
+        name: json.loads((snaps / f"{name}.manifest.json").read_text())["quarantine"]["rows_quarantined"]
+        for name in ("t", "u")
+    }
+    assert aside == {"t": 13, "u": 0}

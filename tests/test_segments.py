@@ -8,6 +8,7 @@ column, a runaway segment column (more than `max_segments` values: exit 3), an e
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Callable
 from fractions import Fraction
@@ -142,6 +143,19 @@ CASES = [
         {"s='b'": 20.0},
     ),
     (
+        "every class's share per segment: a declared class absent from a segment is 0% there",
+        "CREATE TABLE t AS SELECT * FROM (VALUES ('x', 'a'), ('x', 'b'), ('x', 'c'), ('z', 'a'), ('z', 'b')) v(s, y)",
+        _contract(
+            {"s": {}, "y": {"accepted_values": ["a", "b", "c"]}},
+            segments=["s"],
+            label={"column": "y", "class_fraction": {"min": 0.2}},
+        ),
+        "label.class_fraction.by.s",
+        Status.failed,
+        2,
+        {"s='z'": {"a": 0.5, "b": 0.5, "c": 0.0}},
+    ),
+    (
         "an empty dataset has no segment to show the bound holds: it fails",
         "CREATE TABLE t (s VARCHAR, v INTEGER)",
         _contract({"s": {}, "v": {"max_null_fraction": 0.5}}, segments=["s"]),
@@ -173,7 +187,8 @@ def test_each_segment_is_judged_and_each_failing_one_named(
     assert (check.status, check.engine) == (status, "pandera-batch"), check.message
     assert check.observed["segments"] == checked
     assert check.observed["failing"] == len(failing)
-    assert _failing(check) == pytest.approx(failing)
+    shares = any(isinstance(value, dict) for value in failing.values())  # exact, rounded to 6 places
+    assert _failing(check) == (failing if shares else pytest.approx(failing))
     for segment in failing:
         assert segment in check.message
     if not checked:
@@ -405,3 +420,24 @@ def test_dbt_export_keeps_per_segment_checks_dq_only(write_contract: Callable[[s
     assert export is not None
     assert {s.name for s in export.dq_only} == {"v.mean.by.s"}
     assert "v.mean" in {s.name for s in export.asserted}
+
+
+@pytest.mark.parametrize("target", ["pandera", "gx"])
+def test_schema_exports_leave_per_segment_checks_out_and_say_why(make_db: MakeDb, tmp_path: Path, target: str) -> None:
+    """An exported Pandera schema or GX suite states whole-table checks only: a per-segment check
+    exported as one would be weaker than the contract."""
+    db = make_db("CREATE TABLE t AS SELECT * FROM (VALUES ('a', 1), ('b', 2)) v(s, v)")
+    path = tmp_path / "contract.yml"
+    path.write_text(yaml.safe_dump(_contract({"s": {}, "v": {"mean": {"min": 0}}}, segments=["s"])), encoding="utf-8")
+    settings_ = load_settings(db=db, results_dir=tmp_path / "results")
+    if target == "pandera":
+        from dq.engines.pandera_export import export_module as export
+    else:
+        from dq.gx.export import export_suite as export
+    text, skipped = export(path, settings_)
+    assert dict(skipped)["v.mean.by.s"].startswith("a per-segment check (`segments`)")
+    if target == "pandera":
+        assert "name='v.mean'" in text and "name='v.mean.by.s'" not in text
+    else:
+        expectations = json.dumps(json.loads(text)["expectations"])
+        assert "v.mean" in expectations and "v.mean.by.s" not in expectations

@@ -12,7 +12,7 @@ from typing import Any
 
 from dq.checks.kinds import SCOPED_KINDS, SEGMENTABLE, TOLERATED_KINDS
 from dq.checks.spec import CheckKind, CheckSpec
-from dq.contract.model import Bounds, ColumnRule, Contract, DriftColumn, Severity
+from dq.contract.model import Bounds, ColumnRule, Contract, DriftColumn, Reconcile, Severity, Tolerance
 from dq.contract.scope import Scoped, Tolerated
 
 ColumnCompiler = Callable[[str, ColumnRule], Iterator[CheckSpec]]
@@ -31,6 +31,7 @@ def compile_contract(contract: Contract) -> tuple[CheckSpec, ...]:
     table_level.extend(_custom_sql(contract))
     table_level.extend(_expressions(contract))
     label_segments = contract.label.segments if contract.label else None
+    table_level.extend(_reconcile(contract))
     for training_rule in TRAINING_COMPILERS:
         table_level.extend(_with_segments(training_rule(contract), contract, label_segments))
     return _dedupe(column_level, table_level, tuple(contract.primary_key))
@@ -205,6 +206,56 @@ def _expressions(contract: Contract) -> Iterator[CheckSpec]:
 def _custom_sql(contract: Contract) -> Iterator[CheckSpec]:
     for check in contract.checks:
         yield _spec(f"checks.{check.name}", CheckKind.custom_sql, check.severity or Severity.error, sql=check.sql)
+
+
+def _reconcile(contract: Contract) -> Iterator[CheckSpec]:
+    """Per `reconcile` entry: its row count, its key set, and each column's sum and mean against
+    the source, named `reconcile[.NAME].row_count`, `.key`, `.COLUMN.sum`, `.COLUMN.mean`."""
+    for item in contract.reconcile:
+        prefix = "reconcile" if item.name is None else f"reconcile.{item.name}"
+        severity = item.severity or Severity.error
+        source = _source_args(item)
+        if item.row_count is not None:
+            yield _tolerance_spec(
+                f"{prefix}.row_count", CheckKind.reconcile_row_count, item.row_count, severity, (), source
+            )
+        if item.key is not None:
+            yield _spec(f"{prefix}.key", CheckKind.reconcile_keys, severity, tuple(item.key), **source)
+        for column, rule in item.columns.items():
+            for stat, kind, tolerance in (
+                ("sum", CheckKind.reconcile_sum, rule.sum),
+                ("mean", CheckKind.reconcile_mean, rule.mean),
+            ):
+                if tolerance is not None:
+                    name = f"{prefix}.{column}.{stat}"
+                    yield _tolerance_spec(name, kind, tolerance, severity, (column,), source)
+
+
+def _source_args(item: Reconcile) -> dict[str, Any]:
+    source = item.against
+    label = source.model or source.table or source.path
+    return {"model": source.model, "table": source.table, "version": source.version, "dataset": label} | dataset_args(
+        source
+    )
+
+
+def _tolerance_spec(
+    name: str,
+    kind: CheckKind,
+    tolerance: Tolerance,
+    severity: Severity,
+    columns: tuple[str, ...],
+    source: dict[str, Any],
+) -> CheckSpec:
+    return _spec(
+        name,
+        kind,
+        tolerance.severity or severity,
+        columns,
+        max_diff=tolerance.max_diff,
+        max_diff_pct=tolerance.max_diff_pct,
+        **source,
+    )
 
 
 def _label_class_fraction(contract: Contract) -> Iterator[CheckSpec]:

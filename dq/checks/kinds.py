@@ -50,6 +50,10 @@ class CheckKind(StrEnum):
     drift_linf = "drift_linf"
     disjoint_keys = "disjoint_keys"
     feature_before_label = "feature_before_label"
+    reconcile_row_count = "reconcile_row_count"
+    reconcile_keys = "reconcile_keys"
+    reconcile_sum = "reconcile_sum"
+    reconcile_mean = "reconcile_mean"
 
 
 class Family(StrEnum):
@@ -61,6 +65,7 @@ class Family(StrEnum):
     cross_dataset = "cross-dataset"  # violating rows found by reading another relation too
     aggregate = "aggregate"  # one metric of the relation compared to bounds
     statistic = "statistic"  # a training-data statistic computed by dq.ml.stats
+    reconciliation = "reconciliation"  # one metric of the relation and of its source, compared (dq.checks.reconcile)
 
 
 class Dbt(StrEnum):
@@ -183,6 +188,39 @@ def _drift(statistic: str) -> Words:
     return lambda a, _: f"{statistic} vs {a['reference']} {bounds_text(a)}"
 
 
+def tolerance_text(args: Mapping[str, Any]) -> str:
+    """'equal', 'within 5', 'within 0.5%', 'within 0.01 and 0.1%' (each tolerance given must hold)."""
+    parts = [number_text(args["max_diff"])] if args.get("max_diff") is not None else []
+    if args.get("max_diff_pct") is not None:
+        parts.append(f"{number_text(args['max_diff_pct'])}%")
+    return "within " + " and ".join(parts) if parts else "equal"
+
+
+def _reconciled(what: str) -> Words:
+    def words(a: Mapping[str, Any], c: tuple[str, ...]) -> str:
+        tolerance = tolerance_text(a)
+        return f"{what.format(*c)} {tolerance} {'to' if tolerance == 'equal' else 'of'} {a.get('dataset')}'s"
+
+    return words
+
+
+def _reconcile_reason(f: Finding) -> str:
+    o = f.observed if isinstance(f.observed, Mapping) else {}
+    if not o or o.get("diff") is None:
+        return f"no value to compare (observed {o or f.observed}), expected {f.expected}"
+    here, there, diff = (number_text(o[k]) for k in ("dataset", "source", "diff"))
+    return f"{here} here vs {there} in {f.args.get('dataset')} (diff {diff}), expected {f.expected}"
+
+
+def _unmatched_reason(f: Finding) -> str:
+    o = f.observed if isinstance(f.observed, Mapping) else {}
+    source = f.args.get("dataset")
+    return (
+        f"{f.rows} unmatched by ({', '.join(f.columns)}): {o.get('missing', '?')} missing (in {source}, not here), "
+        f"{o.get('extra', '?')} extra (here, not in {source})"
+    )
+
+
 def _class_share(a: Mapping[str, Any], _: tuple[str, ...]) -> str:
     who = f"share of class {a['only']}" if a.get("only") else "every class's share"
     return f"{who} {bounds_text(a)}"
@@ -195,6 +233,7 @@ _NOT_GX = (BATCH, PANDERA)  # GX has no expectation for it (leakage between spli
 _STATISTIC = (PANDERA,)  # dq.ml.stats computes it; the Pandera engine judges it
 _BOUNDS = "min max"
 _DATASET = "model table version dataset path format hive_partitioning"  # a table, a dbt model or files
+_TOLERANCE = f"{_DATASET} max_diff max_diff_pct"
 
 KINDS: Mapping[CheckKind, KindFacts] = {
     CheckKind.column_exists: _facts(Family.schema, _ALL, Dbt.assertion, lambda a, c: "column present"),
@@ -246,6 +285,21 @@ KINDS: Mapping[CheckKind, KindFacts] = {
         lambda a, c: f"no ({', '.join(c)}) shared with {a.get('dataset')}",
         _DATASET,
     ),
+    # reconciliation: dq's own SQL only (exact sums, byte-wise keys, Kahan-summed doubles); the other
+    # engines route it to pandera-batch. The post-hook asserts counts and keys against a dbt model
+    # (dq.dbt.reconcile_hook); sums and means stay with dq (a DOUBLE difference is not exact in SQL)
+    CheckKind.reconcile_row_count: _facts(
+        Family.reconciliation, (BATCH,), Dbt.assertion, _reconciled("row count"), _TOLERANCE
+    ),
+    CheckKind.reconcile_keys: _facts(
+        Family.cross_dataset,
+        (BATCH,),
+        Dbt.assertion,
+        lambda a, c: f"({', '.join(c)}) keys matching {a.get('dataset')}'s row for row",
+        f"{_DATASET} string_keys",
+    ),
+    CheckKind.reconcile_sum: _facts(Family.reconciliation, (BATCH,), Dbt.dq_only, _reconciled("sum({})"), _TOLERANCE),
+    CheckKind.reconcile_mean: _facts(Family.reconciliation, (BATCH,), Dbt.dq_only, _reconciled("mean({})"), _TOLERANCE),
     CheckKind.row_count: _facts(Family.aggregate, _ALL, Dbt.assertion, _bounded, _BOUNDS),
     CheckKind.null_fraction: _facts(Family.aggregate, _ALL, Dbt.assertion, _bounded, _BOUNDS),
     CheckKind.distinct_count: _facts(Family.aggregate, _ALL, Dbt.assertion, _bounded, _BOUNDS),
@@ -309,6 +363,7 @@ _ROWS_REASONS: dict[CheckKind, Reason] = {
     CheckKind.length: lambda f: f"{f.rows} where length({f.columns[0]}) is not {f.expected}",
     CheckKind.disjoint_keys: lambda f: f"{f.rows} share a ({', '.join(f.columns)}) with {f.args.get('dataset')}",
     CheckKind.feature_before_label: lambda f: f"{f.rows} where {f.columns[0]} is after {f.columns[1]}",
+    CheckKind.reconcile_keys: _unmatched_reason,
 }
 # ... and from what it observed (every other kind: "observed X, expected Y")
 _REASONS: dict[CheckKind, Reason] = {
@@ -318,6 +373,9 @@ _REASONS: dict[CheckKind, Reason] = {
         "undeclared columns: " + (", ".join(f.observed) if isinstance(f.observed, list | tuple) else str(f.observed))
     ),
     CheckKind.freshness: lambda f: f"the newest value is {f.observed} h old, expected {f.expected}",
+    CheckKind.reconcile_row_count: _reconcile_reason,
+    CheckKind.reconcile_sum: _reconcile_reason,
+    CheckKind.reconcile_mean: _reconcile_reason,
 }
 KINDS = {
     kind: replace(

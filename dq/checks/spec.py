@@ -51,7 +51,7 @@ AGGREGATE_KINDS = of_family(Family.aggregate)
 # only the Pandera engine claims them; the statistics come from dq.ml.stats.
 STATISTIC_KINDS = of_family(Family.statistic)
 # training-data rules counted per row (leakage between splits, label timing): no GX expectation
-TRAINING_ROW_KINDS = _ROWS - run_by(GX)
+TRAINING_ROW_KINDS = _ROWS - run_by(GX) - {CheckKind.reconcile_keys}  # (reconciliation is no training rule)
 TRAINING_KINDS = STATISTIC_KINDS | TRAINING_ROW_KINDS
 
 

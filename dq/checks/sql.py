@@ -11,6 +11,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
+from dq.checks.reconcile import keys_query, unmatched_keys_query
 from dq.checks.relation import quote_ident, relation_sql
 from dq.checks.spec import CheckKind, CheckSpec, TypedText
 from dq.contract.sql_text import single_select
@@ -174,6 +175,8 @@ def failing_rows_query(spec: CheckSpec, relation: str) -> str:
     """SELECT the violating rows of `relation` (unordered; callers add COUNT or LIMIT)."""
     if spec.kind is CheckKind.custom_sql:
         return custom_sql(spec, relation)
+    if spec.kind is CheckKind.reconcile_keys:
+        return unmatched_keys_query(spec, relation)  # not rows of `relation`: the unmatched keys of both sides
     if spec.kind is CheckKind.unique:
         keys, not_null = key_sql(spec)
         # every row whose key occurs more than once, not just the surplus copies
@@ -203,6 +206,8 @@ def failing_count_query(spec: CheckSpec, relation: str) -> str:
             f"ANTI JOIN {relation_sql(a['relation'])} AS __ref "
             f"ON __ref.{ref_col}{binary} = __t.{col}{binary} WHERE {present_predicate(spec, spec.columns[0], '__t.')}"
         )
+    if spec.kind is CheckKind.reconcile_keys:
+        return f"SELECT missing + extra FROM ({keys_query(spec, relation)})"
     return f"SELECT count(*) FROM ({failing_rows_query(spec, relation)})"
 
 

@@ -87,6 +87,9 @@ _DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w
 Segments = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
 
 
+DEFAULT_MAX_SEGMENTS = 1000  # more distinct segments than this is a runaway column: exit 3
+
+
 def _segments_distinct(value: list[str] | None, where: str) -> None:
     if value is not None and len(set(value)) != len(value):
         raise ValueError(f"{where}segments lists a column twice")
@@ -342,6 +345,57 @@ class Drift(_Strict):
     severity: Severity | None = None
 
 
+class Tolerance(_Strict):
+    """How far a dataset's value may lie from its source's: |dataset - source| <= `max_diff`, and
+    <= `max_diff_pct` percent of |source|; each one given must hold, and with neither the two
+    values must be equal. Read exactly from the YAML text (a Decimal, never a float)."""
+
+    max_diff: Number | None = None
+    max_diff_pct: Number | None = None
+    severity: Severity | None = None
+
+    @model_validator(mode="after")
+    def _not_negative(self) -> Tolerance:
+        for key in ("max_diff", "max_diff_pct"):
+            value = getattr(self, key)
+            if value is not None and value < 0:
+                raise ValueError(f"{key} is a distance: >= 0, got {value}")
+        return self
+
+
+class ReconcileColumn(_Strict):
+    """A numeric column's sum and/or mean, compared with the same column of the source."""
+
+    sum: Tolerance | None = None
+    mean: Tolerance | None = None
+
+    @model_validator(mode="after")
+    def _some_statistic(self) -> ReconcileColumn:
+        if self.sum is None and self.mean is None:
+            raise ValueError("give at least one of sum, mean (each a tolerance such as {max_diff: 0.01} or {})")
+        return self
+
+
+class Reconcile(_Strict):
+    """This dataset against the one it was built from (Deequ's data synchronization): row counts,
+    key sets (missing and extra rows counted separately) and column sums / means."""
+
+    against: Dataset
+    name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = None
+    row_count: Tolerance | None = None
+    key: Annotated[list[str], Field(min_length=1)] | None = None
+    columns: dict[str, ReconcileColumn] = Field(default_factory=dict)
+    severity: Severity | None = None
+
+    @model_validator(mode="after")
+    def _something_compared(self) -> Reconcile:
+        if self.row_count is None and self.key is None and not self.columns:
+            raise ValueError("give at least one of row_count, key, columns")
+        if self.key is not None and len(set(self.key)) != len(self.key):
+            raise ValueError("key lists a column twice")
+        return self
+
+
 class RowCount(CountBounds, Scoped):
     """Bounds on the number of rows, of all rows or of those a `where:` condition holds for."""
 
@@ -491,7 +545,8 @@ class Contract(_Strict):
     drift: Drift | None = None
     quarantine: Quarantine | None = None
     segments: Segments | None = None  # row_count, and every rule without segments of its own
-    max_segments: Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1)] = 1000
+    max_segments: Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1)] = DEFAULT_MAX_SEGMENTS
+    reconcile: list[Reconcile] = Field(default_factory=list)
 
     @field_validator("version", mode="before")
     @classmethod
@@ -526,6 +581,9 @@ class Contract(_Strict):
         names = [expression.name for expression in self.expressions]
         if len(set(names)) != len(names):
             raise ValueError("two entries under `expressions` share a name")
+        item_names = [item.name for item in self.reconcile]
+        if len(item_names) > 1 and (None in item_names or len(set(item_names)) != len(item_names)):
+            raise ValueError("with more than one `reconcile` entry, give each a `name` of its own")
         return self
 
     def segment_lists(self) -> list[tuple[str, list[str] | None]]:
@@ -542,6 +600,9 @@ class Contract(_Strict):
             found += [("leakage.before.label_time", self.leakage.before.label_time)]
         if self.drift:
             found += [("drift.columns key", c) for c in self.drift.columns]
+        for item in self.reconcile:
+            found += [("reconcile.key column", c) for c in item.key or ()]
+            found += [("reconcile.columns key", c) for c in item.columns]
         return found
 
 

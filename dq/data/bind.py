@@ -29,6 +29,7 @@ from typing import Any
 
 import duckdb
 
+from dq.checks.relation import Relation
 from dq.checks.spec import CheckKind, CheckSpec, TypedText
 from dq.checks.sql import quote_ident
 from dq.contract.types import base_type, canonical_type, column_family, decimal_precision, decimal_scale
@@ -404,6 +405,43 @@ def _same_type(key: str, column: str, column_type: str, other: str, other_type: 
 def _comparable(duckdb_type: str) -> str:
     family = column_family(duckdb_type)
     return "string" if family in {"string", "enum"} else _canonical(duckdb_type.upper())
+
+
+def bind_source(spec: CheckSpec, table: Table, source: Table, key: str) -> CheckSpec:
+    """A reconciliation spec bound to its source, or BindError: key columns of exactly one type on
+    both sides (never FLOAT/DOUBLE: NaN and -0.0 make double equality no key), strings compared
+    byte-wise; summed / averaged columns numeric and of one family on both sides (integers with
+    integers, DECIMAL with DECIMAL, FLOAT/DOUBLE with FLOAT/DOUBLE), so no side is cast."""
+    missing = [c for c in spec.columns if c not in source.columns]
+    if missing:
+        raise BindError(f"{key}: column {', '.join(missing)} is missing from the source {source.label}")
+    args: dict[str, Any] = {**spec.args, "relation": Relation(source.schema, source.name)}
+    if spec.kind is CheckKind.reconcile_keys:
+        for column in spec.columns:
+            here, there = table.columns[column], source.columns[column]
+            if here != there:
+                raise BindError(
+                    f"{key}: key column {column} is {here} here but {there} in {source.label}; comparing them would "
+                    "cast one side. Fix: give both the same type in their models"
+                )
+            if column_family(here) == "float":
+                raise BindError(
+                    f"{key}: key column {column} is {here}; doubles are no key (NaN, -0.0 = 0.0). "
+                    "Fix: key on an integer, DECIMAL or text column"
+                )
+        args["string_keys"] = tuple(c for c in spec.columns if column_family(table.columns[c]) == "string")
+    elif spec.columns:
+        column = spec.columns[0]
+        here, there = table.columns[column], source.columns[column]
+        families = {column_family(here), column_family(there)}
+        if len(families) != 1 or not families <= {"integer", "decimal", "float"}:
+            raise BindError(
+                f"{key}: {column} is {here} here and {there} in {source.label}; a sum or mean is compared only "
+                "between numeric columns of one family (integer, DECIMAL, FLOAT/DOUBLE), never through a cast. "
+                "Fix: cast one side in its model"
+            )
+        args["ref_type"] = there
+    return replace(spec, args=args)
 
 
 def _float_bounds(args: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Checks that read another model, during `dq dbt build`: judged only on the version this run builds.
 
-`references: {model: customers}` on `orders` (or `leakage.disjoint_from: {model: ...}`) reads
+`references: {model: customers}` on `orders` (or `leakage.disjoint_from`, `reconcile: [{against: ...}]`) reads
 `customers`. dbt orders `orders` after `customers` only if its SQL refs it; otherwise both may be
 built at once, or `customers` later in the run, and a check run when `orders` finishes would read
 the previous run's `customers`: a new orphan passes, a new customer blocks falsely. So, for each
@@ -23,7 +23,14 @@ from dataclasses import dataclass, field
 from dq.checks.spec import CheckKind, CheckSpec
 from dq.contract.model import Contract
 
-CROSS_KINDS = (CheckKind.references, CheckKind.disjoint_keys)
+CROSS_KINDS = (
+    CheckKind.references,
+    CheckKind.disjoint_keys,
+    CheckKind.reconcile_row_count,
+    CheckKind.reconcile_keys,
+    CheckKind.reconcile_sum,
+    CheckKind.reconcile_mean,
+)
 
 
 def read_model(spec: CheckSpec) -> str | None:

@@ -49,6 +49,7 @@ from dq.checks.sql import (
 )
 from dq.contract.model import Contract, Severity, load_contract
 from dq.contract.yaml12 import dump_yaml
+from dq.dbt import reconcile_hook
 from dq.dbt.project_config import PROJECT_FILE, with_dq_hooks
 from dq.errors import ContractError
 
@@ -268,6 +269,8 @@ def _nan_aware(spec: CheckSpec, contract: Contract) -> CheckSpec:
     column_type = declared.get(spec.column or "")
     if spec.kind in (CheckKind.between, CheckKind.quantile) and column_type:
         args.update(own_bound_without_database(args, column_type))
+    if spec.kind is CheckKind.reconcile_keys:
+        args["string_keys"] = reconcile_hook.declared_string_keys(spec, contract)
     return replace(spec, args=args)
 
 
@@ -286,7 +289,12 @@ def plan_model(
     enforced = _can_enforce(contract) and not elsewhere
     export = ModelExport(model, contract, rel, enforced=enforced, patched_elsewhere=elsewhere)
     for spec in map(lambda compiled: _nan_aware(compiled, contract), compile_contract(contract)):
-        if spec.severity is Severity.warn or spec.kind not in ASSERTABLE_KINDS or spec.segments:
+        if (
+            spec.severity is Severity.warn
+            or spec.kind not in ASSERTABLE_KINDS
+            or spec.segments
+            or not _exact_in_dbt(spec, contract)
+        ):
             export.dq_only.append(spec)
         elif spec.kind in SCHEMA_KINDS and export.enforced:
             continue  # dbt's enforced model contract checks names and types before the build
@@ -295,6 +303,11 @@ def plan_model(
         else:
             export.asserted.append(spec)
     return export
+
+
+def _exact_in_dbt(spec: CheckSpec, contract: Contract) -> bool:
+    """A kind the post-hook asserts, but a spec of it it cannot state exactly (dq.dbt.reconcile_hook)."""
+    return spec.kind not in reconcile_hook.EXPORTED or reconcile_hook.exportable(spec, contract)
 
 
 def _can_enforce(contract: Contract) -> bool:
@@ -585,6 +598,9 @@ def _check_row(spec: CheckSpec, refs: list[str]) -> str:
             f"\nUNION ALL SELECT {name}, {failing}, 'observed ' || coalesce(m::VARCHAR, 'NULL') "
             f"FROM (SELECT {metric} AS m FROM {_THIS}) AS q"
         )
+    if spec.kind in reconcile_hook.EXPORTED:  # against a model only (plan_model)
+        refs.append(str(spec.args["model"]))
+        return reconcile_hook.assertion_row(spec, _THIS, Placeholder(f"__DQ_REF_{len(refs) - 1}__"))
     if spec.kind is CheckKind.references:
         if spec.args.get("model"):
             refs.append(str(spec.args["model"]))

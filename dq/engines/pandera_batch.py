@@ -43,6 +43,7 @@ from dq.data.fingerprint import FINGERPRINT_FACT, fingerprint_aggregates
 from dq.data.source import Table
 from dq.engines import preload
 from dq.engines.dense_keys import dense_key_expressions
+from dq.engines.reconciling import compare_metric, unmatched_keys
 from dq.engines.segments import Segmented, measure_segments
 
 ENGINE = BATCH
@@ -51,6 +52,7 @@ SUPPORTED_KINDS = run_by(BATCH)
 # the other row queries and everything that reads a second relation run a query of their own
 _IN_PASS_ROW_KINDS = of_family(Family.row_predicate)
 _OWN_QUERY_KINDS = of_family(Family.row_query, Family.cross_dataset) - {CheckKind.unique}
+_RECONCILED = of_family(Family.reconciliation) | {CheckKind.reconcile_keys}
 
 
 @dataclass
@@ -63,6 +65,7 @@ class _Measure:
     shown: Any = None  # what the report shows, when it differs from the judged value
     proof: str | None = None  # the database constraint that proves the check (nothing was counted)
     rows: int | None = None  # rows in the spec's scope, measured for a tolerance
+    limit: Any = None  # a reconciliation's largest allowed difference (known only once the source is read)
 
 
 class PanderaBatchEngine:
@@ -102,6 +105,8 @@ def measure(specs: Sequence[CheckSpec], table: Table) -> list[_Measure]:
             measures[index] = _schema_measure(spec, table)
         elif index in proven:
             measures[index] = _Measure(value=0, failing_rows=0, proof=proven[index].describe(table))
+        elif spec.kind in _RECONCILED:
+            measures[index] = _reconciled(spec, table)
         elif spec.kind in _OWN_QUERY_KINDS:
             measures[index] = _own_query(spec, table)
         else:
@@ -264,6 +269,19 @@ def _own_query(spec: CheckSpec, table: Table) -> _Measure:
     return _Measure(value=count, failing_rows=count, rows=int(row[1]) if len(row) > 1 else None)
 
 
+def _reconciled(spec: CheckSpec, table: Table) -> _Measure:
+    """A reconciliation's own statement over the dataset and its source (dq/engines/reconciling.py)."""
+    try:
+        if spec.kind is CheckKind.reconcile_keys:
+            unmatched = unmatched_keys(spec, table)
+            count = unmatched["missing"] + unmatched["extra"]
+            return _Measure(value=count, failing_rows=count, shown=unmatched)
+        compared = compare_metric(spec, table)
+    except duckdb.Error as exc:
+        return _Measure(error=f"query of {spec.name} failed: {_first_line(exc)}")
+    return _Measure(value=compared.distance, shown=compared.observed, limit=compared.allowed)
+
+
 def _count_duplicated_rows(spec: CheckSpec, measured: _Measure, table: Table) -> None:
     """The cheap pass says *whether* keys repeat; only then count every row sharing a key."""
     if measured.value:
@@ -343,7 +361,8 @@ def judge(specs: Sequence[CheckSpec], measures: Sequence[_Measure]) -> dict[int,
             continue
         name = f"m{index}"
         row[name] = _frame_value(measured.value)
-        columns[name] = pa.Column(checks=[_check(pa, spec)], nullable=False, coerce=False, name=name)
+        check = pa.Check.le(measured.limit, name=spec.name) if measured.limit is not None else _check(pa, spec)
+        columns[name] = pa.Column(checks=[check], nullable=False, coerce=False, name=name)
     if len(columns) == 1:
         return {}
     frame = pd.DataFrame([row], dtype=object)
@@ -488,7 +507,7 @@ def _result(spec: CheckSpec, measured: _Measure, holds: bool | None) -> CheckRes
         return CheckResult.errored(spec, ENGINE, measured.error)
     if holds is None:
         return CheckResult.errored(spec, ENGINE, "Pandera returned no verdict for this check")
-    observed = None if spec.is_row_level else measured.value if measured.shown is None else measured.shown
+    observed = measured.shown if spec.is_row_level or measured.shown is not None else measured.value
     if spec.kind is CheckKind.column_exists:
         observed = "present" if measured.value else "missing"
     message = "" if measured.proof is None or not holds else f"passed by the database's constraint {measured.proof}"

@@ -33,6 +33,10 @@ _NOT_EXPORTED = {
     CheckKind.references: "reads another dataset; a Pandera schema sees one frame",
     CheckKind.disjoint_keys: "reads another dataset (the other split); a Pandera schema sees one frame",
     CheckKind.custom_sql: "SQL: Pandera runs Python on the frame",
+    **dict.fromkeys(
+        (CheckKind.reconcile_row_count, CheckKind.reconcile_keys, CheckKind.reconcile_sum, CheckKind.reconcile_mean),
+        "reconciles with the source dataset; a Pandera schema sees one frame",
+    ),
 }
 _STATISTIC = "a label/leakage/drift statistic dq computes in DuckDB (against a reference profile): no Pandera check"
 # the dtype a DuckDB type arrives as: pandas spellings, polars spellings
@@ -80,6 +84,8 @@ def export_module(path: str | Path, settings: Settings) -> tuple[str, list[tuple
 
 
 def _why_not(spec: CheckSpec) -> str | None:
+    if spec.segments:  # as a whole-table check it would be weaker than the contract
+        return "a per-segment check (`segments`): dq measures it in one grouped query; not exported"
     if spec.kind in _NOT_EXPORTED:
         return _NOT_EXPORTED[spec.kind]
     if spec.kind.value.startswith(("label_", "drift_", "correlation", "categorical", "feature_before")):

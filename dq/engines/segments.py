@@ -23,6 +23,7 @@ import duckdb
 from dq.checks.segments import segment_name
 from dq.checks.spec import CheckKind, CheckSpec
 from dq.checks.sql import metric_expression, quote_ident
+from dq.contract.model import DEFAULT_MAX_SEGMENTS
 from dq.contract.types import column_family
 from dq.data.source import Table
 from dq.ml.stats import Measured, class_shares, label_classes
@@ -74,7 +75,7 @@ def _grouped(specs: Sequence[CheckSpec], into: Sequence[Segmented], table: Table
     columns = specs[0].segments
     families = [column_family(table.columns[c]) for c in columns]
     keys = [_key(c, f) for c, f in zip(columns, families, strict=True)]
-    limit = max(int(spec.args["max_segments"]) for spec in specs) + 1
+    limit = max(_most(spec) for spec in specs) + 1
     metrics = ", ".join(_metric(spec, table) for spec in specs)
     query = (
         f"SELECT {', '.join(f'({k})::VARCHAR' for k in keys)}, count(*), {metrics} "
@@ -84,7 +85,7 @@ def _grouped(specs: Sequence[CheckSpec], into: Sequence[Segmented], table: Table
     width = len(columns)
     seen = {i: _classes_seen(rows, width + 1 + i) for i, s in enumerate(specs) if _is_class_fraction(s)}
     for i, (spec, target) in enumerate(zip(specs, into, strict=True)):
-        most = int(spec.args["max_segments"])
+        most = _most(spec)
         if len(rows) > most:
             target.error = (
                 f"{spec.name}: ({', '.join(columns)}) has more than {most} segments (max_segments: {most}); "
@@ -103,6 +104,10 @@ def _grouped(specs: Sequence[CheckSpec], into: Sequence[Segmented], table: Table
             ),
             key=lambda r: r.name,
         )
+
+
+def _most(spec: CheckSpec) -> int:
+    return int(spec.args.get("max_segments") or DEFAULT_MAX_SEGMENTS)
 
 
 def _key(column: str, family: str) -> str:

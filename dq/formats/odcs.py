@@ -26,7 +26,7 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from dq.contract.model import ColumnRule, Contract, format_validation_error
+from dq.contract.model import DEFAULT_MAX_SEGMENTS, ColumnRule, Contract, format_validation_error
 from dq.contract.types import column_family
 from dq.contract.yaml12 import dump_yaml, load_yaml12
 from dq.errors import ContractError
@@ -101,10 +101,16 @@ def to_odcs(contract: Contract) -> dict[str, Any]:
     custom = [_custom("dataset", dataset.model_dump(exclude_none=True))]
     if contract.extra_columns != "allow":
         custom.append(_custom("extra_columns", contract.extra_columns))
+    if contract.segments:
+        custom.append(_custom("segments", list(contract.segments)))
+    if contract.max_segments != DEFAULT_MAX_SEGMENTS:
+        custom.append(_custom("max_segments", contract.max_segments))
     for key in ("label", "leakage", "drift", "quarantine"):
         value = getattr(contract, key)
         if value is not None:
             custom.append(_custom(key, value.model_dump(exclude_defaults=True)))
+    if contract.reconcile:  # ODCS has no reconciliation rule: dq's own value, as for label/leakage/drift
+        custom.append(_custom("reconcile", [item.model_dump(exclude_defaults=True) for item in contract.reconcile]))
     freshness = contract.freshness
     if freshness is not None:
         if freshness.severity is None:
@@ -188,6 +194,8 @@ def _property(name: str, rule: ColumnRule, contract: Contract) -> dict[str, Any]
             custom.append(_custom(key, value.model_dump(exclude_none=True)))
     if rule.quantiles is not None:
         custom.append(_custom("quantiles", {q: b.model_dump(exclude_none=True) for q, b in rule.quantiles.items()}))
+    if rule.segments:
+        custom.append(_custom("segments", list(rule.segments)))
     # ODCS has no row filter and no share of failing rows on `required`, `minimum`, ...: dq's own
     # keys, so dq -> ODCS -> dq keeps them (another reader sees the stricter, unfiltered rules)
     for key in _SCOPE_KEYS:
@@ -466,7 +474,18 @@ class _Reader:
         custom = self._dq_custom(
             obj.get("customProperties"),
             f"{where}.customProperties",
-            {"dataset", "extra_columns", "label", "leakage", "drift", "quarantine", "freshness"},
+            {
+                "dataset",
+                "extra_columns",
+                "label",
+                "leakage",
+                "drift",
+                "quarantine",
+                "freshness",
+                "segments",
+                "max_segments",
+                "reconcile",
+            },
         )
         table = obj.get("physicalName") or obj.get("name")
         contract["dataset"] = custom.pop("dataset", None) or {"table": str(table)}
@@ -488,7 +507,17 @@ class _Reader:
             self._object_quality(quality, f"{where}.quality[{q_index}]", contract, checks)
         if name in freshness:
             contract["freshness"] = freshness[name]
-        for key in ("freshness", "extra_columns", "label", "leakage", "drift", "quarantine"):
+        for key in (
+            "freshness",
+            "extra_columns",
+            "label",
+            "leakage",
+            "drift",
+            "quarantine",
+            "segments",
+            "max_segments",
+            "reconcile",
+        ):
             if key in custom:
                 contract[key] = custom.pop(key)
         contract["columns"] = columns
@@ -532,7 +561,17 @@ class _Reader:
         custom = self._dq_custom(
             prop.get("customProperties"),
             f"{where}.customProperties",
-            {"length", "references", "severity", "distinct_count", "mean", "stddev", "quantiles", *_SCOPE_KEYS},
+            {
+                "length",
+                "references",
+                "severity",
+                "distinct_count",
+                "mean",
+                "stddev",
+                "quantiles",
+                "segments",
+                *_SCOPE_KEYS,
+            },
         )
         for rel_index, relation in enumerate(prop.get("relationships") or []):
             if "references" not in custom:

@@ -78,7 +78,7 @@ class Plan:
             )
         by_check: dict[str, int] = {}
         if flags:
-            # counted over the quarantine file alone (small, at most max_fraction of the rows): every
+            # counted over the quarantine file alone (within the bound, a small share of the rows): every
             # violating row is in it, and so is every copy of a duplicated key, so each rule finds
             # there exactly the rows it finds in the whole copy
             aside = f"read_parquet({literal(str(quarantined))})"

@@ -59,6 +59,10 @@ def export_suite(path: str | Path, settings: Settings) -> tuple[str, list[tuple[
 def _inexact(spec: CheckSpec) -> str:
     """Why GX cannot state this check exactly (the routing rules of dq/checks/spec.py, in words)."""
     column_type = spec.args.get("column_type") or "this"
+    if spec.segments:
+        return "a per-segment check (`segments`): no GX expectation is judged per group of rows"
+    if spec.kind.value.startswith("reconcile_"):
+        return "reconciles with the source dataset: dq's own SQL (exact sums, byte-wise keys) states it"
     if spec.kind in (CheckKind.mean, CheckKind.stddev):
         return f"GX averages with a plain float sum, inexact on a {column_type} column (dq uses compensated sums)"
     if spec.where is not None or spec.allowed_failing is not None:

@@ -21,7 +21,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from dq.contract.model import Bounds, ColumnRule, Contract, Severity
+from dq.contract.model import Bounds, ColumnRule, Contract, Reconcile, Severity, Tolerance
 from dq.contract.scope import Tolerated, allowed_failing
 
 
@@ -193,7 +193,7 @@ def _bounds_block(path: str, old: Bounds | None, new: Bounds | None, what: str) 
         yield from _severity(f"{path}.severity", old.severity, new.severity)
 
 
-def _tolerance(path: str, old: Tolerated, new: Tolerated) -> Iterator[Change]:
+def _row_tolerance(path: str, old: Tolerated, new: Tolerated) -> Iterator[Change]:
     """`mostly` / `max_failing_fraction`, compared as the exact share of rows allowed to fail
     (none when absent): a larger share lets more bad rows through to consumers."""
     before, after = allowed_failing(old.tolerance_args()) or 0, allowed_failing(new.tolerance_args()) or 0
@@ -346,7 +346,7 @@ def column_scope(column: str, old: ColumnRule, new: ColumnRule) -> Iterator[Chan
     """The column's `where:` (on all its checks) and tolerance (on its row rules)."""
     aggregates = [old.max_null_fraction, old.distinct_count, old.mean, old.stddev, old.quantiles]
     yield from _where(f"columns.{column}.where", old.where, new.where, any(a is not None for a in aggregates))
-    yield from _tolerance(f"columns.{column}.tolerance", old, new)
+    yield from _row_tolerance(f"columns.{column}.tolerance", old, new)
 
 
 def column_description(column: str, old: ColumnRule, new: ColumnRule) -> Iterator[Change]:
@@ -576,7 +576,7 @@ def contract_expressions(old: Contract, new: Contract) -> Iterator[Change]:
                     f"{path}.expr", "edited", Impact.breaking, "expression changed: dq cannot prove it is as strict"
                 )
             yield from _where(f"{path}.where", before[name].where, after[name].where, aggregates=False)
-            yield from _tolerance(f"{path}.tolerance", before[name], after[name])
+            yield from _row_tolerance(f"{path}.tolerance", before[name], after[name])
             yield from _severity(f"{path}.severity", before[name].severity, after[name].severity)
             if before[name].description != after[name].description:
                 yield Change(f"{path}.description", "edited", Impact.compatible, "documentation only")
@@ -604,6 +604,76 @@ def contract_quarantine(old: Contract, new: Contract) -> Iterator[Change]:
         yield Change(path, f"{_n(before)} -> {_n(after)}", Impact.tightening, "fewer rows may be dropped")
 
 
+def contract_reconcile(old: Contract, new: Contract) -> Iterator[Change]:
+    """Reconciliation entries, matched by name (an unnamed single entry by being the only one):
+    dropping an entry, a comparison or a key column, loosening a tolerance, or pointing it at
+    another source is breaking; the reverse tightens."""
+    before = {item.name or "": item for item in old.reconcile}
+    after = {item.name or "": item for item in new.reconcile}
+    for name in sorted(before.keys() | after.keys()):
+        path = "reconcile" + (f".{name}" if name else "")
+        old_item, new_item = before.get(name), after.get(name)
+        yield from _presence(path, old_item, new_item, f"reconciliation with {_source(old_item or new_item)}")
+        if old_item is not None and new_item is not None:
+            yield from _reconcile_item(path, old_item, new_item)
+
+
+def _reconcile_item(path: str, old: Reconcile, new: Reconcile) -> Iterator[Change]:
+    if old.against != new.against:
+        yield Change(
+            f"{path}.against",
+            f"{_source(old)} -> {_source(new)}",
+            Impact.breaking,
+            "reconciled against another source: the old one is no longer matched",
+        )
+    yield from _key_columns(f"{path}.key", old.key, new.key)
+    yield from _tolerance(f"{path}.row_count", old.row_count, new.row_count, "row count reconciliation")
+    for column in sorted(old.columns.keys() | new.columns.keys()):
+        before, after = old.columns.get(column), new.columns.get(column)
+        for stat in ("sum", "mean"):
+            yield from _tolerance(
+                f"{path}.columns.{column}.{stat}",
+                getattr(before, stat, None),
+                getattr(after, stat, None),
+                f"{stat} of {column} reconciled",
+            )
+    yield from _severity(f"{path}.severity", old.severity, new.severity)
+
+
+def _key_columns(path: str, old: list[str] | None, new: list[str] | None) -> Iterator[Change]:
+    """Fewer key columns match more rows as equal (and none match nothing): a key set shrunk or
+    dropped is breaking, one grown or added tightens, any other edit is breaking."""
+    if old == new:
+        return
+    if new is None or old is None:
+        yield from _presence(path, old, new, "key sets reconciled")
+    elif set(old) < set(new):
+        yield Change(path, f"{old} -> {new}", Impact.tightening, "a longer key: rows must match on more columns")
+    else:
+        yield Change(path, f"{old} -> {new}", Impact.breaking, "key changed: rows are matched on other columns")
+
+
+def _tolerance(path: str, old: Tolerance | None, new: Tolerance | None, what: str) -> Iterator[Change]:
+    """A tolerance with neither side given means equal: its absolute limit is 0, not "none"."""
+    yield from _presence(path, old, new, what)
+    if old is None or new is None:
+        return
+    for key in ("max_diff", "max_diff_pct"):
+        yield from _upper(f"{path}.{key}", _effective(old, key), _effective(new, key))
+    yield from _severity(f"{path}.severity", old.severity, new.severity)
+
+
+def _effective(tolerance: Tolerance, key: str) -> Decimal | None:
+    value = getattr(tolerance, key)
+    if tolerance.max_diff is None and tolerance.max_diff_pct is None and key == "max_diff":
+        return Decimal(0)
+    return None if value is None else Decimal(value)
+
+
+def _source(item: Reconcile | None) -> str:
+    return "" if item is None else item.against.describe()
+
+
 def _hours(value: Any) -> float:
     return float(value.total_seconds() / 3600)
 
@@ -625,6 +695,7 @@ CONTRACT_KEYS_WITH_RULES = frozenset(
         "quarantine",
         "segments",
         "max_segments",
+        "reconcile",
     }
 )
 
@@ -665,5 +736,6 @@ CONTRACT_RULES: tuple[ContractRuleCheck, ...] = (
     contract_expressions,
     contract_quarantine,
     contract_segments,
+    contract_reconcile,
     contract_other_keys,
 )

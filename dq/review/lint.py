@@ -128,6 +128,10 @@ def models_resolve(path: Path, contract: Contract, ctx: LintContext) -> Iterator
         for c, r in contract.columns.items()
         if r.references is not None
     ]
+    wanted += [
+        (f"reconcile.{i}.against.model", item.against.model, item.against.version)
+        for i, item in enumerate(contract.reconcile)
+    ]
     for key, model, version in wanted:
         if model is None:
             continue
@@ -150,6 +154,22 @@ def references_declared(path: Path, contract: Contract, ctx: LintContext) -> Ite
                     str(path),
                     f"columns.{column}.references.column",
                     f"column {ref.column!r} is not declared in {other_path} "
+                    f"(contract {other.contract}; columns: {', '.join(other.columns)})",
+                )
+
+
+def reconciled_columns_declared(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
+    """A reconciled key or column must be declared by the source's contract too, if one is linted."""
+    for index, item in enumerate(contract.reconcile):
+        wanted = [*(item.key or ()), *item.columns]
+        for other_path, other in ctx.contracts.items():
+            if other.dataset != item.against:
+                continue
+            for column in (c for c in wanted if c not in other.columns):
+                yield Problem(
+                    str(path),
+                    f"reconcile.{index}.{'key' if column in (item.key or ()) else 'columns'}",
+                    f"column {column!r} is not declared in {other_path}, the source's contract "
                     f"(contract {other.contract}; columns: {', '.join(other.columns)})",
                 )
 
@@ -272,6 +292,7 @@ RULES: tuple[Rule, ...] = (
     sql_checks_parse,
     models_resolve,
     references_declared,
+    reconciled_columns_declared,
     drift_profiles_load,
     tolerances_mean_something,
     conditions_apply,

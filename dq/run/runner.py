@@ -19,13 +19,14 @@ import duckdb
 
 from dq.atomic import staged_file
 from dq.checks.compile import compile_contract
+from dq.checks.reconcile import RECONCILE_KINDS
 from dq.checks.relation import Relation, split_table_name
 from dq.checks.result import SAMPLE_LIMIT, CheckResult, ContractResult, RunResult, Status, failure_message
 from dq.checks.spec import CheckKind, CheckSpec
 from dq.checks.sql import failing_rows_query, quote_ident
 from dq.config import EngineChoice, Settings
 from dq.contract.model import Contract, Dataset, load_contract
-from dq.data.bind import BindError, bind_spec, collated_columns, nan_holding_columns
+from dq.data.bind import BindError, bind_source, bind_spec, collated_columns, nan_holding_columns
 from dq.data.files import open_connection, resolve_files, target_dataset
 from dq.data.source import Table, fetch_samples, open_database, resolve_table
 from dq.dbt.artifacts import resolve_model
@@ -248,6 +249,8 @@ def bind_other_datasets(
             "ref_collated": ref_column in collated_columns(ref),
         }
         return replace(spec, args={**spec.args, **bound})
+    if spec.kind in RECONCILE_KINDS:
+        return _bind_reconcile_source(spec, table, connection, settings, resolve)
     if spec.kind is CheckKind.disjoint_keys:  # leakage.disjoint_from: bind the other split
         target = target_dataset(spec.args)
         try:
@@ -270,6 +273,23 @@ def bind_other_datasets(
     return spec
 
 
+def _bind_reconcile_source(
+    spec: CheckSpec, table: Table, connection: duckdb.DuckDBPyConnection, settings: Settings, resolve: Resolve
+) -> CheckSpec | str:
+    """A `reconcile` spec bound to the dataset it is reconciled against, or why it cannot run."""
+    key = spec.name
+    try:
+        source = resolve(target_dataset(spec.args), connection, settings)
+    except DqError as exc:
+        return f"{key}: the source dataset: {exc}"
+    if table.copy_of is not None and source.label == table.copy_of:
+        source = table  # reconciled against itself: the snapshot, not a re-read
+    try:
+        return bind_source(spec, table, source, key)
+    except BindError as exc:
+        return str(exc)
+
+
 def _add_samples(check: CheckResult, spec: CheckSpec, table: Table, key: Sequence[str]) -> None:
     """Up to SAMPLE_LIMIT violating rows for a failed row-level check, fetched with a LIMIT.
 
@@ -280,7 +300,7 @@ def _add_samples(check: CheckResult, spec: CheckSpec, table: Table, key: Sequenc
         return
     query = failing_rows_query(spec, table.relation)
     shown = [c for c in dict.fromkeys([*key, *spec.columns]) if c in table.columns]
-    if spec.columns and shown:
+    if spec.columns and shown and spec.kind is not CheckKind.reconcile_keys:  # unmatched keys come whole
         query = f"SELECT {', '.join(quote_ident(c) for c in shown)} FROM ({query})"
     try:
         check.samples = fetch_samples(table.connection, query, SAMPLE_LIMIT)
