@@ -13,7 +13,7 @@ export GX_ANALYTICS_ENABLED := false
 $(BIN)/dq: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,spark]'
+	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
 install: $(BIN)/dq

@@ -143,6 +143,22 @@ def _order_after_signup_rule(contract: dict[str, Any]) -> None:
     contract["expressions"] = [{"name": "ordered_after_signup", "expr": "first_order_at >= signed_up_at"}]
 
 
+def _age_mostly_0_999(contract: dict[str, Any]) -> None:
+    contract["columns"]["age"]["mostly"] = 0.999  # at most 1 row in 1,000 (the table has >= 1,000)
+
+
+def _price_range_in_de_only(contract: dict[str, Any]) -> None:
+    contract["columns"]["monthly_price"]["where"] = "country = 'DE'"
+
+
+def _rows_in_es(contract: dict[str, Any]) -> None:
+    contract["row_count"] = {"min": 1, "where": "country = 'ES'"}
+
+
+_DE = f"(SELECT customer_id FROM {T} WHERE country = 'DE' ORDER BY customer_id LIMIT 3)"
+_NOT_DE = f"(SELECT customer_id FROM {T} WHERE country <> 'DE' ORDER BY customer_id LIMIT 2)"
+
+
 def _label_per_country(contract: dict[str, Any]) -> None:
     contract["label"] = {**contract["label"], "segments": ["country"]}
 
@@ -411,6 +427,38 @@ CASES: list[Case] = [
             )
         },
         patch=_label_per_country,
+    ),
+    Case(
+        "bad rows past a rule's tolerance (mostly: 0.999)",
+        (f"UPDATE {T} SET age = 5 WHERE customer_id <= 20",),
+        {"age.range": (20, f"SELECT count(*) FROM {T} WHERE age < 18")},
+        patch=_age_mostly_0_999,
+        engines=EVERY_ENGINE,
+    ),
+    Case(
+        "one bad row within a rule's tolerance (mostly: 0.999; declared harmless)",
+        (f"UPDATE {T} SET age = 5 WHERE customer_id = 1",),
+        {},
+        status=Status.passed,
+        patch=_age_mostly_0_999,
+    ),
+    Case(
+        "bad rows inside a rule's where (and outside it, declared harmless)",
+        (f"UPDATE {T} SET monthly_price = -1 WHERE customer_id IN {_DE} OR customer_id IN {_NOT_DE}",),
+        {
+            "monthly_price.range": (
+                3,
+                f"SELECT count(*) FROM {T} WHERE country = 'DE' AND monthly_price < 0",
+            )
+        },
+        patch=_price_range_in_de_only,
+        engines=EVERY_ENGINE,
+    ),
+    Case(
+        "a segment emptied (row_count with where)",
+        (f"DELETE FROM {T} WHERE country = 'ES'",),
+        {"row_count": (0, f"SELECT count(*) FROM {T} WHERE country = 'ES'")},
+        patch=_rows_in_es,
     ),
 ]
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from dq.checks.kinds import SEGMENTABLE
+from dq.checks.kinds import SCOPED_KINDS, SEGMENTABLE, TOLERATED_KINDS
 from dq.checks.spec import CheckKind, CheckSpec
 from dq.contract.model import (
     Anomaly,
@@ -23,6 +23,7 @@ from dq.contract.model import (
     Severity,
     Tolerance,
 )
+from dq.contract.scope import Scoped, Tolerated
 
 ColumnCompiler = Callable[[str, ColumnRule], Iterator[CheckSpec]]
 
@@ -32,7 +33,8 @@ def compile_contract(contract: Contract) -> tuple[CheckSpec, ...]:
     column_level: list[CheckSpec] = [*_schema(contract)]
     for column, rule in contract.columns.items():
         for compiler in COLUMN_COMPILERS:
-            column_level.extend(_with_segments(compiler(column, rule), contract, rule.segments))
+            scoped = (_scoped(spec, rule) for spec in compiler(column, rule))
+            column_level.extend(_with_segments(scoped, contract, rule.segments))
     table_level: list[CheckSpec] = [*_primary_key(contract)]
     table_level.extend(_with_segments(_row_count(contract), contract))
     table_level.extend(_freshness(contract))
@@ -61,6 +63,16 @@ def _with_segments(specs: Iterator[CheckSpec], contract: Contract, own: list[str
 
 def _spec(name: str, kind: CheckKind, severity: Severity, columns: tuple[str, ...] = (), **args: object) -> CheckSpec:
     return CheckSpec(name=name, kind=kind, severity=severity, columns=columns, args=args)
+
+
+def _scoped(spec: CheckSpec, rule: Scoped | Tolerated) -> CheckSpec:
+    """A column's `where:` and tolerance, on each of its checks that can take them."""
+    args = dict(spec.args)
+    if isinstance(rule, Scoped) and rule.where is not None and spec.kind in SCOPED_KINDS:
+        args["where"] = rule.where
+    if isinstance(rule, Tolerated) and spec.kind in TOLERATED_KINDS:
+        args.update(rule.tolerance_args())
+    return spec if args == dict(spec.args) else replace(spec, args=args)
 
 
 def _bounds(bounds: Bounds) -> dict[str, object]:
@@ -220,7 +232,8 @@ def _primary_key(contract: Contract) -> Iterator[CheckSpec]:
 def _row_count(contract: Contract) -> Iterator[CheckSpec]:
     if contract.row_count is not None:
         bounds = contract.row_count
-        yield _spec("row_count", CheckKind.row_count, bounds.severity or Severity.error, (), **_bounds(bounds))
+        spec = _spec("row_count", CheckKind.row_count, bounds.severity or Severity.error, (), **_bounds(bounds))
+        yield _scoped(spec, bounds)
 
 
 def _freshness(contract: Contract) -> Iterator[CheckSpec]:
@@ -238,7 +251,7 @@ def _freshness(contract: Contract) -> Iterator[CheckSpec]:
 def _expressions(contract: Contract) -> Iterator[CheckSpec]:
     for rule in contract.expressions:
         severity = rule.severity or Severity.error
-        yield _spec(f"expressions.{rule.name}", CheckKind.expression, severity, expr=rule.expr)
+        yield _scoped(_spec(f"expressions.{rule.name}", CheckKind.expression, severity, expr=rule.expr), rule)
 
 
 def _custom_sql(contract: Contract) -> Iterator[CheckSpec]:
@@ -460,6 +473,8 @@ def _dedupe(
             and spec.kind is CheckKind.unique
             and len(primary_key) == 1
             and spec.columns == primary_key
+            and spec.where is None
+            and spec.allowed_failing is None
         ):
             continue  # the primary key's own (error-severity) uniqueness check covers it
         name, suffix = spec.name, 1

@@ -412,6 +412,40 @@ KINDS = {
 }
 
 
+# Rules `where:` may narrow (dq.contract.scope): every row rule a contract key states and every
+# aggregate over the relation's rows; a tolerance loosens the row rules whose failing rows are rows
+# of the relation (a custom query's rows need not be: it has no tolerance). Neither reaches the
+# training statistics, the schema or freshness: a contract key there is unknown, exit 3.
+TOLERATED_KINDS = frozenset(
+    {
+        CheckKind.not_null,
+        CheckKind.between,
+        CheckKind.accepted_values,
+        CheckKind.pattern,
+        CheckKind.length,
+        CheckKind.expression,
+        CheckKind.unique,
+        CheckKind.references,
+    }
+)
+SCOPED_KINDS = TOLERATED_KINDS | {
+    CheckKind.row_count,
+    CheckKind.null_fraction,
+    CheckKind.distinct_count,
+    CheckKind.mean,
+    CheckKind.stddev,
+    CheckKind.quantile,
+}
+KINDS = {
+    kind: replace(
+        facts,
+        args=facts.args
+        | (frozenset({"where"}) if kind in SCOPED_KINDS else frozenset())
+        | (frozenset({"mostly", "max_failing_fraction"}) if kind in TOLERATED_KINDS else frozenset()),
+    )
+    for kind, facts in KINDS.items()
+}
+
 # Kinds a rule can ask for per segment (`segments: [country]`, dq.checks.segments). A spec that
 # carries `segments` is measured by one grouped query and judged per segment by pandera-batch
 # alone (Pandera's Ibis backend and GX leave it there: CheckSpec.needs_exact_sql); `dq dbt

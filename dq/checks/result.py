@@ -70,6 +70,7 @@ class CheckResult:
     failing_rows: int | None = None
     samples: list[dict[str, Any]] = field(default_factory=list)
     message: str = ""
+    rows_in_scope: int | None = None  # the denominator of a tolerated rule's failing fraction
 
     @classmethod
     def from_spec(cls, spec: CheckSpec, engine: str, status: Status, **found: Any) -> CheckResult:
@@ -152,14 +153,34 @@ def _contract_dict(contract: ContractResult) -> dict[str, Any]:
     return found
 
 
-def failure_message(spec: CheckSpec, failing_rows: int | None, observed: Any) -> str:
+def failing_fraction(failing: int, rows: int) -> float | None:
+    """A tolerated rule's observed failing share, for reading (the verdict compared integers)."""
+    return None if rows == 0 else failing / rows
+
+
+def _share_text(failing: int, rows: int) -> str:
+    return f"{failing:,} of {rows:,} rows ({failing / rows:.4%})" if rows else f"{failing:,} of 0 rows"
+
+
+def tolerated_message(spec: CheckSpec, failing: int, rows: int) -> str:
+    """Why a rule with failing rows still passed: they are within its tolerance."""
+    return f"within tolerance: {_share_text(failing, rows)} fail, {spec.expectation()}"
+
+
+def failure_message(spec: CheckSpec, failing_rows: int | None, observed: Any, rows_in_scope: int | None = None) -> str:
     """The one-line reason a check did not hold, worded the same whichever engine ran it (each
-    kind's wording is a fact of its row in dq.checks.kinds)."""
+    kind's wording is a fact of its row in dq.checks.kinds). A tolerated rule's rows read as a
+    share of the rows in its scope ('12 of 1,000 rows (1.2000%)')."""
     if spec.segments:
         return segmented_reason(spec.kind, observed, spec.expectation())
     facts = KINDS[spec.kind]
     rows = None if failing_rows is None else f"{failing_rows:,} row{'' if failing_rows == 1 else 's'}"
+    if failing_rows is not None and rows_in_scope is not None:
+        rows = _share_text(failing_rows, rows_in_scope)
     finding = Finding(spec.args, spec.columns, rows, observed, spec.expectation())
     if spec.is_row_level and rows is not None:
+        allowed = spec.allowed_failing
+        if rows_in_scope is not None and allowed is not None:
+            return f"{facts.rows_reason(finding)}: more than the {float(allowed):.4%} the tolerance allows"
         return facts.rows_reason(finding)
     return facts.reason(finding)

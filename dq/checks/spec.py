@@ -10,10 +10,23 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
-from dq.checks.kinds import GX, KINDS, CheckKind, Family, missing_args, of_family, run_by, unknown_args
+from dq.checks.kinds import (
+    GX,
+    KINDS,
+    CheckKind,
+    Family,
+    expression_text,
+    missing_args,
+    number_text,
+    of_family,
+    run_by,
+    unknown_args,
+)
 from dq.contract.model import Severity
+from dq.contract.scope import allowed_failing
 from dq.contract.types import decimal_precision
 
 __all__ = [
@@ -94,6 +107,10 @@ class CheckSpec:
         comparison of a collated string column, or NaN counted as missing. Engines that build
         their own queries (Pandera's Ibis backend, GX) leave such checks to `pandera-batch`."""
         a = self.args
+        if a.get("where") is not None or self.allowed_failing is not None:
+            # Pandera has no tolerance, GX's `mostly` is a float ratio over non-null rows, and
+            # neither states a SQL condition exactly (GX's row_condition is its own language)
+            return True
         if a.get("collated_columns") or a.get("ref_collated") or a.get("nan_present") or self.segments:
             return True  # (a per-segment check is one grouped query of dq's own: dq.engines.segments)
         # integers past 2**53 (epoch nanoseconds, HUGEINT keys): Ibis and GX carry bounds and
@@ -148,7 +165,24 @@ class CheckSpec:
     def is_row_level(self) -> bool:
         return self.kind in _ROWS
 
+    @property
+    def where(self) -> str | None:
+        """The `where:` condition (SQL) the check is narrowed to, if any."""
+        where = self.args.get("where")
+        return None if where is None else str(where)
+
+    @property
+    def allowed_failing(self) -> Fraction | None:
+        """The exact share of rows in scope that may fail (`mostly`, `max_failing_fraction`)."""
+        return allowed_failing(self.args)
+
     def expectation(self) -> str:
         """The threshold in words, for reports: 'between 18 and 120', 'no nulls'."""
         words = KINDS[self.kind].words(self.args, self.columns)
+        if self.args.get("mostly") is not None:
+            words += f" in at least {number_text(self.args['mostly'] * 100)}% of rows"
+        elif self.args.get("max_failing_fraction") is not None:
+            words += f" in all but at most {number_text(self.args['max_failing_fraction'] * 100)}% of rows"
+        if self.where is not None:
+            words += f" (rows where {expression_text(self.where)})"
         return f"{words} in every segment of ({', '.join(self.segments)})" if self.segments else words

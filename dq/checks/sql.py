@@ -92,12 +92,33 @@ def present_predicate(spec: CheckSpec, column: str, alias: str = "") -> str:
     return f"{col} IS NOT NULL"
 
 
+def scope_predicate(spec: CheckSpec) -> str | None:
+    """The spec's `where:` condition as a predicate that is never NULL: a row whose condition is
+    NULL is out of scope, as in SQL's WHERE (and under a NOT, in a CHECK constraint, too). The
+    text was proven one boolean expression when the contract loaded (dq.contract.sql_text) and is
+    put on lines of its own, so a trailing `--` comment ends there."""
+    where = spec.where
+    return None if where is None else f"coalesce((\n{where}\n), false)"
+
+
+def scoped_relation(spec: CheckSpec, relation: str) -> str:
+    """The rows a spec applies to: the relation, or the part of it its `where:` holds for."""
+    scope = scope_predicate(spec)
+    return relation if scope is None else f"(SELECT * FROM {relation} WHERE {scope})"
+
+
 def violation_predicate(spec: CheckSpec) -> str:
-    """A boolean SQL expression, true on a row that violates a row-level spec.
+    """A boolean SQL expression, true on a row that violates a row-level spec (and is in its
+    `where:` scope).
 
     Missing values (NULL, and NaN on FLOAT/DOUBLE columns) only violate `not_null`: every other
     check, as in SQL constraints, Pandera and GX, leaves them to the nullability rule.
     """
+    scope, violation = scope_predicate(spec), _violation(spec)
+    return violation if scope is None else f"{scope} AND ({violation})"
+
+
+def _violation(spec: CheckSpec) -> str:
     col = quote_ident(spec.columns[0]) if spec.columns else ""
     a = spec.args
     match spec.kind:
@@ -147,7 +168,8 @@ def key_sql(spec: CheckSpec) -> tuple[str, str]:
     collated = spec.args.get("collated_columns", ())
     keys = ", ".join(quote_ident(c) + (' COLLATE "binary"' if c in collated else "") for c in spec.columns)
     not_null = " AND ".join(present_predicate(spec, c) for c in spec.columns)
-    return keys, not_null
+    scope = scope_predicate(spec)
+    return keys, not_null if scope is None else f"{scope} AND {not_null}"
 
 
 def failing_rows_query(spec: CheckSpec, relation: str) -> str:
@@ -181,7 +203,8 @@ def failing_count_query(spec: CheckSpec, relation: str) -> str:
         binary = ' COLLATE "binary"' if a.get("collated_columns") or a.get("ref_collated") else ""
         col, ref_col = quote_ident(spec.columns[0]), quote_ident(a["ref_column"])
         return (
-            f"SELECT count(*) FROM {relation} AS __t ANTI JOIN {relation_sql(a['relation'])} AS __ref "
+            f"SELECT count(*) FROM {scoped_relation(spec, relation)} AS __t "
+            f"ANTI JOIN {relation_sql(a['relation'])} AS __ref "
             f"ON __ref.{ref_col}{binary} = __t.{col}{binary} WHERE {present_predicate(spec, spec.columns[0], '__t.')}"
         )
     if spec.kind is CheckKind.reconcile_keys:
@@ -207,16 +230,27 @@ def custom_sql(spec: CheckSpec, relation: str) -> str:
 
 def metric_expression(spec: CheckSpec, relation: str | None = None) -> str:
     """The aggregate SQL expression an aggregate spec compares to its bounds (`relation`, when
-    given, lets a standard deviation of big integers be taken exactly: see `_stddev`)."""
+    given, lets a standard deviation of big integers be taken exactly: see `_stddev`).
+
+    Under a `where:`, the column is read as `CASE WHEN scope THEN column END`: every aggregate
+    but count(*) leaves NULL out, so it sees exactly the rows in scope, in the column's own type."""
+    scope = scope_predicate(spec)
     col = quote_ident(spec.columns[0]) if spec.columns else ""
+    if scope is not None and col:
+        col = f"(CASE WHEN {scope} THEN {col} END)"
     match spec.kind:
         case CheckKind.row_count:
-            return "count(*)"
+            return "count(*)" if scope is None else f"count(*) FILTER (WHERE {scope})"
         case CheckKind.null_fraction:
-            missing = missing_predicate(spec, spec.columns[0])
-            return f"CASE WHEN count(*) = 0 THEN 0.0 ELSE count(*) FILTER (WHERE {missing}) / count(*) END"
+            missing, rows = missing_predicate(spec, spec.columns[0]), "count(*)"
+            if scope is not None:
+                missing, rows = f"{scope} AND {missing}", f"count(*) FILTER (WHERE {scope})"
+            return f"CASE WHEN {rows} = 0 THEN 0.0 ELSE count(*) FILTER (WHERE {missing}) / {rows} END"
         case CheckKind.distinct_count:
-            return f"count(DISTINCT {column_expr(spec, spec.columns[0])}){_skip_nan(spec)}"
+            compared = column_expr(spec, spec.columns[0])
+            if scope is not None:
+                compared = f"(CASE WHEN {scope} THEN {compared} END)"
+            return f"count(DISTINCT {compared}){_skip_nan(spec)}"
         case CheckKind.mean:
             if _numeric(spec, col) == col and _family(spec) in ("integer", "decimal", "float"):
                 return _mean(spec, col)

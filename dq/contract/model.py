@@ -33,6 +33,7 @@ from pydantic import (
     model_validator,
 )
 
+from dq.contract.scope import Condition, ExactShare, Scoped, Tolerated
 from dq.contract.types import canonical_type, column_family
 from dq.contract.yaml12 import load_yaml12
 from dq.errors import ContractError
@@ -225,15 +226,19 @@ class SqlCheck(_Strict):
         return value
 
 
-class Expression(_Strict):
+class Expression(_Strict, Tolerated, Scoped):
     """A rule across columns, held row by row: `first_order_at >= signed_up_at`. A row where the
     expression is false violates it; a row where it is NULL (a missing operand) does not, as in a
-    SQL CHECK constraint: missing values are the nullability rules' business."""
+    SQL CHECK constraint: missing values are the nullability rules' business. `where:` and a
+    tolerance (dq.contract.scope) narrow and loosen it."""
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
     expr: Annotated[str, Field(min_length=1)]
     description: str | None = None
     severity: Severity | None = None
+    where: Condition | None = None
+    mostly: ExactShare | None = None
+    max_failing_fraction: ExactShare | None = None
 
     @field_validator("expr")
     @classmethod
@@ -442,8 +447,20 @@ def _one_per_metric(rules: list[Anomaly] | list[ChangeFromLast], key: str) -> No
         raise ValueError(f"two entries under `{key}` judge the same metric")
 
 
-class ColumnRule(_Strict):
-    """Everything a contract says about one column; each key compiles to one check."""
+class RowCount(CountBounds, Scoped):
+    """Bounds on the number of rows, of all rows or of those a `where:` condition holds for."""
+
+    where: Condition | None = None
+
+
+# the column keys a tolerance loosens: the rules that count failing rows
+_TOLERATED_COLUMN_KEYS = ("nullable: false", "unique", "min/max", "accepted_values", "pattern", "length", "references")
+
+
+class ColumnRule(_Strict, Tolerated, Scoped):
+    """Everything a contract says about one column; each key compiles to one check. `where:`
+    applies to every check of the column but its presence and type; a tolerance to each of its
+    row rules (dq.contract.scope)."""
 
     type: str | None = None
     description: str | None = None
@@ -464,6 +481,9 @@ class ColumnRule(_Strict):
     change_from_last: list[ChangeFromLast] = Field(default_factory=list)
     severity: Severity = Severity.error
     segments: Segments | None = None  # its aggregate rules (null fraction, mean, ...) per segment too
+    where: Condition | None = None
+    mostly: ExactShare | None = None
+    max_failing_fraction: ExactShare | None = None
 
     @model_validator(mode="after")
     def _column_metrics(self) -> ColumnRule:
@@ -510,6 +530,19 @@ class ColumnRule(_Strict):
     def _range_ordered(self) -> ColumnRule:
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min ({self.min:g}) is greater than max ({self.max:g})")
+        return self
+
+    @model_validator(mode="after")
+    def _tolerance_has_a_row_rule(self) -> ColumnRule:
+        has_row_rule = not self.nullable or self.unique or self.min is not None or self.max is not None
+        has_row_rule = has_row_rule or any(
+            v is not None for v in (self.accepted_values, self.pattern, self.length, self.references)
+        )
+        if self.tolerance_args() and not has_row_rule:
+            raise ValueError(
+                "mostly / max_failing_fraction loosen the column's row rules "
+                f"({', '.join(_TOLERATED_COLUMN_KEYS)}), and this column has none"
+            )
         return self
 
     @model_validator(mode="after")
@@ -562,7 +595,7 @@ class Contract(_Strict):
     description: str | None = None
     dataset: Dataset
     primary_key: list[str] = Field(default_factory=list)
-    row_count: CountBounds | None = None
+    row_count: RowCount | None = None
     freshness: Freshness | None = None
     extra_columns: Literal["allow", "forbid"] = "allow"
     columns: dict[str, ColumnRule] = Field(default_factory=dict)

@@ -129,7 +129,7 @@ def bind_spec(
         case CheckKind.label_class_fraction:
             args.update(_bound_classes(args, column_type, table.connection, key))
         case CheckKind.expression:
-            _require_boolean(spec, table, key)
+            _require_boolean(str(spec.args["expr"]), table, key)
         case CheckKind.feature_before_label:
             feature, label_time = (table.columns.get(c, "") for c in spec.columns)
             if not _compare_exactly(feature, label_time):
@@ -139,6 +139,9 @@ def bind_spec(
                     "lossy cast: BIGINT 2**53 + 1 vs DOUBLE). Fix: cast both to one DATE/TIMESTAMP or number type "
                     "in the model"
                 )
+    if spec.where is not None:  # the same proof as an expression rule's: BOOLEAN, DuckDB's own functions
+        where_key = f"columns.{spec.column}.where" if spec.column else f"{spec.name}.where"
+        _require_boolean(spec.where, table, where_key, "the condition")
     return replace(spec, args=args)
 
 
@@ -160,14 +163,14 @@ def _compare_exactly(left: str, right: str) -> bool:
     return any({a, b} <= group for group in _EXACT_WIDENING)
 
 
-def _require_boolean(spec: CheckSpec, table: Table, key: str) -> None:
-    """An expression rule must be BOOLEAN in DuckDB's own reading, on this relation's columns,
-    and so must every operand of its AND / OR / NOT: `'t'`, `1` or `paid + billed AND ...` would
-    be cast to a boolean ("non-zero is true") and silently decide the rule. It may call only
-    DuckDB's own functions: a macro stored in the database can read other tables."""
+def _require_boolean(expr: str, table: Table, key: str, what: str = "it") -> None:
+    """An expression rule (or a `where:` condition) must be BOOLEAN in DuckDB's own reading, on
+    this relation's columns, and so must every operand of its AND / OR / NOT: `'t'`, `1` or
+    `paid + billed AND ...` would be cast to a boolean ("non-zero is true") and silently decide
+    the rule. It may call only DuckDB's own functions: a macro stored in the database can read
+    other tables."""
     from dq.contract.sql_text import function_names, parse_expression
 
-    expr = str(spec.args["expr"])
     parsed = parse_expression(expr)
     own = {
         str(name).lower()
@@ -188,9 +191,9 @@ def _require_boolean(spec: CheckSpec, table: Table, key: str) -> None:
             raise BindError(f"{key}: DuckDB cannot read it on {table.label}: {str(exc).splitlines()[0]}") from None
         found = [str(row[1]) for row in described]
         if found != ["BOOLEAN"]:
-            what = "it" if operand is expr else f"`{operand}`"
+            shown = what if operand is expr else f"`{operand}`"
             raise BindError(
-                f"{key}: {what} must be a true/false expression, but it is {', '.join(found)}. "
+                f"{key}: {shown} must be a true/false expression, but it is {', '.join(found)}. "
                 "Fix: compare, e.g. `a >= b`"
             )
 

@@ -38,7 +38,15 @@ from dq.checks.compile import compile_contract
 from dq.checks.kinds import Dbt, Family, exported_as, of_family
 from dq.checks.relation import Placeholder, Relation
 from dq.checks.spec import SCHEMA_KINDS, CheckKind, CheckSpec
-from dq.checks.sql import custom_sql, failing_count_query, literal, metric_expression, quote_ident, violation_predicate
+from dq.checks.sql import (
+    custom_sql,
+    failing_count_query,
+    literal,
+    metric_expression,
+    quote_ident,
+    scope_predicate,
+    violation_predicate,
+)
 from dq.contract.model import Contract, Severity, load_contract
 from dq.contract.yaml12 import dump_yaml
 from dq.dbt import reconcile_hook
@@ -290,8 +298,8 @@ def plan_model(
             export.dq_only.append(spec)
         elif spec.kind in SCHEMA_KINDS and export.enforced:
             continue  # dbt's enforced model contract checks names and types before the build
-        elif spec.kind in CONSTRAINT_KINDS:
-            export.constrained.append(spec)
+        elif spec.kind in CONSTRAINT_KINDS and spec.allowed_failing is None:
+            export.constrained.append(spec)  # a constraint holds on every row: no tolerance
         else:
             export.asserted.append(spec)
     return export
@@ -376,7 +384,12 @@ def _data_tests(e: ModelExport, name: str) -> list[Any]:
     tests: list[Any] = []
     specs = [s for s in (*e.constrained, *e.asserted, *e.dq_only) if s.columns == (name,)]
     for spec in specs:
+        if spec.allowed_failing is not None:
+            continue  # dbt's warn_if / error_if count rows, not a share of them: the post-hook judges it
         config: dict[str, Any] = {"enabled": ENFORCE_JINJA, "tags": [TEST_TAG], "meta": {"dq_check": spec.name}}
+        if spec.where is not None:
+            # dbt selects `from (select * from model where <where>)`: a NULL condition is out, as in dq
+            config["where"] = _jinja_safe(spec.where)
         if spec.severity is Severity.warn:
             config["severity"] = "warn"
         if spec.kind is CheckKind.not_null:
@@ -543,9 +556,9 @@ def _model_macro(e: ModelExport) -> str:
 def _check_rows(specs: Sequence[CheckSpec], refs: list[str]) -> str:
     """The rows of the assertion query: row predicates share one scan, schema checks one read of
     information_schema, the rest one query each."""
-    scanned = [s for s in specs if s.kind in PREDICATE_KINDS]
+    scanned = [s for s in specs if s.kind in PREDICATE_KINDS and s.allowed_failing is None]
     schema = [s for s in specs if s.kind in SCHEMA_KINDS]
-    rows = [_check_row(s, refs) for s in specs if s.kind not in PREDICATE_KINDS and s.kind not in SCHEMA_KINDS]
+    rows = [_check_row(s, refs) for s in specs if s not in scanned and s.kind not in SCHEMA_KINDS]
     if schema:
         where = f"table_schema = {_SCHEMA} AND table_name = {_NAME}"
         counts = ", ".join(f"{_schema_count(s)} AS {quote_ident(s.name)}" for s in schema)
@@ -599,8 +612,28 @@ def _check_row(spec: CheckSpec, refs: list[str]) -> str:
         else:  # quoted part by part: a table name is an identifier, never SQL
             relation = Relation.parse(str(spec.args["table"]))
         spec = _with_relation(spec, relation)
-    query = failing_count_query(spec, _THIS)
+    if spec.kind in PREDICATE_KINDS:
+        query = f"SELECT count(*) FILTER (WHERE {violation_predicate(spec)}) FROM {_THIS} AS __t"
+    else:
+        query = failing_count_query(spec, _THIS)
+    if spec.allowed_failing is not None:
+        return _tolerated_row(spec, name, query)
     return f"\nUNION ALL SELECT {name}, n, n || ' rows' FROM ({query}) AS q(n)"
+
+
+def _tolerated_row(spec: CheckSpec, name: str, failing_query: str) -> str:
+    """A tolerated rule fails when failing * den > num * rows in scope, in HUGEINT integers (the
+    same exact comparison as dq's engines; an overflow is an error that fails the model)."""
+    allowed = spec.allowed_failing
+    assert allowed is not None
+    scope = scope_predicate(spec)
+    rows = f"SELECT count(*) FROM {_THIS}" + ("" if scope is None else f" WHERE {scope}")
+    num, den = (f"CAST('{n}' AS HUGEINT)" for n in (allowed.numerator, allowed.denominator))
+    failing = f"CASE WHEN f::HUGEINT * {den} > {num} * r::HUGEINT THEN f ELSE 0 END"
+    return (
+        f"\nUNION ALL SELECT {name}, {failing}, f || ' of ' || r || ' rows' "
+        f"FROM (SELECT ({failing_query}) AS f, ({rows}) AS r) AS q"
+    )
 
 
 def _with_relation(spec: CheckSpec, relation: Relation | Placeholder) -> CheckSpec:

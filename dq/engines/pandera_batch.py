@@ -28,9 +28,16 @@ import duckdb
 
 from dq.checks import anomaly
 from dq.checks.kinds import BATCH, KINDS, SEGMENTABLE, Family, Finding, of_family, run_by
-from dq.checks.result import CheckResult, Status, outcome
+from dq.checks.result import CheckResult, Status, failing_fraction, outcome, tolerated_message
 from dq.checks.spec import HISTORY_KINDS, SCHEMA_KINDS, CheckKind, CheckSpec
-from dq.checks.sql import custom_sql, failing_count_query, key_sql, metric_expression, violation_predicate
+from dq.checks.sql import (
+    custom_sql,
+    failing_count_query,
+    key_sql,
+    metric_expression,
+    scope_predicate,
+    violation_predicate,
+)
 from dq.contract.types import base_type, canonical_type
 from dq.data.constraints import KeyConstraint, key_constraints, proves_not_null, proves_unique
 from dq.data.fingerprint import FINGERPRINT_FACT, fingerprint_aggregates
@@ -58,6 +65,7 @@ class _Measure:
     error: str | None = None
     shown: Any = None  # what the report shows, when it differs from the judged value
     proof: str | None = None  # the database constraint that proves the check (nothing was counted)
+    rows: int | None = None  # rows in the spec's scope, measured for a tolerance
     limit: Any = None  # a reconciliation's largest allowed difference (known only once the source is read)
     short_history: bool = False  # a history check with too few past runs: warned, never judged
 
@@ -106,12 +114,36 @@ def measure(specs: Sequence[CheckSpec], table: Table) -> list[_Measure]:
         else:
             in_pass[index] = _pass_expression(spec, table.relation)
     if in_pass:
-        faster = dense_key_expressions({i: specs[i] for i in in_pass if specs[i].kind is CheckKind.unique}, table)
+        dense = {i: specs[i] for i in in_pass if specs[i].kind is CheckKind.unique and not _narrowed(specs[i])}
+        faster = dense_key_expressions(dense, table)
         _single_pass(specs, in_pass, faster, measures, table)
     for index, spec in enumerate(specs):
         if spec.kind is CheckKind.unique and measures[index].error is None and index not in proven:
             _count_duplicated_rows(spec, measures[index], table)
+    for index, spec in enumerate(specs):
+        _apply_tolerance(spec, measures[index])
     return measures
+
+
+def _narrowed(spec: CheckSpec) -> bool:
+    return spec.where is not None or spec.allowed_failing is not None
+
+
+def _scope_rows(spec: CheckSpec) -> str:
+    scope = scope_predicate(spec)
+    return "count(*)" if scope is None else f"count(*) FILTER (WHERE {scope})"
+
+
+def _apply_tolerance(spec: CheckSpec, measured: _Measure) -> None:
+    """A tolerated rule is judged on failing * den - num * rows (<= 0 holds): the exact integer
+    form of failing / rows <= allowed, which Pandera compares without a float."""
+    allowed = spec.allowed_failing
+    if allowed is None or measured.error is not None or measured.failing_rows is None:
+        return
+    if measured.rows is None:  # proven by a constraint: nothing was counted, nothing fails
+        measured.value = 0
+        return
+    measured.value = measured.failing_rows * allowed.denominator - allowed.numerator * measured.rows
 
 
 def _proven_by_constraints(specs: Sequence[CheckSpec], table: Table) -> dict[int, KeyConstraint]:
@@ -135,7 +167,7 @@ def _pass_expression(spec: CheckSpec, relation: str) -> str:
     if spec.kind in _IN_PASS_ROW_KINDS:
         # the single pass reads `FROM relation AS __t`, so the predicate is used verbatim (never
         # edited as text: a value or regex holding "__t." is data)
-        return f"count(*) FILTER (WHERE {violation_predicate(spec)})"
+        return _with_scope_rows(spec, f"count(*) FILTER (WHERE {violation_predicate(spec)})")
     if spec.kind is CheckKind.unique:
         key, not_null = key_sql(spec)
         # a compound key is counted as a row value, which is never NULL even when a part is: the
@@ -149,8 +181,15 @@ def _pass_expression(spec: CheckSpec, relation: str) -> str:
             else f"count(DISTINCT {key}) FILTER (WHERE {not_null})"
         )
         # surplus copies: 0 exactly when every non-null key is unique
-        return f"count(*) FILTER (WHERE {not_null}) - {distinct}"
+        return _with_scope_rows(spec, f"count(*) FILTER (WHERE {not_null}) - {distinct}")
     return metric_expression(spec, relation)
+
+
+def _with_scope_rows(spec: CheckSpec, failing: str) -> str:
+    """A tolerated rule measures its failing rows and the rows in its scope in the same pass."""
+    if spec.allowed_failing is None:
+        return failing
+    return f"struct_pack(failing := {failing}, rows := {_scope_rows(spec)})"
 
 
 def _single_pass(
@@ -201,6 +240,8 @@ def _measured(spec: CheckSpec, value: Any) -> _Measure:
 def _as_measure(spec: CheckSpec, value: Any) -> _Measure:
     if spec.kind in HISTORY_KINDS:
         return _history_measure(spec, value)
+    if spec.is_row_level and isinstance(value, dict):  # a tolerated rule: (failing, rows in scope)
+        return _Measure(value=int(value["failing"]), failing_rows=int(value["failing"]), rows=int(value["rows"]))
     if spec.is_row_level:
         return _Measure(value=int(value), failing_rows=int(value))
     if spec.kind is CheckKind.freshness:
@@ -247,11 +288,14 @@ def _own_query(spec: CheckSpec, table: Table) -> _Measure:
         if spec.kind is CheckKind.custom_sql
         else failing_count_query(spec, table.relation)
     )
+    if spec.allowed_failing is not None:
+        query = f"SELECT ({query}), (SELECT {_scope_rows(spec)} FROM {table.relation})"
     try:
-        count = int(_fetch_row(table, query)[0])
+        row = _fetch_row(table, query)
     except duckdb.Error as exc:
         return _Measure(error=f"query of {spec.name} failed: {_first_line(exc)}")
-    return _Measure(value=count, failing_rows=count)
+    count = int(row[0])
+    return _Measure(value=count, failing_rows=count, rows=int(row[1]) if len(row) > 1 else None)
 
 
 def _reconciled(spec: CheckSpec, table: Table) -> _Measure:
@@ -395,6 +439,8 @@ def _check(pa: Any, spec: CheckSpec) -> Any:
             return pa.Check.le(a["threshold"], name=spec.name)  # |modified z-score|
         case CheckKind.change_from_last:
             return pa.Check.le(a["max_pct"], name=spec.name)  # |change| in percent
+        case _ if spec.is_row_level and spec.allowed_failing is not None:
+            return pa.Check.le(0, name=spec.name)  # failing * den - num * rows (_apply_tolerance)
         case _ if spec.is_row_level:
             return pa.Check.eq(0, name=spec.name)
     low, high = a.get("min"), a.get("max")
@@ -500,12 +546,17 @@ def _result(spec: CheckSpec, measured: _Measure, holds: bool | None) -> CheckRes
     if spec.kind is CheckKind.column_exists:
         observed = "present" if measured.value else "missing"
     message = "" if measured.proof is None or not holds else f"passed by the database's constraint {measured.proof}"
+    if measured.rows is not None:
+        observed = failing_fraction(measured.failing_rows or 0, measured.rows)
+        if holds and measured.failing_rows:
+            message = tolerated_message(spec, measured.failing_rows, measured.rows)
     return CheckResult.from_spec(
         spec,
         ENGINE,
         outcome(holds, spec.severity),
         observed=observed,
         failing_rows=measured.failing_rows,
+        rows_in_scope=measured.rows,
         message=message,
     )
 

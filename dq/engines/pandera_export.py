@@ -94,6 +94,8 @@ def _why_not(spec: CheckSpec) -> str | None:
         return (
             _STATISTIC if spec.kind is not CheckKind.feature_before_label else "reads two columns' times: not exported"
         )
+    if spec.where is not None or spec.allowed_failing is not None:
+        return "a where: condition (SQL) or a tolerance: judged by dq's own SQL, not exported"
     if any(isinstance(v, TypedText) for v in spec.args.get("values", ())):
         return "accepted values DuckDB reads from text in the column's type (dates, UUIDs): not exported"
     if spec.args.get("collated_columns"):

@@ -54,6 +54,9 @@ _DOC_QUALITY = {"id", "name", "description", "dimension", "businessImpact", "sch
 _DOC_QUALITY |= {"authoritativeDefinitions", "method", "type", "unit", "severity", "customProperties"}
 
 
+_SCOPE_KEYS = ("where", "mostly", "max_failing_fraction")  # dq.contract.scope: dq-only in ODCS
+
+
 class OdcsError(ContractError):
     """An ODCS file dq cannot honour fully, or a dq contract ODCS cannot carry: names the property."""
 
@@ -195,6 +198,11 @@ def _property(name: str, rule: ColumnRule, contract: Contract) -> dict[str, Any]
     if rule.segments:
         custom.append(_custom("segments", list(rule.segments)))
     custom += _history_custom(rule.anomalies, rule.change_from_last)
+    # ODCS has no row filter and no share of failing rows on `required`, `minimum`, ...: dq's own
+    # keys, so dq -> ODCS -> dq keeps them (another reader sees the stricter, unfiltered rules)
+    for key in _SCOPE_KEYS:
+        if getattr(rule, key) is not None:
+            custom.append(_custom(key, getattr(rule, key)))
     if custom:
         prop["customProperties"] = custom
     return prop
@@ -233,6 +241,8 @@ def _object_quality(contract: Contract) -> list[dict[str, Any]]:
         if rows.severity is not None:
             entry["severity"] = "warning" if rows.severity.value == "warn" else "error"
             entry["customProperties"] = [_custom("severity", rows.severity.value)]
+        if rows.where is not None:
+            entry.setdefault("customProperties", []).append(_custom("where", rows.where))
         quality.append(entry)
     for check in contract.checks:
         query = check.sql.replace("{dataset}", "{object}")
@@ -577,6 +587,7 @@ class _Reader:
                 "quantiles",
                 "segments",
                 *_HISTORY_KEYS,
+                *_SCOPE_KEYS,
             },
         )
         for rel_index, relation in enumerate(prop.get("relationships") or []):
@@ -668,7 +679,8 @@ class _Reader:
     ) -> None:
         self._runnable(quality, where)
         metric = quality.get("metric") or quality.get("rule")
-        custom = self._dq_custom(quality.get("customProperties"), f"{where}.customProperties", {"sql", "severity"})
+        allowed = {"sql", "severity", "where"}
+        custom = self._dq_custom(quality.get("customProperties"), f"{where}.customProperties", allowed)
         severity = custom.get("severity")
         if quality.get("type") == "text":
             self.documentation.append(f"{where} (text)")
@@ -676,6 +688,10 @@ class _Reader:
             bounds = _count_bounds(quality, lambda why: self.fail(where, why))
             severity = severity or self._severity(quality, where)
             contract["row_count"] = {**bounds, **({"severity": severity} if severity else {})}
+            if "where" in custom:
+                contract["row_count"]["where"] = custom.pop("where")
+        elif "where" in custom:
+            raise self.fail(f"{where}.customProperties", "dq.where narrows a rowCount rule only")
         elif quality.get("type") == "sql" or quality.get("query"):
             check: dict[str, Any] = {"name": _check_name(quality, len(checks))}
             check["sql"] = custom.get("sql") or _violations_query(quality, lambda why: self.fail(where, why))

@@ -67,6 +67,8 @@ def _inexact(spec: CheckSpec) -> str:
         return "reconciles with the source dataset: dq's own SQL (exact sums, byte-wise keys) states it"
     if spec.kind in (CheckKind.mean, CheckKind.stddev):
         return f"GX averages with a plain float sum, inexact on a {column_type} column (dq uses compensated sums)"
+    if spec.where is not None or spec.allowed_failing is not None:
+        return "a where: condition (SQL, not GX's row_condition language) or a tolerance (GX's mostly is a float)"
     if spec.needs_exact_sql:
         return "needs dq's own SQL: a collated string, NaN counted as missing, or a value past a double's range"
     if not spec.measured_exactly_outside_dq_sql:

@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from dq.contract.model import Anomaly, Bounds, ChangeFromLast, ColumnRule, Contract, Reconcile, Severity, Tolerance
+from dq.contract.scope import Tolerated, allowed_failing
 
 
 class Impact(StrEnum):
@@ -224,6 +225,42 @@ def _history(
             yield from _severity(f"{where}.severity", c.severity, d.severity)
 
 
+def _row_tolerance(path: str, old: Tolerated, new: Tolerated) -> Iterator[Change]:
+    """`mostly` / `max_failing_fraction`, compared as the exact share of rows allowed to fail
+    (none when absent): a larger share lets more bad rows through to consumers."""
+    before, after = allowed_failing(old.tolerance_args()) or 0, allowed_failing(new.tolerance_args()) or 0
+    shown = f"{_tolerance_text(old)} -> {_tolerance_text(new)}"
+    if after > before:
+        yield Change(path, shown, Impact.breaking, "tolerance loosened: more failing rows may arrive")
+    elif after < before:
+        yield Change(path, shown, Impact.tightening, "tolerance tightened: fewer failing rows may pass")
+
+
+def _tolerance_text(rule: Tolerated) -> str:
+    args = rule.tolerance_args()
+    return ", ".join(f"{key}: {_n(value)}" for key, value in args.items()) or "none"
+
+
+def _where(path: str, old: str | None, new: str | None, aggregates: bool) -> Iterator[Change]:
+    """A `where:` condition. Adding or editing one is breaking: rows outside it are no longer
+    checked (dq cannot prove an edited condition covers as many rows). Dropping one tightens a
+    row rule (every row is checked now), but moves an aggregate (a mean, a row count) anywhere."""
+    if old == new:
+        return
+    if old is None:
+        yield Change(path, f"added ({new})", Impact.breaking, "rule narrowed: rows outside the condition go unchecked")
+    elif new is None and not aggregates:
+        yield Change(path, f"removed (was {old})", Impact.tightening, "rule widened: every row is checked now")
+    elif new is None:
+        yield Change(
+            path, f"removed (was {old})", Impact.breaking, "an aggregate over other rows: no bound carries over"
+        )
+    else:
+        yield Change(
+            path, f"{old} -> {new}", Impact.breaking, "condition changed: dq cannot prove it covers as many rows"
+        )
+
+
 def _n(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -341,6 +378,13 @@ def column_severity(column: str, old: ColumnRule, new: ColumnRule) -> Iterator[C
     yield from _severity(f"columns.{column}.severity", old.severity, new.severity)
 
 
+def column_scope(column: str, old: ColumnRule, new: ColumnRule) -> Iterator[Change]:
+    """The column's `where:` (on all its checks) and tolerance (on its row rules)."""
+    aggregates = [old.max_null_fraction, old.distinct_count, old.mean, old.stddev, old.quantiles]
+    yield from _where(f"columns.{column}.where", old.where, new.where, any(a is not None for a in aggregates))
+    yield from _row_tolerance(f"columns.{column}.tolerance", old, new)
+
+
 def column_description(column: str, old: ColumnRule, new: ColumnRule) -> Iterator[Change]:
     if old.description != new.description:
         yield Change(f"columns.{column}.description", "edited", Impact.compatible, "documentation only")
@@ -368,6 +412,9 @@ COLUMN_KEYS_WITH_RULES = frozenset(
         "anomalies",
         "change_from_last",
         "severity",
+        "where",
+        "mostly",
+        "max_failing_fraction",
         "segments",
     }
 )
@@ -402,6 +449,7 @@ COLUMN_RULES: tuple[ColumnRuleCheck, ...] = (
     column_segments,
     column_history,
     column_severity,
+    column_scope,
     column_description,
     column_other_keys,
 )
@@ -460,6 +508,8 @@ def contract_primary_key(old: Contract, new: Contract) -> Iterator[Change]:
 
 def contract_row_count(old: Contract, new: Contract) -> Iterator[Change]:
     yield from _bounds_block("row_count", old.row_count, new.row_count, "row count")
+    if old.row_count is not None and new.row_count is not None:
+        yield from _where("row_count.where", old.row_count.where, new.row_count.where, aggregates=True)
 
 
 def contract_freshness(old: Contract, new: Contract) -> Iterator[Change]:
@@ -564,6 +614,8 @@ def contract_expressions(old: Contract, new: Contract) -> Iterator[Change]:
                 yield Change(
                     f"{path}.expr", "edited", Impact.breaking, "expression changed: dq cannot prove it is as strict"
                 )
+            yield from _where(f"{path}.where", before[name].where, after[name].where, aggregates=False)
+            yield from _row_tolerance(f"{path}.tolerance", before[name], after[name])
             yield from _severity(f"{path}.severity", before[name].severity, after[name].severity)
             if before[name].description != after[name].description:
                 yield Change(f"{path}.description", "edited", Impact.compatible, "documentation only")

@@ -31,6 +31,7 @@ import duckdb
 
 from dq.checks.compile import compile_contract
 from dq.contract.model import Contract, Dataset, load_contract
+from dq.contract.scope import Tolerated, allowed_failing
 from dq.dbt.artifacts import resolve_model
 from dq.errors import ContractError, SourceError
 
@@ -199,6 +200,41 @@ def drift_profiles_load(path: Path, contract: Contract, ctx: LintContext) -> Ite
             )
 
 
+def tolerances_mean_something(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
+    """A tolerance that allows no failing row says nothing (leave it out); one that allows every
+    row to fail (`mostly: 0`, `max_failing_fraction: 1`) turns its rules off while they still read
+    as guarantees in the contract."""
+    ruled: list[tuple[str, Tolerated]] = [(f"columns.{c}", r) for c, r in contract.columns.items()]
+    ruled += [(f"expressions.{i}", e) for i, e in enumerate(contract.expressions)]
+    for key, rule in ruled:
+        for name, value in rule.tolerance_args().items():
+            allowed = allowed_failing({name: value})
+            if allowed == 0:
+                yield Problem(str(path), f"{key}.{name}", f"{name}: {value} allows no failing row: leave it out")
+            elif allowed == 1:
+                yield Problem(
+                    str(path),
+                    f"{key}.{name}",
+                    f"{name}: {value} lets every row fail, so the rule can never fail: remove the rule instead",
+                )
+
+
+def conditions_apply(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
+    """A column's `where:` narrows its data checks; on a column with none (only `type`), it
+    narrows nothing and reads as if it did."""
+    from dq.checks.compile import compile_contract
+
+    narrowed = {spec.column for spec in compile_contract(contract) if spec.where is not None}
+    for column, rule in contract.columns.items():
+        if rule.where is not None and column not in narrowed:
+            yield Problem(
+                str(path),
+                f"columns.{column}.where",
+                "the column has no data rule for the condition to narrow (it applies to nullable, unique, "
+                "min/max, accepted_values, pattern, length, references and the column's aggregates)",
+            )
+
+
 def quarantine_has_rules(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
     """`quarantine:` on a contract whose rules never set a row aside (no error-severity row rule of
     the kinds dq/gate/quarantine.py drops) bounds nothing: the key is a mistake, or a rule is missing."""
@@ -278,6 +314,8 @@ RULES: tuple[Rule, ...] = (
     references_declared,
     reconciled_columns_declared,
     drift_profiles_load,
+    tolerances_mean_something,
+    conditions_apply,
     quarantine_has_rules,
     segments_apply,
     anomaly_histories_suffice,

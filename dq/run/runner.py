@@ -182,7 +182,7 @@ def validate_contract(
     for spec in runnable:
         check = by_name[spec.name]
         if check.status in (Status.failed, Status.warned):
-            check.message = failure_message(spec, check.failing_rows, check.observed)
+            check.message = failure_message(spec, check.failing_rows, check.observed, check.rows_in_scope)
         _add_samples(check, spec, table, contract.primary_key)
     result.checks = [by_name[spec.name] for spec in specs]
     return table
