@@ -74,10 +74,10 @@ def validate_on_spark(
                         "dq gate does not write its trusted snapshot from the spark backend yet, so it cannot gate "
                         "on Spark. Fix: dq gate --no-snapshot (training then reads the live data), or --backend duckdb"
                     )
-                if settings.engine is not EngineChoice.auto:
+                if settings.engine is EngineChoice.pandera:
                     raise DqError(
-                        f"--engine {settings.engine.value} does not run on the spark backend (it runs on DuckDB); "
-                        "use --engine auto"
+                        "--engine pandera does not run on the spark backend (Pandera's Ibis backend runs on "
+                        "DuckDB). Fix: --engine auto (Spark SQL measures, Pandera judges) or --engine gx"
                     )
                 session = session or spark_session(settings, spark)
                 table = _validate_contract(contract, session, shadow, settings, result, snapshots)
@@ -141,11 +141,17 @@ def _validate_contract(
             runnable.append(_canonical_text(bind_spec(bound, table.shadow, frozenset()), shadow))
         except BindError as exc:
             by_name[spec.name] = CheckResult.errored(spec, "dq", f"{result.path}: {exc}")
-    refused = [(spec.name, why) for spec in runnable if (why := refusal(spec, table)) is not None]
+    on_gx = _gx_claims(runnable) if settings.engine is EngineChoice.gx else []
+    on_batch = [spec for spec in runnable if spec not in on_gx]
+    refused = [(spec.name, why) for spec in on_batch if (why := refusal(spec, table)) is not None]
     if refused:
         listing = "; ".join(f"check {name}: {why}" for name, why in refused)
         raise DqError(f"{len(refused)} check(s) cannot run on the {BACKEND} backend, so nothing ran: {listing}")
-    found = SparkBatchEngine().run(runnable, table) if runnable else []
+    found = SparkBatchEngine().run(on_batch, table) if on_batch else []
+    if on_gx:
+        from dq.gx.spark_engine import GxSparkEngine
+
+        found += GxSparkEngine().run_frame(on_gx, table.session.table(table.view), table.columns)
     by_name.update({r.name: r for r in found})
     for spec in runnable:
         check = by_name[spec.name]
@@ -154,6 +160,15 @@ def _validate_contract(
             _add_samples(check, spec, table, contract.primary_key)
     result.checks = [by_name[spec.name] for spec in specs]
     return table
+
+
+def _gx_claims(specs: Sequence[CheckSpec]) -> list[CheckSpec]:
+    """`--engine gx` on Spark: the checks GX's Spark datasource states exactly (dq.gx.spark_engine);
+    the rest are routed to the Spark SQL engine, as `--engine gx` routes on DuckDB (dq/run/plan.py)."""
+    from dq.gx.spark_engine import GxSparkEngine
+
+    engine = GxSparkEngine()
+    return [spec for spec in specs if engine.supports(spec)]
 
 
 def _canonical_text(spec: CheckSpec, shadow: duckdb.DuckDBPyConnection) -> CheckSpec:
