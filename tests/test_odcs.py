@@ -69,6 +69,9 @@ drift:
   reference: profiles/x.json
   columns:
     score: {psi_max: 0.2, ks_max: 0.1}
+expressions:
+  - {name: part_below_id, expr: 'part <= id', description: across columns, where: flag, mostly: 0.99}
+  - {name: soft_rule, expr: 'score >= 0', severity: warn}
 checks:
   - name: ids_positive
     sql: select * from {dataset} where id < 0

@@ -111,6 +111,8 @@ def to_odcs(contract: Contract) -> dict[str, Any]:
             custom.append(_custom(key, value.model_dump(exclude_defaults=True)))
     if contract.reconcile:  # ODCS has no reconciliation rule: dq's own value, as for label/leakage/drift
         custom.append(_custom("reconcile", [item.model_dump(exclude_defaults=True) for item in contract.reconcile]))
+    if contract.expressions:  # ODCS has no row rule across columns: dq's own value
+        custom.append(_custom("expressions", [item.model_dump(exclude_defaults=True) for item in contract.expressions]))
     custom += _history_custom(contract.anomalies, contract.change_from_last)
     freshness = contract.freshness
     if freshness is not None:
@@ -209,6 +211,20 @@ def _property(name: str, rule: ColumnRule, contract: Contract) -> dict[str, Any]
 
 
 _HISTORY_KEYS = ("anomalies", "change_from_last")
+# the contract's own keys ODCS has no field for, carried as `dq.<key>` custom properties of the
+# object (to_odcs writes each one it has, the reader takes back exactly these)
+_DQ_TABLE_KEYS = (
+    "extra_columns",
+    "label",
+    "leakage",
+    "drift",
+    "quarantine",
+    "segments",
+    "max_segments",
+    "reconcile",
+    "expressions",
+    *_HISTORY_KEYS,
+)
 
 
 def _history_custom(anomalies: list[Any], changes: list[Any]) -> list[dict[str, Any]]:
@@ -488,19 +504,7 @@ class _Reader:
         custom = self._dq_custom(
             obj.get("customProperties"),
             f"{where}.customProperties",
-            {
-                "dataset",
-                "extra_columns",
-                "label",
-                "leakage",
-                "drift",
-                "quarantine",
-                "freshness",
-                "segments",
-                "max_segments",
-                "reconcile",
-                *_HISTORY_KEYS,
-            },
+            {"dataset", "freshness", *_DQ_TABLE_KEYS},
         )
         table = obj.get("physicalName") or obj.get("name")
         contract["dataset"] = custom.pop("dataset", None) or {"table": str(table)}
@@ -522,18 +526,7 @@ class _Reader:
             self._object_quality(quality, f"{where}.quality[{q_index}]", contract, checks)
         if name in freshness:
             contract["freshness"] = freshness[name]
-        for key in (
-            "freshness",
-            "extra_columns",
-            "label",
-            "leakage",
-            "drift",
-            "quarantine",
-            "segments",
-            "max_segments",
-            "reconcile",
-            *_HISTORY_KEYS,
-        ):
+        for key in ("freshness", *_DQ_TABLE_KEYS):
             if key in custom:
                 contract[key] = custom.pop(key)
         contract["columns"] = columns
