@@ -1,5 +1,6 @@
-"""GX on Spark (dq.gx.spark_engine) vs dq's GX on DuckDB (dq.gx.engine): the benchmark contract
-on the same rows, measured in one run, as ratios.
+"""The same contract on Spark and on DuckDB, measured in one run, as ratios: dq end to end
+(`dq.validate` of one contract over one Parquet file, `backend="duckdb"` vs `backend="spark"`: the
+Spark SQL engine), and GX on Spark (dq.gx.spark_engine) vs dq's GX on DuckDB (dq.gx.engine).
 
     .venv/bin/python bench/bench_spark.py [--rows 1000000 10000000] [--repeat 1] [--out bench/out/spark]
 
@@ -21,6 +22,7 @@ import json
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import dq  # noqa: E402
 from bench.run import ensure_data  # noqa: E402
 from dq.checks.compile import compile_contract  # noqa: E402
 from dq.checks.spec import CheckSpec  # noqa: E402
@@ -111,6 +114,7 @@ def _measure(spark: Any, out: Path, n: int, repeat: int) -> dict[str, Any]:
         same &= [(r.status, r.failing_rows) for r in on_duckdb] == [(r.status, r.failing_rows) for r in on_spark]
     gx_duckdb, gx_spark = statistics.median(duck_s), statistics.median(spark_s)
     return {
+        **_dq_end_to_end(spark, parquet, repeat),
         "rows": n,
         "checks": len(specs),
         "gx_duckdb_s": round(gx_duckdb, 2),
@@ -121,15 +125,47 @@ def _measure(spark: Any, out: Path, n: int, repeat: int) -> dict[str, Any]:
     }
 
 
+def _dq_end_to_end(spark: Any, parquet: Path, repeat: int) -> dict[str, Any]:
+    """`dq.validate` of bench/contract.yml over the Parquet file on both backends: every check."""
+    text = (ROOT / "bench" / "contract.yml").read_text(encoding="utf-8")
+    text = text.replace("dataset: {table: main.training_set}", f"dataset: {{path: '{parquet}'}}")
+    with tempfile.TemporaryDirectory() as scratch:
+        contract = Path(scratch) / "bench_on_parquet.yml"
+        contract.write_text(text, encoding="utf-8")
+        times: dict[str, list[float]] = {"duckdb": [], "spark": []}
+        verdicts: dict[str, Any] = {}
+        for _ in range(repeat):
+            for backend in ("duckdb", "spark"):
+                start = time.perf_counter()
+                run = dq.validate(contract, backend=backend, spark=spark, results_dir=Path(scratch) / "results")
+                times[backend].append(time.perf_counter() - start)
+                verdicts[backend] = [(c.name, c.status, c.failing_rows) for r in run.contracts for c in r.checks]
+                assert all(r.error is None for r in run.contracts), [r.error for r in run.contracts]
+    dq_duckdb, dq_spark = statistics.median(times["duckdb"]), statistics.median(times["spark"])
+    return {
+        "dq_checks": len(verdicts["duckdb"]),
+        "dq_duckdb_s": round(dq_duckdb, 2),
+        "dq_spark_s": round(dq_spark, 2),
+        "dq_spark_over_duckdb": round(dq_spark / dq_duckdb, 2),
+        "dq_same_verdicts_and_counts": verdicts["duckdb"] == verdicts["spark"],
+    }
+
+
 def _markdown(report: dict[str, Any]) -> str:
     lines = [
-        f"GX on Spark ({report['master']}, {report['machine']['cpus']} cores) vs dq's GX on DuckDB; "
+        f"Spark ({report['master']}, {report['machine']['cpus']} cores) vs DuckDB: dq end to end over one Parquet "
+        "file (every check), and GX on Spark vs dq's GX on DuckDB (the checks both state); "
         f"Spark session start-up {report['spark_session_start_s']} s (once per process, not in the times).",
         "",
-        "| rows | checks | GX on DuckDB (s) | GX on Spark (s) | Spark / DuckDB | verdicts and counts |",
+        "| rows | checks | on DuckDB (s) | on Spark (s) | Spark / DuckDB | verdicts and counts |",
         "|---:|---:|---:|---:|---:|---|",
     ]
     for row in report["rows"]:
+        same = "same" if row["dq_same_verdicts_and_counts"] else "INVALID: they differ"
+        lines.append(
+            f"| {row['rows']:,} | {row['dq_checks']} (dq, every check) | {row['dq_duckdb_s']} | {row['dq_spark_s']} | "
+            f"{row['dq_spark_over_duckdb']}x | {same} |"
+        )
         same = "same" if row["same_verdicts_and_counts"] else "INVALID: they differ"
         lines.append(
             f"| {row['rows']:,} | {row['checks']} | {row['gx_duckdb_s']} | {row['gx_spark_s']} | "
