@@ -686,3 +686,41 @@ def test_quarantine_sets_aside_exactly_the_rows_of_a_row_defect(
     if len(hand) == 1:
         assert found["rows_quarantined"] == next(iter(hand.values()))
     assert writer.written[0].row_count == found["rows_kept"]
+
+
+def _judged_against_history(contract: dict[str, Any]) -> None:
+    contract["anomalies"] = [{"metric": "row_count", "min_history": 5}]
+    contract["change_from_last"] = [{"metric": "row_count", "max_pct": 10}]
+
+
+HISTORY_CASE = Case(
+    "a volume drop against the results history (anomalies, change_from_last on row_count)",
+    (f"DELETE FROM {T} WHERE customer_id % 10 < 3",),
+    {
+        "anomalies.row_count": (None, f"SELECT count(*) FROM {T}"),
+        "change_from_last.row_count": (None, f"SELECT count(*) FROM {T}"),
+    },
+    patch=_judged_against_history,
+)
+
+
+@pytest.mark.parametrize("engine", EVERY_ENGINE)
+def test_a_volume_drop_is_caught_against_the_history_of_clean_runs(
+    engine: str, warehouse: dict[str, Path], tmp_path: Path
+) -> None:
+    """Five clean runs build the history; a sixth clean run passes; then 30% of the rows go and
+    both history rules block, observing exactly the row count a hand-written count(*) gives. Every
+    engine routes them to pandera-batch, which alone reads the history."""
+    db = faults.copy_db(warehouse["clean"], tmp_path)
+    contract = _contract_file(HISTORY_CASE, tmp_path, warehouse["clean"])
+    for run in range(6):
+        result = faults.run(contract, db, tmp_path, engine)
+        statuses = {c.name: c.status for c in result.contracts[0].checks if c.name.endswith("row_count")}
+        expected = Status.warned if run < 5 else Status.passed  # too short a history warns, never passes
+        assert statuses["anomalies.row_count"] is expected, (run, statuses)
+    faults.execute(db, *HISTORY_CASE.inject)
+    result = faults.run(contract, db, tmp_path, engine)
+    failed = faults.checks_by_status(result).get("failed", {})
+    hand = faults.scalar(db, f"SELECT count(*) FROM {T}")
+    assert failed == {"anomalies.row_count": hand, "change_from_last.row_count": hand}, failed
+    assert exit_code_for(result.status) is ExitCode.CHECKS_FAILED
