@@ -668,3 +668,25 @@ def test_the_training_code_reconciles_its_frame_with_the_source_frame(tmp_path: 
         {"unmatched": "missing", "k": 2, "rows": 1},
     ]
     assert checks["reconcile.row_count"].status is Status.passed
+
+
+@pytest.mark.parametrize(
+    ("source", "dataset", "diff"),
+    [
+        ("(1, 9007199254740993), (2, 0)", "(1, 9007199254740992), (2, 0)", -1),  # DuckDB's DOUBLE sum: 0
+        ("(1, 340282366920938463463374607431768211455), (2, 1)", "(1, 0), (2, 1)", -(2**128 - 1)),
+    ],
+    ids=["2**53 + 1", "the largest UHUGEINT"],
+)
+def test_uhugeint_sums_and_means_are_exact(tmp_path: Path, source: str, dataset: str, diff: int) -> None:
+    # DuckDB sums UHUGEINT as DOUBLE; dq sums its 64-bit halves exactly
+    statements = (
+        f"CREATE TABLE main.src AS SELECT k::INTEGER AS k, a::UHUGEINT AS amount, 0.0 AS x FROM (VALUES {source}) v(k, a)",
+        f"CREATE TABLE main.ds AS SELECT k::INTEGER AS k, a::UHUGEINT AS amount, 0.0 AS x FROM (VALUES {dataset}) v(k, a)",
+    )
+    status, checks = _run(
+        tmp_path, statements, "\n  - {against: {table: main.src}, columns: {amount: {sum: {}, mean: {}}}}\n"
+    )
+    assert status is Status.failed
+    assert checks["reconcile.amount.sum"].observed["diff"] == diff
+    assert Fraction(checks["reconcile.amount.mean"].observed["diff"]) == Fraction(diff, 2)
