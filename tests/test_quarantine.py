@@ -473,3 +473,56 @@ def test_several_contracts_each_get_their_own_split(make_db: MakeDb, tmp_path: P
         for name in ("t", "u")
     }
     assert aside == {"t": 13, "u": 0}
+
+
+@pytest.mark.parametrize(
+    ("events", "check"),
+    [
+        ("columns:\n  eid: {}\n  user_id: {references: {table: main.users, column: id}}\n", "user_id.references"),
+        # spelled differently, the same relation once resolved
+        ("columns:\n  eid: {}\n  user_id: {references: {table: users, column: id}}\n", "user_id.references"),
+        (
+            "columns:\n  eid: {}\n  id: {}\nleakage: {disjoint_from: {table: main.users, key: [id]}}\n",
+            "leakage.disjoint_from",
+        ),
+        (
+            "columns:\n  eid: {}\n  id: {}\nreconcile:\n  - {against: {table: main.users}, row_count: {max_diff: 100}}\n",
+            "reconcile.row_count",
+        ),
+    ],
+    ids=["references", "references, other spelling", "disjoint_from", "reconcile"],
+)
+def test_a_check_against_another_gated_contract_s_dataset_is_refused(
+    make_db: MakeDb, tmp_path: Path, events: str, check: str
+) -> None:
+    # users' split sets the age -1 row aside; the events check read the live users table (every row),
+    # so the snapshots handed to training would break it: refused, exit 3, nothing trains
+    from dq.cli import app
+
+    db = make_db(
+        "CREATE TABLE users AS SELECT i AS id, CASE WHEN i = 3 THEN -1 ELSE 30 END AS age FROM range(1, 11) r(i)",
+        "CREATE TABLE events AS SELECT i AS eid, 3::BIGINT AS user_id, 100 + i AS id FROM range(1, 6) r(i)",
+    )
+    contracts = tmp_path / "contracts"
+    contracts.mkdir()
+    (contracts / "users.yml").write_text(
+        "contract: users\nversion: 1.0.0\ndataset: {table: main.users}\nquarantine: {max_fraction: 0.5}\n"
+        "columns:\n  id: {unique: true}\n  age: {min: 0}\n",
+        encoding="utf-8",
+    )
+    (contracts / "events.yml").write_text(
+        "contract: events\nversion: 1.0.0\ndataset: {table: main.events}\nquarantine: {max_fraction: 0.5}\n" + events,
+        encoding="utf-8",
+    )
+    snaps, seen = tmp_path / "snaps", tmp_path / "seen"
+    args = ["gate", str(contracts), "--db", str(db), "--results-dir", str(tmp_path / "results")]
+    args += ["--snapshot-dir", str(snaps), "--quarantine", "--", sys.executable, "-c", f"open({str(seen)!r}, 'w')"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 3, result.output
+    assert not seen.exists()
+    assert f"events: {check} was judged against main.users, the dataset of the contract users" in result.output
+    assert not snaps.exists() or not list(snaps.glob("*.parquet"))
+    # gated alone, each passes (events' reference holds on the live users table)
+    alone = ["gate", str(contracts / "events.yml"), "--db", str(db), "--results-dir", str(tmp_path / "results")]
+    alone += ["--snapshot-dir", str(tmp_path / "alone"), "--quarantine", "--", sys.executable, "-c", "pass"]
+    assert runner.invoke(app, alone).exit_code == 0
