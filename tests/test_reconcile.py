@@ -690,3 +690,35 @@ def test_uhugeint_sums_and_means_are_exact(tmp_path: Path, source: str, dataset:
     assert status is Status.failed
     assert checks["reconcile.amount.sum"].observed["diff"] == diff
     assert Fraction(checks["reconcile.amount.mean"].observed["diff"]) == Fraction(diff, 2)
+
+
+@pytest.mark.parametrize(
+    ("key_type", "refused"),
+    [
+        ("STRUCT(a INTEGER, b DOUBLE)", True),
+        ("DOUBLE[]", True),
+        ("MAP(INTEGER, FLOAT)", True),
+        ("STRUCT(a STRUCT(b DOUBLE[]))", True),
+        ('STRUCT("double" INTEGER)', False),  # a field named "double" is no double
+        ("STRUCT(a INTEGER, b VARCHAR)", False),
+    ],
+)
+def test_keys_holding_a_double_anywhere_are_refused(tmp_path: Path, key_type: str, refused: bool) -> None:
+    value = {
+        "STRUCT(a INTEGER, b DOUBLE)": "{'a': 1, 'b': 'NaN'}",
+        "DOUBLE[]": "['NaN']",
+        "MAP(INTEGER, FLOAT)": "MAP {1: 'NaN'}",
+        "STRUCT(a STRUCT(b DOUBLE[]))": "{'a': {'b': ['NaN']}}",
+        'STRUCT("double" INTEGER)': "{'double': 1}",
+        "STRUCT(a INTEGER, b VARCHAR)": "{'a': 1, 'b': 'x'}",
+    }[key_type]
+    statements = tuple(
+        f"CREATE TABLE main.{t} AS SELECT ({value})::{key_type} AS k, 1.0::DECIMAL(18,2) AS amount, 1.0 AS x"
+        for t in ("src", "ds")
+    )
+    status, checks = _run(tmp_path, statements, "\n  - {against: {table: main.src}, key: [k]}\n")
+    check = checks["reconcile.key"]
+    if refused:
+        assert status is Status.error and "doubles are no key" in check.message
+    else:
+        assert (status, check.observed) == (Status.passed, {"missing": 0, "extra": 0})
