@@ -394,8 +394,23 @@ def test_generated_reconciliations_match_a_python_oracle(
         ("\n  - {against: {table: main.src}, key: [order_id]}\n", "'order_id' is not declared under `columns`"),
         ("\n  - {against: {table: main.src}, columns: {amount: {}}}\n", "give at least one of sum, mean"),
         ("\n  - {against: {table: a}, key: [k]}\n  - {against: {table: b}, key: [k]}\n", "give each a `name`"),
+        (
+            "\n  - against: {table: main.src}\n    row_count:\n    key: [k]\n",
+            'row_count: is null (a key with no value). Fix: write `{}` for "equal"',
+        ),
+        ("\n  - {against: {table: main.src}, columns: {amount: {sum: , mean: {}}}}\n", "columns.amount.sum: is null"),
     ],
-    ids=["typo", "negative", "quoted number", "nothing compared", "undeclared key", "no statistic", "unnamed"],
+    ids=[
+        "typo",
+        "negative",
+        "quoted number",
+        "nothing compared",
+        "undeclared key",
+        "no statistic",
+        "unnamed",
+        "null row_count",
+        "null sum",
+    ],
 )
 def test_a_reconcile_entry_dq_cannot_read_exactly_is_refused(tmp_path: Path, block: str, words: str) -> None:
     from dq.contract.model import load_contract

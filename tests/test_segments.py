@@ -271,8 +271,11 @@ def test_a_segment_column_missing_from_the_table_is_an_error(make_db: MakeDb, tm
         ({"segments": []}, {}, "segments: List should have at least 1 item"),
         ({"max_segments": 0}, {}, "max_segments: Input should be greater than or equal to 1"),
         ({"max_segments": True}, {}, "max_segments: expected a number, got the boolean true"),
+        ({"max_segments": "5"}, {}, "max_segments: expected a number, got str '5' (write it without quotes)"),
+        ({"segments": None}, {}, "segments: is null (a key with no value). Fix: list the columns"),
+        ({}, {"segments": None}, "columns.v.segments: is null"),
     ],
-    ids=["undeclared", "twice", "empty", "zero", "boolean"],
+    ids=["undeclared", "twice", "empty", "zero", "boolean", "quoted", "null", "null on a column"],
 )
 def test_a_contract_that_misuses_segments_is_refused(
     write_contract: Callable[[str], Path], top: dict[str, Any], column: dict[str, Any], problem: str
