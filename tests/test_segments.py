@@ -134,6 +134,26 @@ CASES = [
         {"s='b'": None},
     ),
     (
+        "stddev of big integers shifted by the segment's own value, not another segment's 1e17",
+        "CREATE TABLE t AS SELECT s, v::BIGINT AS v FROM (VALUES ('a', 100000000000000000), ('b', 0), ('b', 1), "
+        "('b', 0), ('b', 1)) v(s, v)",
+        _contract({"s": {}, "v": {"stddev": {"min": 0.5}}}, segments=["s"]),
+        "v.stddev.by.s",
+        Status.failed,
+        2,
+        {"s='a'": None},  # b's deviation is 0.577..., as doubles shifted by 1e17 it read 0
+    ),
+    (
+        "stddev of DECIMAL per segment, each shifted by its own value",
+        "CREATE TABLE t AS SELECT s, v::DECIMAL(18,1) AS v FROM (VALUES ('a', 10000000000000000.0), "
+        "('a', 10000000000000000.1), ('b', 0.0), ('b', 0.1)) v(s, v)",
+        _contract({"s": {}, "v": {"stddev": {"min": 0.07}}}, segments=["s"]),
+        "v.stddev.by.s",
+        Status.passed,
+        2,
+        {},
+    ),
+    (
         "every segment holds: the check passes and counts its segments",
         "CREATE TABLE t AS SELECT * FROM (VALUES ('a', 1), ('b', 2), ('c', 3)) v(s, v)",
         _contract({"s": {}, "v": {"quantiles": {0.5: {"min": 1, "max": 3}}}}, segments=["s"]),
