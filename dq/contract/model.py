@@ -89,10 +89,11 @@ Segments = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length
 def _refuse_null(fix: str) -> Any:
     """A before-validator refusing an explicit YAML null (`row_count: ` with nothing after it):
     read as "not given", it would silently drop the check the author wrote. Validators do not run
-    on a default, so leaving the key out still means "not given"."""
+    on a default, so leaving the key out still means "not given"; only a contract file's text is
+    held to it (`load_contract` passes the context), a dict built in Python may say None."""
 
-    def check(value: Any) -> Any:
-        if value is None:
+    def check(value: Any, info: ValidationInfo) -> Any:
+        if value is None and (info.context or {}).get("yaml_text"):  # a Python caller's None is "not given"
             raise ValueError(f"is null (a key with no value). Fix: {fix}")
         return value
 
@@ -725,7 +726,7 @@ def load_contract(path: str | Path) -> Contract:
     if not isinstance(document, dict):
         raise ContractError(f"{path}: a contract is a YAML mapping with at least `contract`, `version`, `dataset`")
     try:
-        return Contract.model_validate(document)
+        return Contract.model_validate(document, context={"yaml_text": True})
     except ValidationError as exc:
         raise ContractError(format_validation_error(path, exc, document)) from None
     except RecursionError:
