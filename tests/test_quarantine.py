@@ -526,3 +526,20 @@ def test_a_check_against_another_gated_contract_s_dataset_is_refused(
     alone = ["gate", str(contracts / "events.yml"), "--db", str(db), "--results-dir", str(tmp_path / "results")]
     alone += ["--snapshot-dir", str(tmp_path / "alone"), "--quarantine", "--", sys.executable, "-c", "pass"]
     assert runner.invoke(app, alone).exit_code == 0
+
+
+def test_a_dataset_column_named_like_the_helper_flag_is_split_as_any_column(make_db: MakeDb, write_contract, gate):
+    # the split's helper flag takes a name no column has: the dataset's own __dq_quarantined survives
+    db = make_db(
+        "CREATE TABLE t AS SELECT i AS id, CASE WHEN i = 2 THEN -1 ELSE i END AS y, i % 2 = 0 AS __dq_quarantined "
+        "FROM range(1, 11) r(i)"
+    )
+    contract = write_contract(
+        "contract: t\nversion: 1.0.0\ndataset: {table: main.t}\nquarantine: {max_fraction: 0.5}\n"
+        "columns:\n  id: {}\n  y: {min: 0}\n  __dq_quarantined: {}\n"
+    )
+    code, out, seen, snaps = gate(db, contract, "--quarantine")
+    assert code == 0, out
+    assert seen is not None and seen["ids"] == [1, *range(3, 11)]
+    kept = duckdb.sql(f"SELECT id, __dq_quarantined FROM read_parquet('{snaps / 't.parquet'}') ORDER BY id").fetchall()
+    assert kept == [(i, i % 2 == 0) for i in [1, *range(3, 11)]]
