@@ -543,3 +543,39 @@ def test_a_dataset_column_named_like_the_helper_flag_is_split_as_any_column(make
     assert seen is not None and seen["ids"] == [1, *range(3, 11)]
     kept = duckdb.sql(f"SELECT id, __dq_quarantined FROM read_parquet('{snaps / 't.parquet'}') ORDER BY id").fetchall()
     assert kept == [(i, i % 2 == 0) for i in [1, *range(3, 11)]]
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ("quarantine: {max_fraction: 1}\n", True),
+        ("quarantine: {max_fraction: 1}\nrow_count: {min: 0}\n", True),
+        ("quarantine: {max_fraction: 1}\nrow_count: {min: 1}\n", False),
+        ("quarantine: {max_fraction: 0.99}\n", False),  # at least one row of a non-empty table is kept
+    ],
+)
+def test_lint_flags_a_bound_that_lets_training_start_on_no_rows(tmp_path: Path, extra: str, problem: bool):
+    # every row quarantined passes a bound of 1, and each check passes on the 0 rows kept
+    from dq.review.lint import lint
+
+    path = tmp_path / "q.yml"
+    path.write_text(
+        f"contract: q\nversion: 1.0.0\ndataset: {{table: main.q}}\n{extra}columns:\n  id: {{min: 0}}\n",
+        encoding="utf-8",
+    )
+    _, problems = lint([path], None, skip_dbt=True)
+    expected = [("quarantine.max_fraction", True)] if problem else []
+    assert [(p.key, "train on 0 rows" in p.message) for p in problems] == expected
+
+
+def test_every_row_quarantined_without_a_row_count_trains_on_no_rows(make_db: MakeDb, write_contract, gate):
+    # what the lint rule warns of, as the gate does it: documented, not refused at run time
+    db = make_db("CREATE TABLE t AS SELECT -i AS id FROM range(1, 4) r(i)")
+    contract = write_contract(
+        "contract: t\nversion: 1.0.0\ndataset: {table: main.t}\nquarantine: {max_fraction: 1}\ncolumns:\n  id: {min: 0}\n"
+    )
+    code, out, seen, _ = gate(db, contract, "--quarantine")
+    assert (code, seen and seen["rows"]) == (0, 0), out
+    with_minimum = write_contract(contract.read_text().replace("columns:", "row_count: {min: 1}\ncolumns:"))
+    code, out, seen, _ = gate(db, with_minimum, "--quarantine")
+    assert (code, seen) == (1, None), out
