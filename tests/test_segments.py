@@ -412,6 +412,36 @@ def test_per_segment_verdicts_match_a_plain_python_grouping(
         assert check.status is (Status.failed if expected[key] else Status.passed), name
 
 
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(-3, 3)), min_size=1, max_size=12),
+    offset=st.sampled_from([0, 10**17, -(10**17)]),
+)
+def test_per_segment_stddev_of_big_integers_matches_python(rows: list[tuple[str, int]], offset: int) -> None:
+    # segment 'big' holds one value 1e17 away from the rest: a table-wide shift by it would read
+    # every small segment's deviation as 0; each segment's own shift keeps it (statistics.stdev)
+    import statistics
+
+    with tempfile.TemporaryDirectory() as directory:
+        tmp = Path(directory)
+        db = tmp / "w.duckdb"
+        with duckdb.connect(str(db)) as con:
+            con.execute("CREATE TABLE t (s VARCHAR, v BIGINT)")
+            con.execute("INSERT INTO t VALUES ('big', 100000000000000000)")
+            con.executemany("INSERT INTO t VALUES (?, ?)", [(seg, v + offset) for seg, v in rows])
+        # max 0: every segment with a deviation fails and shows it; a one-value segment has none
+        result = _run(tmp, db, _contract({"s": {}, "v": {"stddev": {"max": 0}}}, segments=["s"]))
+    groups: dict[str, list[int]] = {"big": [10**17]}
+    for seg, v in rows:
+        groups.setdefault(seg, []).append(v + offset)
+    expected: dict[str, Any] = {}
+    for seg, values in groups.items():
+        deviation = statistics.stdev(values) if len(values) > 1 else None
+        if deviation is None or deviation > 0:
+            expected[f"s='{seg}'"] = deviation
+    assert _failing(_check(result, "v.stddev.by.s")) == pytest.approx(expected)
+
+
 # --- lint and dbt export ------------------------------------------------------------------------
 
 LINT_CASES = [
