@@ -239,7 +239,7 @@ CASES = [
         Impact.breaking,
     ),
     ("max_segments lowered", {}, {"max_segments": 10}, "max_segments", Impact.tightening),
-    ("max_segments raised", {"max_segments": 10}, {}, "max_segments", Impact.compatible),
+    ("max_segments raised", {"max_segments": 10}, {}, "max_segments", Impact.breaking),  # exit 3 can now pass
 ]
 
 

@@ -473,3 +473,109 @@ def test_several_contracts_each_get_their_own_split(make_db: MakeDb, tmp_path: P
         for name in ("t", "u")
     }
     assert aside == {"t": 13, "u": 0}
+
+
+@pytest.mark.parametrize(
+    ("events", "check"),
+    [
+        ("columns:\n  eid: {}\n  user_id: {references: {table: main.users, column: id}}\n", "user_id.references"),
+        # spelled differently, the same relation once resolved
+        ("columns:\n  eid: {}\n  user_id: {references: {table: users, column: id}}\n", "user_id.references"),
+        (
+            "columns:\n  eid: {}\n  id: {}\nleakage: {disjoint_from: {table: main.users, key: [id]}}\n",
+            "leakage.disjoint_from",
+        ),
+        (
+            "columns:\n  eid: {}\n  id: {}\nreconcile:\n  - {against: {table: main.users}, row_count: {max_diff: 100}}\n",
+            "reconcile.row_count",
+        ),
+    ],
+    ids=["references", "references, other spelling", "disjoint_from", "reconcile"],
+)
+def test_a_check_against_another_gated_contract_s_dataset_is_refused(
+    make_db: MakeDb, tmp_path: Path, events: str, check: str
+) -> None:
+    # users' split sets the age -1 row aside; the events check read the live users table (every row),
+    # so the snapshots handed to training would break it: refused, exit 3, nothing trains
+    from dq.cli import app
+
+    db = make_db(
+        "CREATE TABLE users AS SELECT i AS id, CASE WHEN i = 3 THEN -1 ELSE 30 END AS age FROM range(1, 11) r(i)",
+        "CREATE TABLE events AS SELECT i AS eid, 3::BIGINT AS user_id, 100 + i AS id FROM range(1, 6) r(i)",
+    )
+    contracts = tmp_path / "contracts"
+    contracts.mkdir()
+    (contracts / "users.yml").write_text(
+        "contract: users\nversion: 1.0.0\ndataset: {table: main.users}\nquarantine: {max_fraction: 0.5}\n"
+        "columns:\n  id: {unique: true}\n  age: {min: 0}\n",
+        encoding="utf-8",
+    )
+    (contracts / "events.yml").write_text(
+        "contract: events\nversion: 1.0.0\ndataset: {table: main.events}\nquarantine: {max_fraction: 0.5}\n" + events,
+        encoding="utf-8",
+    )
+    snaps, seen = tmp_path / "snaps", tmp_path / "seen"
+    args = ["gate", str(contracts), "--db", str(db), "--results-dir", str(tmp_path / "results")]
+    args += ["--snapshot-dir", str(snaps), "--quarantine", "--", sys.executable, "-c", f"open({str(seen)!r}, 'w')"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 3, result.output
+    assert not seen.exists()
+    assert f"events: {check} was judged against main.users, the dataset of the contract users" in result.output
+    assert not snaps.exists() or not list(snaps.glob("*.parquet"))
+    # gated alone, each passes (events' reference holds on the live users table)
+    alone = ["gate", str(contracts / "events.yml"), "--db", str(db), "--results-dir", str(tmp_path / "results")]
+    alone += ["--snapshot-dir", str(tmp_path / "alone"), "--quarantine", "--", sys.executable, "-c", "pass"]
+    assert runner.invoke(app, alone).exit_code == 0
+
+
+def test_a_dataset_column_named_like_the_helper_flag_is_split_as_any_column(make_db: MakeDb, write_contract, gate):
+    # the split's helper flag takes a name no column has: the dataset's own __dq_quarantined survives
+    db = make_db(
+        "CREATE TABLE t AS SELECT i AS id, CASE WHEN i = 2 THEN -1 ELSE i END AS y, i % 2 = 0 AS __dq_quarantined "
+        "FROM range(1, 11) r(i)"
+    )
+    contract = write_contract(
+        "contract: t\nversion: 1.0.0\ndataset: {table: main.t}\nquarantine: {max_fraction: 0.5}\n"
+        "columns:\n  id: {}\n  y: {min: 0}\n  __dq_quarantined: {}\n"
+    )
+    code, out, seen, snaps = gate(db, contract, "--quarantine")
+    assert code == 0, out
+    assert seen is not None and seen["ids"] == [1, *range(3, 11)]
+    kept = duckdb.sql(f"SELECT id, __dq_quarantined FROM read_parquet('{snaps / 't.parquet'}') ORDER BY id").fetchall()
+    assert kept == [(i, i % 2 == 0) for i in [1, *range(3, 11)]]
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ("quarantine: {max_fraction: 1}\n", True),
+        ("quarantine: {max_fraction: 1}\nrow_count: {min: 0}\n", True),
+        ("quarantine: {max_fraction: 1}\nrow_count: {min: 1}\n", False),
+        ("quarantine: {max_fraction: 0.99}\n", False),  # at least one row of a non-empty table is kept
+    ],
+)
+def test_lint_flags_a_bound_that_lets_training_start_on_no_rows(tmp_path: Path, extra: str, problem: bool):
+    # every row quarantined passes a bound of 1, and each check passes on the 0 rows kept
+    from dq.review.lint import lint
+
+    path = tmp_path / "q.yml"
+    path.write_text(
+        f"contract: q\nversion: 1.0.0\ndataset: {{table: main.q}}\n{extra}columns:\n  id: {{min: 0}}\n",
+        encoding="utf-8",
+    )
+    _, problems = lint([path], None, skip_dbt=True)
+    expected = [("quarantine.max_fraction", True)] if problem else []
+    assert [(p.key, "train on 0 rows" in p.message) for p in problems] == expected
+
+
+def test_every_row_quarantined_without_a_row_count_trains_on_no_rows(make_db: MakeDb, write_contract, gate):
+    # what the lint rule warns of, as the gate does it: documented, not refused at run time
+    db = make_db("CREATE TABLE t AS SELECT -i AS id FROM range(1, 4) r(i)")
+    contract = write_contract(
+        "contract: t\nversion: 1.0.0\ndataset: {table: main.t}\nquarantine: {max_fraction: 1}\ncolumns:\n  id: {min: 0}\n"
+    )
+    code, out, seen, _ = gate(db, contract, "--quarantine")
+    assert (code, seen and seen["rows"]) == (0, 0), out
+    with_minimum = write_contract(contract.read_text().replace("columns:", "row_count: {min: 1}\ncolumns:"))
+    code, out, seen, _ = gate(db, with_minimum, "--quarantine")
+    assert (code, seen) == (1, None), out

@@ -394,8 +394,23 @@ def test_generated_reconciliations_match_a_python_oracle(
         ("\n  - {against: {table: main.src}, key: [order_id]}\n", "'order_id' is not declared under `columns`"),
         ("\n  - {against: {table: main.src}, columns: {amount: {}}}\n", "give at least one of sum, mean"),
         ("\n  - {against: {table: a}, key: [k]}\n  - {against: {table: b}, key: [k]}\n", "give each a `name`"),
+        (
+            "\n  - against: {table: main.src}\n    row_count:\n    key: [k]\n",
+            'row_count: is null (a key with no value). Fix: write `{}` for "equal"',
+        ),
+        ("\n  - {against: {table: main.src}, columns: {amount: {sum: , mean: {}}}}\n", "columns.amount.sum: is null"),
     ],
-    ids=["typo", "negative", "quoted number", "nothing compared", "undeclared key", "no statistic", "unnamed"],
+    ids=[
+        "typo",
+        "negative",
+        "quoted number",
+        "nothing compared",
+        "undeclared key",
+        "no statistic",
+        "unnamed",
+        "null row_count",
+        "null sum",
+    ],
 )
 def test_a_reconcile_entry_dq_cannot_read_exactly_is_refused(tmp_path: Path, block: str, words: str) -> None:
     from dq.contract.model import load_contract
@@ -668,3 +683,57 @@ def test_the_training_code_reconciles_its_frame_with_the_source_frame(tmp_path: 
         {"unmatched": "missing", "k": 2, "rows": 1},
     ]
     assert checks["reconcile.row_count"].status is Status.passed
+
+
+@pytest.mark.parametrize(
+    ("source", "dataset", "diff"),
+    [
+        ("(1, 9007199254740993), (2, 0)", "(1, 9007199254740992), (2, 0)", -1),  # DuckDB's DOUBLE sum: 0
+        ("(1, 340282366920938463463374607431768211455), (2, 1)", "(1, 0), (2, 1)", -(2**128 - 1)),
+    ],
+    ids=["2**53 + 1", "the largest UHUGEINT"],
+)
+def test_uhugeint_sums_and_means_are_exact(tmp_path: Path, source: str, dataset: str, diff: int) -> None:
+    # DuckDB sums UHUGEINT as DOUBLE; dq sums its 64-bit halves exactly
+    statements = (
+        f"CREATE TABLE main.src AS SELECT k::INTEGER AS k, a::UHUGEINT AS amount, 0.0 AS x FROM (VALUES {source}) v(k, a)",
+        f"CREATE TABLE main.ds AS SELECT k::INTEGER AS k, a::UHUGEINT AS amount, 0.0 AS x FROM (VALUES {dataset}) v(k, a)",
+    )
+    status, checks = _run(
+        tmp_path, statements, "\n  - {against: {table: main.src}, columns: {amount: {sum: {}, mean: {}}}}\n"
+    )
+    assert status is Status.failed
+    assert checks["reconcile.amount.sum"].observed["diff"] == diff
+    assert Fraction(checks["reconcile.amount.mean"].observed["diff"]) == Fraction(diff, 2)
+
+
+@pytest.mark.parametrize(
+    ("key_type", "refused"),
+    [
+        ("STRUCT(a INTEGER, b DOUBLE)", True),
+        ("DOUBLE[]", True),
+        ("MAP(INTEGER, FLOAT)", True),
+        ("STRUCT(a STRUCT(b DOUBLE[]))", True),
+        ('STRUCT("double" INTEGER)', False),  # a field named "double" is no double
+        ("STRUCT(a INTEGER, b VARCHAR)", False),
+    ],
+)
+def test_keys_holding_a_double_anywhere_are_refused(tmp_path: Path, key_type: str, refused: bool) -> None:
+    value = {
+        "STRUCT(a INTEGER, b DOUBLE)": "{'a': 1, 'b': 'NaN'}",
+        "DOUBLE[]": "['NaN']",
+        "MAP(INTEGER, FLOAT)": "MAP {1: 'NaN'}",
+        "STRUCT(a STRUCT(b DOUBLE[]))": "{'a': {'b': ['NaN']}}",
+        'STRUCT("double" INTEGER)': "{'double': 1}",
+        "STRUCT(a INTEGER, b VARCHAR)": "{'a': 1, 'b': 'x'}",
+    }[key_type]
+    statements = tuple(
+        f"CREATE TABLE main.{t} AS SELECT ({value})::{key_type} AS k, 1.0::DECIMAL(18,2) AS amount, 1.0 AS x"
+        for t in ("src", "ds")
+    )
+    status, checks = _run(tmp_path, statements, "\n  - {against: {table: main.src}, key: [k]}\n")
+    check = checks["reconcile.key"]
+    if refused:
+        assert status is Status.error and "doubles are no key" in check.message
+    else:
+        assert (status, check.observed) == (Status.passed, {"missing": 0, "extra": 0})

@@ -134,6 +134,26 @@ CASES = [
         {"s='b'": None},
     ),
     (
+        "stddev of big integers shifted by the segment's own value, not another segment's 1e17",
+        "CREATE TABLE t AS SELECT s, v::BIGINT AS v FROM (VALUES ('a', 100000000000000000), ('b', 0), ('b', 1), "
+        "('b', 0), ('b', 1)) v(s, v)",
+        _contract({"s": {}, "v": {"stddev": {"min": 0.5}}}, segments=["s"]),
+        "v.stddev.by.s",
+        Status.failed,
+        2,
+        {"s='a'": None},  # b's deviation is 0.577..., as doubles shifted by 1e17 it read 0
+    ),
+    (
+        "stddev of DECIMAL per segment, each shifted by its own value",
+        "CREATE TABLE t AS SELECT s, v::DECIMAL(18,1) AS v FROM (VALUES ('a', 10000000000000000.0), "
+        "('a', 10000000000000000.1), ('b', 0.0), ('b', 0.1)) v(s, v)",
+        _contract({"s": {}, "v": {"stddev": {"min": 0.07}}}, segments=["s"]),
+        "v.stddev.by.s",
+        Status.passed,
+        2,
+        {},
+    ),
+    (
         "every segment holds: the check passes and counts its segments",
         "CREATE TABLE t AS SELECT * FROM (VALUES ('a', 1), ('b', 2), ('c', 3)) v(s, v)",
         _contract({"s": {}, "v": {"quantiles": {0.5: {"min": 1, "max": 3}}}}, segments=["s"]),
@@ -271,8 +291,11 @@ def test_a_segment_column_missing_from_the_table_is_an_error(make_db: MakeDb, tm
         ({"segments": []}, {}, "segments: List should have at least 1 item"),
         ({"max_segments": 0}, {}, "max_segments: Input should be greater than or equal to 1"),
         ({"max_segments": True}, {}, "max_segments: expected a number, got the boolean true"),
+        ({"max_segments": "5"}, {}, "max_segments: expected a number, got str '5' (write it without quotes)"),
+        ({"segments": None}, {}, "segments: is null (a key with no value). Fix: list the columns"),
+        ({}, {"segments": None}, "columns.v.segments: is null"),
     ],
-    ids=["undeclared", "twice", "empty", "zero", "boolean"],
+    ids=["undeclared", "twice", "empty", "zero", "boolean", "quoted", "null", "null on a column"],
 )
 def test_a_contract_that_misuses_segments_is_refused(
     write_contract: Callable[[str], Path], top: dict[str, Any], column: dict[str, Any], problem: str
@@ -387,6 +410,36 @@ def test_per_segment_verdicts_match_a_plain_python_grouping(
         found = _failing(check)
         assert found == (expected[key] if key == "share" else pytest.approx(expected[key])), name
         assert check.status is (Status.failed if expected[key] else Status.passed), name
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(-3, 3)), min_size=1, max_size=12),
+    offset=st.sampled_from([0, 10**17, -(10**17)]),
+)
+def test_per_segment_stddev_of_big_integers_matches_python(rows: list[tuple[str, int]], offset: int) -> None:
+    # segment 'big' holds one value 1e17 away from the rest: a table-wide shift by it would read
+    # every small segment's deviation as 0; each segment's own shift keeps it (statistics.stdev)
+    import statistics
+
+    with tempfile.TemporaryDirectory() as directory:
+        tmp = Path(directory)
+        db = tmp / "w.duckdb"
+        with duckdb.connect(str(db)) as con:
+            con.execute("CREATE TABLE t (s VARCHAR, v BIGINT)")
+            con.execute("INSERT INTO t VALUES ('big', 100000000000000000)")
+            con.executemany("INSERT INTO t VALUES (?, ?)", [(seg, v + offset) for seg, v in rows])
+        # max 0: every segment with a deviation fails and shows it; a one-value segment has none
+        result = _run(tmp, db, _contract({"s": {}, "v": {"stddev": {"max": 0}}}, segments=["s"]))
+    groups: dict[str, list[int]] = {"big": [10**17]}
+    for seg, v in rows:
+        groups.setdefault(seg, []).append(v + offset)
+    expected: dict[str, Any] = {}
+    for seg, values in groups.items():
+        deviation = statistics.stdev(values) if len(values) > 1 else None
+        if deviation is None or deviation > 0:
+            expected[f"s='{seg}'"] = deviation
+    assert _failing(_check(result, "v.stddev.by.s")) == pytest.approx(expected)
 
 
 # --- lint and dbt export ------------------------------------------------------------------------

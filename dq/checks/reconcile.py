@@ -11,7 +11,8 @@ Two kinds of question, each answered by one statement that reads both relations:
   are unmatched on their side. Strings compare byte-wise
   (`COLLATE "binary"`, as `references` does), so a NOCASE column cannot match 'a' with 'A'.
 - **metrics** (`reconcile_row_count`, `_sum`, `_mean`): the same aggregate on both sides, compared
-  in Python with exact numbers (`Fraction`): counts are integers, integer sums are HUGEINT and
+  in Python with exact numbers (`Fraction`): counts are integers, integer sums are HUGEINT (UHUGEINT's, which DuckDB
+  would sum as DOUBLE, as two exact HUGEINT sums of its 64-bit halves) and
   DECIMAL sums DECIMAL(38, s) in DuckDB (both exact), DOUBLE sums are Kahan-compensated (`fsum`,
   NaN left out as a missing value) and then taken as the exact value of that double; a mean is the
   exact quotient of that sum by the count. The tolerance is the YAML text's exact Decimal.
@@ -98,14 +99,26 @@ def _aggregates(spec: CheckSpec, relation: str, column_type: str) -> str:
     if column_family(column_type) == "float":
         kept = f" FILTER (WHERE {col} IS NOT NULL AND NOT isnan({col}))"
         return f"SELECT fsum({col}){kept} AS v, count({col}){kept} AS n FROM {relation}"
-    # DuckDB sums integers as HUGEINT and DECIMAL(p, s) as DECIMAL(38, s): exact, or an overflow error
+    if column_type.strip().upper() == "UHUGEINT":
+        # DuckDB sums UHUGEINT as DOUBLE (2**53 + 1 becomes 2**53), and no exact type holds every
+        # UHUGEINT: sum its high and low 64-bit halves as HUGEINTs (exact), joined by `exact`
+        halves = f"[sum(({col} >> 64)::UBIGINT), sum(({col} & {_LOW_64}::UHUGEINT)::UBIGINT)]"
+        return f"SELECT {halves} AS v, count({col}) AS n FROM {relation}"
+    # DuckDB sums the other integers as HUGEINT and DECIMAL(p, s) as DECIMAL(38, s): exact, or an
+    # overflow error (checked for every integer and DECIMAL width, DuckDB 1.x/2.0)
     return f"SELECT sum({col}) AS v, count({col}) AS n FROM {relation}"
+
+
+_LOW_64 = 2**64 - 1
 
 
 def exact(value: Any) -> Fraction | None:
     """A value DuckDB returned as the exact rational it is; None for NULL, NaN or infinity."""
     if value is None:
         return None
+    if isinstance(value, list):  # a UHUGEINT sum's [high, low] halves (`_aggregates`)
+        high, low = value
+        return None if high is None or low is None else Fraction(int(high) * 2**64 + int(low))
     try:
         return Fraction(value)
     except (OverflowError, ValueError):

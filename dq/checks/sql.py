@@ -228,9 +228,11 @@ def custom_sql(spec: CheckSpec, relation: str) -> str:
     return wrapped
 
 
-def metric_expression(spec: CheckSpec, relation: str | None = None) -> str:
+def metric_expression(spec: CheckSpec, relation: str | None = None, shift: str | None = None) -> str:
     """The aggregate SQL expression an aggregate spec compares to its bounds (`relation`, when
-    given, lets a standard deviation of big integers be taken exactly: see `_stddev`).
+    given, lets a standard deviation of big integers be taken exactly: see `_stddev`; `shift`, an
+    expression of one of the column's own values in the group, replaces the table-wide shift when
+    the aggregate is taken per group, as dq.engines.segments does).
 
     Under a `where:`, the column is read as `CASE WHEN scope THEN column END`: every aggregate
     but count(*) leaves NULL out, so it sees exactly the rows in scope, in the column's own type."""
@@ -256,8 +258,8 @@ def metric_expression(spec: CheckSpec, relation: str | None = None) -> str:
                 return _mean(spec, col)
             return f"avg({_numeric(spec, col)}){_skip_nan(spec)}"
         case CheckKind.stddev:
-            if relation is not None and _family(spec) in ("integer", "decimal"):
-                return _stddev(spec, col, relation)
+            if (relation is not None or shift is not None) and _family(spec) in ("integer", "decimal"):
+                return _stddev(spec, col, shift or f"(SELECT {col} FROM {relation} WHERE {col} IS NOT NULL LIMIT 1)")
             if _family(spec) == "float":
                 # squares of values past ~1e154 overflow: then the deviation is taken on the values
                 # scaled by 2**-512 (exact: a power of two) and scaled back, in the same pass
@@ -317,11 +319,11 @@ def _mean(spec: CheckSpec, col: str) -> str:
     )
 
 
-def _stddev(spec: CheckSpec, col: str, relation: str) -> str:
+def _stddev(spec: CheckSpec, col: str, shift: str) -> str:
     """The sample standard deviation of integers or decimals, shifted by one of the column's own
     values first (the deviation is shift-invariant): 10**17 + (0 or 1) has a deviation of 0.5, but
-    as doubles every value is 1e17 and the deviation 0. The shift is one cheap LIMIT 1 lookup."""
-    shift = f"(SELECT {col} FROM {relation} WHERE {col} IS NOT NULL LIMIT 1)"
+    as doubles every value is 1e17 and the deviation 0. The shift is one cheap LIMIT 1 lookup, or
+    (per segment) a value of the segment's own: another segment's 1e17 would swamp 0 and 1 again."""
     column_type = str(spec.args.get("column_type", "")).upper()
     if _family(spec) == "integer" and column_type not in ("HUGEINT", "UHUGEINT"):
         wide = "HUGEINT"  # a BIGINT difference can need 65 bits

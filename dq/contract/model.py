@@ -87,6 +87,33 @@ _DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w
 Segments = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
 
 
+def _refuse_null(fix: str) -> Any:
+    """A before-validator refusing an explicit YAML null (`row_count: ` with nothing after it):
+    read as "not given", it would silently drop the check the author wrote. Validators do not run
+    on a default, so leaving the key out still means "not given"; only a contract file's text is
+    held to it (`load_contract` passes the context), a dict built in Python may say None."""
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        if value is None and (info.context or {}).get("yaml_text"):  # a Python caller's None is "not given"
+            raise ValueError(f"is null (a key with no value). Fix: {fix}")
+        return value
+
+    return check
+
+
+_EQUAL_OR_REMOVE = 'write `{}` for "equal", or remove the key'
+# `segments:` / `row_count:` with no value is refused, never read as "no segments" / "no check"
+GivenSegments = Annotated[
+    Segments | None, BeforeValidator(_refuse_null("list the columns, e.g. `segments: [country]`, or remove the key"))
+]
+
+
+def _not_quoted(value: Any) -> Any:
+    if isinstance(value, str):
+        raise ValueError(f"expected a number, got str {value!r} (write it without quotes)")
+    return value
+
+
 DEFAULT_MAX_SEGMENTS = 1000  # more distinct segments than this is a runaway column: exit 3
 
 
@@ -293,7 +320,7 @@ class Label(_Strict):
     class_fraction: ClassFraction | None = None
     max_null_fraction: Share | None = None
     severity: Severity | None = None
-    segments: Segments | None = None  # class_fraction and max_null_fraction per segment too
+    segments: GivenSegments = None  # class_fraction and max_null_fraction per segment too
 
 
 class Disjoint(Dataset):
@@ -363,11 +390,14 @@ class Tolerance(_Strict):
         return self
 
 
+GivenTolerance = Annotated[Tolerance | None, BeforeValidator(_refuse_null(_EQUAL_OR_REMOVE))]
+
+
 class ReconcileColumn(_Strict):
     """A numeric column's sum and/or mean, compared with the same column of the source."""
 
-    sum: Tolerance | None = None
-    mean: Tolerance | None = None
+    sum: GivenTolerance = None
+    mean: GivenTolerance = None
 
     @model_validator(mode="after")
     def _some_statistic(self) -> ReconcileColumn:
@@ -382,7 +412,7 @@ class Reconcile(_Strict):
 
     against: Dataset
     name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = None
-    row_count: Tolerance | None = None
+    row_count: GivenTolerance = None
     key: Annotated[list[str], Field(min_length=1)] | None = None
     columns: dict[str, ReconcileColumn] = Field(default_factory=dict)
     severity: Severity | None = None
@@ -480,7 +510,7 @@ class ColumnRule(_Strict, Tolerated, Scoped):
     anomalies: list[Anomaly] = Field(default_factory=list)
     change_from_last: list[ChangeFromLast] = Field(default_factory=list)
     severity: Severity = Severity.error
-    segments: Segments | None = None  # its aggregate rules (null fraction, mean, ...) per segment too
+    segments: GivenSegments = None  # its aggregate rules (null fraction, mean, ...) per segment too
     where: Condition | None = None
     mostly: ExactShare | None = None
     max_failing_fraction: ExactShare | None = None
@@ -605,8 +635,10 @@ class Contract(_Strict):
     leakage: Leakage | None = None
     drift: Drift | None = None
     quarantine: Quarantine | None = None
-    segments: Segments | None = None  # row_count, and every rule without segments of its own
-    max_segments: Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1)] = DEFAULT_MAX_SEGMENTS
+    segments: GivenSegments = None  # row_count, and every rule without segments of its own
+    max_segments: Annotated[int, BeforeValidator(_not_a_boolean), BeforeValidator(_not_quoted), Field(ge=1)] = (
+        DEFAULT_MAX_SEGMENTS
+    )
     reconcile: list[Reconcile] = Field(default_factory=list)
     anomalies: list[Anomaly] = Field(default_factory=list)
     change_from_last: list[ChangeFromLast] = Field(default_factory=list)
@@ -727,7 +759,7 @@ def load_contract(path: str | Path) -> Contract:
     if not isinstance(document, dict):
         raise ContractError(f"{path}: a contract is a YAML mapping with at least `contract`, `version`, `dataset`")
     try:
-        return Contract.model_validate(document)
+        return Contract.model_validate(document, context={"yaml_text": True})
     except ValidationError as exc:
         raise ContractError(format_validation_error(path, exc, document)) from None
     except RecursionError:

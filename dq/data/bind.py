@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import replace
@@ -409,7 +410,8 @@ def _comparable(duckdb_type: str) -> str:
 
 def bind_source(spec: CheckSpec, table: Table, source: Table, key: str) -> CheckSpec:
     """A reconciliation spec bound to its source, or BindError: key columns of exactly one type on
-    both sides (never FLOAT/DOUBLE: NaN and -0.0 make double equality no key), strings compared
+    both sides (never FLOAT/DOUBLE, nor a STRUCT/LIST/MAP holding one: NaN and -0.0 make double
+    equality no key), strings compared
     byte-wise; summed / averaged columns numeric and of one family on both sides (integers with
     integers, DECIMAL with DECIMAL, FLOAT/DOUBLE with FLOAT/DOUBLE), so no side is cast."""
     missing = [c for c in spec.columns if c not in source.columns]
@@ -424,7 +426,7 @@ def bind_source(spec: CheckSpec, table: Table, source: Table, key: str) -> Check
                     f"{key}: key column {column} is {here} here but {there} in {source.label}; comparing them would "
                     "cast one side. Fix: give both the same type in their models"
                 )
-            if column_family(here) == "float":
+            if holds_float(here):
                 raise BindError(
                     f"{key}: key column {column} is {here}; doubles are no key (NaN, -0.0 = 0.0). "
                     "Fix: key on an integer, DECIMAL or text column"
@@ -442,6 +444,18 @@ def bind_source(spec: CheckSpec, table: Table, source: Table, key: str) -> Check
             )
         args["ref_type"] = there
     return replace(spec, args=args)
+
+
+def holds_float(duckdb_type: str) -> bool:
+    """A FLOAT/DOUBLE anywhere in the type, a STRUCT field's or a LIST/MAP element's too: a nested
+    double compares as one, so NaN and -0.0 break such a key as they break a DOUBLE. Quoted field
+    names are dropped first (a field named "double" is no double); an unquoted field named like a
+    float type refuses the key, which fails closed."""
+    unquoted = re.sub(r'"(?:[^"]|"")*"', " ", duckdb_type.upper())
+    return any(word in _FLOAT_WORDS for word in re.findall(r"[A-Z0-9_]+", unquoted))
+
+
+_FLOAT_WORDS = frozenset({"FLOAT", "DOUBLE", "REAL", "FLOAT4", "FLOAT8"})
 
 
 def _float_bounds(args: Mapping[str, Any]) -> dict[str, Any]:

@@ -76,10 +76,19 @@ def _grouped(specs: Sequence[CheckSpec], into: Sequence[Segmented], table: Table
     families = [column_family(table.columns[c]) for c in columns]
     keys = [_key(c, f) for c, f in zip(columns, families, strict=True)]
     limit = max(_most(spec) for spec in specs) + 1
-    metrics = ", ".join(_metric(spec, table) for spec in specs)
+    shifts = {i: f"__dq_shift_{i}" for i, spec in enumerate(specs) if _shifted(spec)}
+    metrics = ", ".join(_metric(spec, table, shifts.get(i)) for i, spec in enumerate(specs))
+    source = f"{table.relation} AS __t"
+    if shifts:
+        # each segment's own smallest value, the shift its stddev is taken after (dq.checks.sql._stddev)
+        windows = ", ".join(
+            f"min({quote_ident(specs[i].columns[0])}) OVER (PARTITION BY {', '.join(keys)}) AS {name}"
+            for i, name in shifts.items()
+        )
+        source = f"(SELECT *, {windows} FROM {table.relation} AS __t) AS __t"
     query = (
         f"SELECT {', '.join(f'({k})::VARCHAR' for k in keys)}, count(*), {metrics} "
-        f"FROM {table.relation} AS __t GROUP BY {', '.join(keys)} LIMIT {limit}"
+        f"FROM {source} GROUP BY {', '.join(keys)} LIMIT {limit}"
     )
     rows = table.connection.execute(query).fetchall()
     width = len(columns)
@@ -122,11 +131,17 @@ def _key(column: str, family: str) -> str:
     return f"{col}::VARCHAR" if family == "enum" else col
 
 
-def _metric(spec: CheckSpec, table: Table) -> str:
+def _metric(spec: CheckSpec, table: Table, shift: str | None = None) -> str:
     if _is_class_fraction(spec):
         labelled, shown = label_classes(table, spec)
         return f"histogram({shown}) FILTER (WHERE {labelled})"
-    return metric_expression(spec, table.relation)
+    return metric_expression(spec, table.relation, shift)
+
+
+def _shifted(spec: CheckSpec) -> bool:
+    """A stddev of integers or decimals: shifted per segment, by the segment's own smallest value."""
+    family = column_family(str(spec.args.get("column_type", "")))
+    return spec.kind is CheckKind.stddev and family in ("integer", "decimal")
 
 
 def _is_class_fraction(spec: CheckSpec) -> bool:

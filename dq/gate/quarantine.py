@@ -67,7 +67,7 @@ class Plan:
 
     def _write(self, connection: duckdb.DuckDBPyConnection, source: str, kept: Path, quarantined: Path) -> Split:
         flags = self.flags()
-        column = "__dq_quarantined"
+        column = free_column(connection, source, "__dq_quarantined")
         any_flag = f"coalesce({' OR '.join(flags) or 'false'}, false)"
         marked = f"SELECT *, {any_flag} AS {column} FROM {source} AS __t"
         counts: list[int] = []
@@ -173,6 +173,15 @@ def plan(contract: Contract, table: Table, path: str | None = None) -> Plan:
         except BindError:
             continue  # the check itself reports the BindError (exit 3): the run blocks
     return Plan(contract.contract, contract.quarantine.max_fraction, tuple(specs))
+
+
+def free_column(connection: duckdb.DuckDBPyConnection, source: str, name: str) -> str:
+    """`name`, or `name` with underscores appended, so that it names no column of `source`: the
+    helper flag then never collides with a dataset column (DuckDB names ignore case)."""
+    taken = {str(row[0]).casefold() for row in connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+    while name.casefold() in taken:
+        name += "_"
+    return name
 
 
 def row_flag(spec: CheckSpec) -> str:

@@ -108,6 +108,8 @@ class SnapshotWriter:
                 f"cannot snapshot two datasets under one contract name ({', '.join(duplicated)}). "
                 "Fix: give each contract its own `contract:` name, or gate them separately"
             )
+        if self.quarantine:
+            refuse_cross_gated_checks(connection, settings, validated)
         self.location = self.directory or DEFAULT_SNAPSHOT_ROOT / run.run_id
         # The path runner.persist() is about to write the result to (it runs after this hook, so
         # that a snapshot failure is part of the persisted result): asked of the runner, not rebuilt.
@@ -203,3 +205,42 @@ class SnapshotWriter:
             if snapshot.quarantine_path is not None:
                 snapshot.quarantine_path.unlink(missing_ok=True)
         self.written.clear()
+
+
+def refuse_cross_gated_checks(
+    connection: duckdb.DuckDBPyConnection, settings: Settings, validated: Sequence[Validated]
+) -> None:
+    """SnapshotError (exit 3) for a `references`, `reconcile` or `leakage.disjoint_from` check whose
+    other dataset is the dataset of another contract of the same quarantine gate.
+
+    Such a check read that dataset's live relation, but training gets its kept rows: a reference
+    that held against every row can orphan rows once the other contract's split sets some aside,
+    so the pass it reports would not hold for the snapshots handed over. The other dataset is
+    compared as resolved (the relation or files a name reaches), not as spelled."""
+    from dq.checks.compile import compile_contract
+    from dq.checks.reconcile import RECONCILE_KINDS
+    from dq.checks.spec import CheckKind
+    from dq.data.files import target_dataset
+    from dq.errors import DqError, SnapshotError
+    from dq.run.runner import resolve_dataset
+
+    if len(validated) < 2:
+        return
+    gated = {table.copy_of or table.label: contract.contract for contract, table, _ in validated}
+    cross = RECONCILE_KINDS | {CheckKind.references, CheckKind.disjoint_keys}
+    for contract, table, _ in validated:
+        for spec in compile_contract(contract):
+            if spec.kind not in cross:
+                continue
+            try:
+                other = resolve_dataset(target_dataset(spec.args), connection, settings).label
+            except DqError:
+                continue  # the check itself failed to resolve it and errored: the run did not pass
+            owner = gated.get(other)
+            if owner is not None and other != (table.copy_of or table.label):
+                raise SnapshotError(
+                    f"{contract.contract}: {spec.name} was judged against {other}, the dataset of the contract "
+                    f"{owner} gated with it, but --quarantine trains on {owner}'s kept rows, not on {other}, so "
+                    f"the pass would not hold for the snapshots. Fix: gate {owner} first and point "
+                    f"{spec.name} at its snapshot, or gate {contract.contract} and {owner} separately"
+                )

@@ -754,7 +754,8 @@ def contract_segments(old: Contract, new: Contract) -> Iterator[Change]:
         yield Change("max_segments", change, Impact.tightening, "more segment columns now stop the run (exit 3)")
     elif old.max_segments < new.max_segments:
         change = f"{old.max_segments} -> {new.max_segments}"
-        yield Change("max_segments", change, Impact.compatible, "more segments are judged rather than refused")
+        # a run that stopped with exit 3 (too many segments) can now pass: a loosening
+        yield Change("max_segments", change, Impact.breaking, "a run refused for too many segments can now pass")
 
 
 def contract_other_keys(old: Contract, new: Contract) -> Iterator[Change]:

@@ -9,7 +9,8 @@ adds what needs more context, each as one small rule:
 - `{model: ...}` datasets and references resolve through the dbt manifest;
 - a referenced column is declared by the contract of the referenced dataset, when one is linted;
 - drift reference profiles load and validate, and profile every drifting column;
-- a `quarantine` bound has a rule to set rows aside by (else `dq gate --quarantine` drops nothing);
+- a `quarantine` bound has a rule to set rows aside by (else `dq gate --quarantine` drops nothing),
+  and a bound of 1 comes with a `row_count` minimum (else training may start on 0 rows);
 - `segments` keys apply to a rule, and no rule is segmented by its own column;
 - an `anomalies` rule judges against at least 3 past runs (`min_history`): a median and MAD of
   one or two runs call nearly every change an anomaly, or none;
@@ -254,6 +255,21 @@ def quarantine_has_rules(path: Path, contract: Contract, ctx: LintContext) -> It
         )
 
 
+def quarantine_keeps_rows(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
+    """`quarantine: {max_fraction: 1}` lets the gate set every row aside, and with no `row_count`
+    minimum nothing then stops training from starting on 0 rows (each check passes on no rows)."""
+    if contract.quarantine is None or contract.quarantine.max_fraction < 1:
+        return
+    bounds = contract.row_count
+    if bounds is None or bounds.min is None or bounds.min < 1:
+        yield Problem(
+            str(path),
+            "quarantine.max_fraction",
+            "1 lets `dq gate --quarantine` set every row aside and train on 0 rows: no `row_count` minimum "
+            "stops it. Fix: add `row_count: {min: N}` (the fewest rows training needs), or lower max_fraction",
+        )
+
+
 def segments_apply(path: Path, contract: Contract, ctx: LintContext) -> Iterator[Problem]:
     """A `segments` key that no rule is checked by (a column's segments without an aggregate rule
     on it) is a misplaced key, and a rule segmented by its own column measures one value per
@@ -317,6 +333,7 @@ RULES: tuple[Rule, ...] = (
     tolerances_mean_something,
     conditions_apply,
     quarantine_has_rules,
+    quarantine_keeps_rows,
     segments_apply,
     anomaly_histories_suffice,
 )
