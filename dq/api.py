@@ -73,7 +73,8 @@ def validate(
     backend: Backend | str | None = None,
     spark: Any = None,
 ) -> RunResult:
-    """Validate and return the result, whatever the verdict (`result.status`, `result.exit_code`).
+    """Validate and return the result, whatever the verdict (`result.status`; the CLI's exit code
+    for it is `dq.exit_codes.exit_code_for(result.status)`).
 
     `spark=` (a SparkSession) runs the checks on Spark in that session (`backend="spark"` is then
     implied); `backend=` otherwise picks the backend as `--backend` does.

@@ -116,3 +116,21 @@ def test_the_model_s_schema_and_aggregates_hold(results: dict) -> None:
     amounts = sorted([19.9, 5.0, 120.0, 42.5, 7.25, 60.0, 15.0, 99.99, 12.0, -3.5, 10.0, 20.0, 8.0])
     median = amounts[(len(amounts) + 1) // 2 - 1]  # the value at rank ceil(n/2)
     assert (results["amount.quantile_0.5"].observed, results["amount.quantile_0.5"].status) == (median, Status.passed)
+
+
+def test_the_gate_on_spark_blocks_the_dbt_spark_model_by_its_manifest(spark: Any, built: Path, tmp_path: Path) -> None:
+    """`dataset: {model: training_orders}` resolved through the manifest dbt-spark just wrote, checked
+    by dq's Spark backend (Spark SQL measures, Pandera judges) in the session that built it: every
+    planted defect is counted as the oracle counts it, and the gate blocks (exit 1, GateError)."""
+    import dq
+    from dq.exit_codes import ExitCode, exit_code_for
+
+    run = dq.validate(built / "contract.yml", backend="spark", spark=spark, dbt_project=built, results_dir=tmp_path)
+    [contract] = run.contracts
+    assert contract.error is None, contract.error
+    found = {c.name: (c.failing_rows, c.status) for c in contract.checks}
+    for name, rows in _oracle(built).items():
+        assert found[name] == (rows, Status.failed if rows else Status.passed), name
+    assert exit_code_for(run.status) is ExitCode.CHECKS_FAILED
+    with pytest.raises(dq.GateError, match=r"primary_key\.unique"):
+        dq.require_valid(built / "contract.yml", backend="spark", spark=spark, dbt_project=built, results_dir=tmp_path)
