@@ -21,7 +21,7 @@ from dq.checks.result import RunResult, Status
 from dq.cli import app
 from dq.config import Backend, load_settings
 from dq.errors import DqError
-from dq.exit_codes import exit_code_for
+from dq.exit_codes import ExitCode, exit_code_for
 from dq.run.runner import validate
 from dq.spark.regex import UnsafeRegex, java_regex
 from tests.test_spark_parity import assert_same
@@ -292,3 +292,33 @@ def test_the_gate_on_spark_trains_on_its_fingerprinted_snapshot_and_blocks_broke
     broken, broken_dir = outcomes["broken"]
     assert broken.exit_code == 1, broken.output
     assert not broken_dir.exists() or list(broken_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "rules, refused",
+    [
+        ("  v: {type: bigint, min: 0, where: 'v > 1'}\n", "v.range"),
+        ("  v: {type: bigint, min: 0, mostly: 0.5}\n", "v.range"),
+        ("  v: {type: bigint, mean: {min: 0}, where: 'v > 1'}\n", "v.mean"),
+        ("  v: {type: bigint}\nanomalies: [{metric: row_count}]\n", "anomalies.row_count"),
+        ("  v: {type: bigint}\nchange_from_last: [{metric: row_count, max_pct: 5}]\n", "change_from_last.row_count"),
+        ("  v: {type: bigint}\nreconcile: [{against: {table: global_temp.dq_small}, row_count: {}}]\n", "reconcile"),
+    ],
+)
+def test_rules_measured_on_duckdb_only_are_refused_on_spark_never_measured_whole(
+    spark: Any, tmp_path: Path, rules: str, refused: str
+) -> None:
+    """A `where:`, a tolerance, a reconciliation or a check over the history is not stated by the
+    Spark engine: measured without its scope it would judge other rows, so it is refused (exit 3)
+    before anything runs, naming the check and the backend."""
+    spark.createDataFrame([(1,), (2,), (-3,)], "v bigint").createOrReplaceGlobalTempView("dq_small")
+    contract = tmp_path / "small.yml"
+    contract.write_text(
+        f"contract: small\nversion: 1.0.0\ndataset: {{table: global_temp.dq_small}}\ncolumns:\n{rules}",
+        encoding="utf-8",
+    )
+    run = dq.validate(contract, results_dir=tmp_path / "results", spark=spark)
+    [result] = run.contracts
+    assert result.checks == [] and "cannot run on the spark backend" in (result.error or ""), result.error
+    assert refused in (result.error or "")
+    assert exit_code_for(run.status) is ExitCode.NOT_VALIDATED

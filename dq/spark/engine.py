@@ -40,11 +40,21 @@ _PASS_METRICS = frozenset(
     {CheckKind.row_count, CheckKind.null_fraction, CheckKind.mean, CheckKind.stddev, CheckKind.freshness}
 )
 Measure = pandera_batch.Measure
+# What this engine states as DuckDB does: listed, not assumed, so a kind added later is refused on
+# Spark until it is measured here (reconciliation and the history's checks are DuckDB-only today)
+ON_SPARK = of_family(Family.schema, Family.row_predicate, Family.row_query, Family.aggregate, Family.statistic) | {
+    CheckKind.references,
+    CheckKind.disjoint_keys,
+}
 
 
 def refusal(spec: CheckSpec, table: SparkTable) -> str | None:
     """Why `spec` cannot run on Spark with the meaning it has on DuckDB, or None. Runs no job
     (a custom query or expression is only analysed)."""
+    if spec.kind not in ON_SPARK:
+        return f"{spec.kind.value} checks are measured on DuckDB only; validate this contract with --backend duckdb"
+    if spec.args.get("where") is not None or spec.allowed_failing is not None:
+        return "a rule with `where:` or a tolerance (`mostly`, `max_failing_fraction`) is measured on DuckDB only"
     if spec.kind in STATISTIC_KINDS:
         return "its statistic is measured by dq.ml.stats in DuckDB SQL only; validate it with --backend duckdb"
     collated = [c for c in spec.columns if "COLLATE" in table.columns.get(c, "")]
