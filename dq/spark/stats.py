@@ -117,9 +117,26 @@ def correlations(table: SparkTable, spec: CheckSpec) -> dict[str, float]:
         scored.append((f"{feature} (missing)", f"CAST(({missing}) AS DOUBLE)"))
     if not scored:
         return {}
-    parts = ", ".join(f"corr({e}, {label}) FILTER (WHERE {_finite(e)} AND {_finite(label)})" for _, e in scored)
+    # DuckDB's corr(): covar_pop / (stddev_pop x * stddev_pop y); Spark's own corr() raises on a
+    # constant feature in ANSI mode (a division by zero), so its three moments are read instead
+    parts = ", ".join(
+        f"{f}({e}{', ' + label if f == 'covar_pop' else ''}) FILTER (WHERE {_finite(e)} AND {_finite(label)})"
+        for _, e in scored
+        for f in ("covar_pop", "stddev_pop")
+    )
+    parts += ", " + ", ".join(
+        f"stddev_pop({label}) FILTER (WHERE {_finite(e)} AND {_finite(label)})" for _, e in scored
+    )
     row = table.sql(f"SELECT {parts} FROM {ident(table.view)}").collect()[0]
-    return {name: abs(float(r)) for (name, _), r in zip(scored, row, strict=True) if r is not None and r == r}
+    found: dict[str, float] = {}
+    for n, (name, _) in enumerate(scored):
+        covariance, sx, sy = row[2 * n], row[2 * n + 1], row[2 * len(scored) + n]
+        if covariance is None or not sx or not sy:
+            continue  # no rows, or a constant: no correlation (DuckDB's NULL / NaN)
+        r = float(covariance) / (float(sx) * float(sy))
+        if r == r:
+            found[name] = abs(r)
+    return found
 
 
 def _epoch(col: str, column_type: str) -> str:
