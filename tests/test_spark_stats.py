@@ -22,7 +22,7 @@ import pytest
 
 from dq.checks.compile import compile_contract
 from dq.checks.result import Status
-from dq.checks.spec import STATISTIC_KINDS, CheckSpec
+from dq.checks.spec import STATISTIC_KINDS, CheckKind, CheckSpec, Severity
 from dq.contract.model import load_contract
 from dq.data.bind import bind_spec
 from dq.data.files import memory_connection
@@ -131,3 +131,30 @@ def test_statistics_on_spark_agree_with_duckdb(spark: Any, tmp_path: Path, varia
         assert mine_values == pytest.approx(theirs_values, rel=1e-12, abs=1e-15), spec.name
     shadow.close()
     con.close()
+
+
+def _spec(kind: CheckKind, column: str, **args: Any) -> CheckSpec:
+    return CheckSpec(name=f"{kind.value}.{column}", kind=kind, severity=Severity.error, columns=(column,), args=args)
+
+
+@pytest.mark.parametrize(
+    ("spec", "named"),
+    [
+        (_spec(CheckKind.label_class_fraction, "score", min=0.1), "label score is DOUBLE"),
+        (_spec(CheckKind.label_class_fraction, "price", min=0.1), "label price is DECIMAL(10,2)"),
+        (_spec(CheckKind.categorical_determines_label, "y", max=0.9), "feature tags is ARRAY<STRING>"),
+        (_spec(CheckKind.drift_psi, "price", reference="profiles/training_set.json", max=0.2), "DECIMAL(10,2)"),
+    ],
+    ids=["double label", "decimal label", "nested feature", "decimal drift column"],
+)
+def test_what_spark_cannot_count_as_duckdb_does_is_refused(spark: Any, spec: CheckSpec, named: str) -> None:
+    """Refused before any job runs (the runner turns it into exit 3 naming the check)."""
+    spark.sql(
+        "SELECT 0.5D AS score, CAST(1.5 AS DECIMAL(10,2)) AS price, array('a') AS tags, TRUE AS y"
+    ).createOrReplaceTempView("refused_stats")
+    shadow = memory_connection()
+    why = refusal(spec, view_table(spark, "refused_stats", "main.refused_stats", shadow))
+    assert why is not None and named in why
+    ok = _spec(CheckKind.label_class_fraction, "y", min=0.1)
+    assert refusal(ok, view_table(spark, "refused_stats", "main.refused_stats", shadow)) is None
+    shadow.close()
