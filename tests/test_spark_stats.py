@@ -144,8 +144,9 @@ def _spec(kind: CheckKind, column: str, **args: Any) -> CheckSpec:
         (_spec(CheckKind.label_class_fraction, "price", min=0.1), "label price is DECIMAL(10,2)"),
         (_spec(CheckKind.categorical_determines_label, "y", max=0.9), "feature tags is ARRAY<STRING>"),
         (_spec(CheckKind.drift_psi, "price", reference="profiles/training_set.json", max=0.2), "DECIMAL(10,2)"),
+        (_spec(CheckKind.label_class_fraction, "y", min=0.1, segments=("score",)), "segments: score"),
     ],
-    ids=["double label", "decimal label", "nested feature", "decimal drift column"],
+    ids=["double label", "decimal label", "nested feature", "decimal drift column", "segmented label"],
 )
 def test_what_spark_cannot_count_as_duckdb_does_is_refused(spark: Any, spec: CheckSpec, named: str) -> None:
     """Refused before any job runs (the runner turns it into exit 3 naming the check)."""

@@ -46,6 +46,8 @@ Measure = pandera_batch.Measure
 def refusal(spec: CheckSpec, table: SparkTable) -> str | None:
     """Why `spec` cannot run on Spark with the meaning it has on DuckDB, or None. Runs no job
     (a custom query or expression is only analysed)."""
+    if spec.segments:  # measured per segment by dq.engines.segments' DuckDB SQL only
+        return f"its per-segment verdicts (segments: {', '.join(spec.segments)}) are measured on DuckDB only"
     if spec.kind in STATISTIC_KINDS:
         return stats.refusal(spec, table)
     collated = [c for c in spec.columns if "COLLATE" in table.columns.get(c, "")]
