@@ -119,14 +119,13 @@ def correlations(table: SparkTable, spec: CheckSpec) -> dict[str, float]:
         return {}
     # DuckDB's corr(): covar_pop / (stddev_pop x * stddev_pop y); Spark's own corr() raises on a
     # constant feature in ANSI mode (a division by zero), so its three moments are read instead
-    parts = ", ".join(
-        f"{f}({e}{', ' + label if f == 'covar_pop' else ''}) FILTER (WHERE {_finite(e)} AND {_finite(label)})"
-        for _, e in scored
-        for f in ("covar_pop", "stddev_pop")
-    )
-    parts += ", " + ", ".join(
-        f"stddev_pop({label}) FILTER (WHERE {_finite(e)} AND {_finite(label)})" for _, e in scored
-    )
+    # a row counts where both are finite: `IF(both finite, x, NULL)` (aggregates skip NULLs), not
+    # `FILTER (WHERE ...)`, which Spark plans ~30x slower with a dozen distinct filters
+    kept = [
+        (f"IF({_finite(e)} AND {_finite(label)}, {e}, NULL)", f"IF({_finite(e)}, {label}, NULL)") for _, e in scored
+    ]
+    parts = ", ".join(f"covar_pop({x}, {y}), stddev_pop({x})" for x, y in kept)
+    parts += ", " + ", ".join(f"stddev_pop(IF({_finite(label)}, {y}, NULL))" for _, y in kept)
     row = table.sql(f"SELECT {parts} FROM {ident(table.view)}").collect()[0]
     found: dict[str, float] = {}
     for n, (name, _) in enumerate(scored):
