@@ -3,8 +3,9 @@
 The bundled contract (contracts/training_set.yml) runs over the dbt-built training set written to
 Parquet, the same contract file on both backends: every check must have the same verdict, failing-
 row count and observed value on Spark as on DuckDB (means and deviations of doubles to 12 digits:
-tests/test_spark_parity.py says why), and the same number of sample rows. Its training-statistic
-rules (label balance, correlation, drift) are refused on Spark: a contract holding one exits 3.
+tests/test_spark_parity.py says why), and the same number of sample rows, its label and leakage
+statistics included (its drift rules compare to a profile of the dbt model, not of these files:
+tests/test_spark_stats.py runs them). A contract with a check Spark refuses exits 3.
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ from dq.spark.regex import UnsafeRegex, java_regex
 from tests.test_spark_parity import assert_same
 
 ROOT = Path(__file__).resolve().parents[1]
-# rules of contracts/training_set.yml that dq.ml.stats measures (DuckDB only)
-STATISTIC_RULES = ("class_fraction", "max_abs_correlation_with_label", "drift")
 
 
 # --- settings ---------------------------------------------------------------------------------
@@ -109,8 +108,9 @@ def test_a_regex_whose_meaning_may_differ_is_refused(pattern: str) -> None:
 # --- the bundled broken data: the same contract over the same Parquet files -------------------
 
 
-def _parquet_contract(warehouse: Path, directory: Path, keep_statistics: bool = False) -> Path:
-    """contracts/training_set.yml over Parquet copies of its datasets (written by DuckDB)."""
+def _parquet_contract(warehouse: Path, directory: Path, unsafe_regex: bool = False) -> Path:
+    """contracts/training_set.yml over Parquet copies of its datasets (written by DuckDB), without
+    its drift rules (profiles/training_set.json is a profile of the dbt model, not of the files)."""
     import duckdb
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -121,12 +121,9 @@ def _parquet_contract(warehouse: Path, directory: Path, keep_statistics: bool = 
     contract["dataset"] = {"path": str(directory / "training_set.parquet")}
     contract["columns"]["plan_id"]["references"] = {"path": str(directory / "stg_plans.parquet"), "column": "plan_id"}
     contract["leakage"]["disjoint_from"] = {"path": str(directory / "eval_set.parquet"), "key": ["customer_id"]}
-    if not keep_statistics:
-        del (
-            contract["label"]["class_fraction"],
-            contract["leakage"]["max_abs_correlation_with_label"],
-            contract["drift"],
-        )
+    del contract["drift"]
+    if unsafe_regex:
+        contract["columns"]["email"]["pattern"] = r"\bx\b"  # Java's \b is not RE2's
     path = directory / "training_set.yml"
     path.write_text(yaml.safe_dump(contract, sort_keys=False), encoding="utf-8")
     return path
@@ -155,6 +152,10 @@ def test_broken_data_gives_the_same_verdicts_counts_and_values_on_spark(
         assert spark_check.message == duckdb_check.message or spark_check.kind in ("mean", "stddev", "freshness")
         failed += spark_check.status is Status.failed
     assert failed >= 5  # the broken variant's fan-out, nulls, ranges, orphans and staleness
+    statistics = {"label.class_fraction.true", "leakage.correlation_with_label", "leakage.categorical_determines_label"}
+    assert {c.name: c.engine for c in mine.checks if c.name in statistics} == dict.fromkeys(
+        statistics, "pandera-batch-spark"
+    )
 
 
 # --- the command line --------------------------------------------------------------------------
@@ -169,16 +170,16 @@ def test_dq_validate_backend_spark_exits_0_clean_1_broken_3_unsupported(
     args = ["validate", "--backend", "spark", "--results-dir", str(tmp_path / "results"), "--format", "json"]
     clean = _parquet_contract(warehouse["clean"], tmp_path / "clean")
     broken = _parquet_contract(warehouse["broken"], tmp_path / "broken")
-    statistics = _parquet_contract(warehouse["clean"], tmp_path / "statistics", keep_statistics=True)
+    unsafe = _parquet_contract(warehouse["clean"], tmp_path / "unsafe", unsafe_regex=True)
     codes = {
         name: runner.invoke(app, [*args, str(path)])
-        for name, path in [("clean", clean), ("broken", broken), ("statistics", statistics)]
+        for name, path in [("clean", clean), ("broken", broken), ("unsafe", unsafe)]
     }
-    assert {name: r.exit_code for name, r in codes.items()} == {"clean": 0, "broken": 1, "statistics": 3}, codes[
-        "statistics"
+    assert {name: r.exit_code for name, r in codes.items()} == {"clean": 0, "broken": 1, "unsafe": 3}, codes[
+        "unsafe"
     ].output
-    refused = codes["statistics"].output
-    assert "cannot run on the spark backend" in refused and "label.class_fraction" in refused
+    refused = codes["unsafe"].output
+    assert "cannot run on the spark backend" in refused and "email.pattern" in refused
 
 
 # --- a catalog table, values Spark's SQL text would change, refusals ---------------------------

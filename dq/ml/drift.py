@@ -41,26 +41,36 @@ EPSILON = 1e-4
 
 def bucket_counts_sql(relation: str, column: str, reference: Mapping[str, Any]) -> str:
     """SQL for (is_other, bucket, r, c): reference and current counts per bucket."""
+    return joined_buckets_sql(reference, current_counts_sql(relation, column, reference))
+
+
+def current_counts_sql(relation: str, column: str, reference: Mapping[str, Any]) -> str:
+    """SQL for (is_other, bucket, c): the current data's count per bucket, binned as the reference was."""
     if reference["kind"] == "numeric":
         edges = [float(e) for e in reference["edges"]]
-        ref_rows = [f"(FALSE, {i}::VARCHAR, {int(n)})" for i, n in enumerate(reference["counts"])]
-        current = (
+        return (
             f"SELECT FALSE AS is_other, ({bin_expression(column, edges)})::VARCHAR AS bucket, count(*) AS c "
             f"FROM {relation} WHERE {quote_ident(column)} IS NOT NULL GROUP BY ALL"
         )
+    top = {str(k): int(v) for k, v in reference["top"].items()}
+    value = f"{quote_ident(column)}::VARCHAR"
+    known = ", ".join(literal(v) for v in top) or "NULL"
+    outside = "TRUE" if int(reference["other"]) > 0 else "FALSE"
+    return (
+        f"SELECT is_other, CASE WHEN is_other THEN NULL ELSE v END AS bucket, count(*) AS c FROM ("
+        f"SELECT {value} AS v, ({value} NOT IN ({known}) AND {outside}) AS is_other "
+        f"FROM {relation} WHERE {quote_ident(column)} IS NOT NULL) GROUP BY ALL"
+    )
+
+
+def joined_buckets_sql(reference: Mapping[str, Any], current: str) -> str:
+    """SQL for (is_other, bucket, r, c): the reference's counts joined to `current`'s (SQL for
+    (is_other, bucket, c), measured by DuckDB or brought from another engine)."""
+    if reference["kind"] == "numeric":
+        ref_rows = [f"(FALSE, {i}::VARCHAR, {int(n)})" for i, n in enumerate(reference["counts"])]
     else:
-        top = {str(k): int(v) for k, v in reference["top"].items()}
-        other = int(reference["other"])
-        ref_rows = [f"(FALSE, {literal(v)}, {n})" for v, n in top.items()]
-        ref_rows.append(f"(TRUE, NULL, {other})")
-        value = f"{quote_ident(column)}::VARCHAR"
-        known = ", ".join(literal(v) for v in top) or "NULL"
-        outside = "TRUE" if other > 0 else "FALSE"
-        current = (
-            f"SELECT is_other, CASE WHEN is_other THEN NULL ELSE v END AS bucket, count(*) AS c FROM ("
-            f"SELECT {value} AS v, ({value} NOT IN ({known}) AND {outside}) AS is_other "
-            f"FROM {relation} WHERE {quote_ident(column)} IS NOT NULL) GROUP BY ALL"
-        )
+        ref_rows = [f"(FALSE, {literal(str(v))}, {int(n)})" for v, n in reference["top"].items()]
+        ref_rows.append(f"(TRUE, NULL, {int(reference['other'])})")
     return (
         f"WITH ref(is_other, bucket, r) AS (VALUES {', '.join(ref_rows)}), cur AS ({current}) "
         "SELECT coalesce(ref.is_other, cur.is_other) AS is_other, coalesce(ref.bucket, cur.bucket) AS bucket, "
@@ -74,10 +84,16 @@ def column_statistics(
 ) -> dict[str, Any]:
     """PSI, KS (numeric only, else None), L-inf, the chi-square statistic and its degrees of
     freedom, from ONE pass over the column: every drift rule on a column shares it."""
+    return bucket_statistics(cursor, bucket_counts_sql(relation, column, reference), reference["kind"])
+
+
+def bucket_statistics(cursor: duckdb.DuckDBPyConnection, buckets: str, kind: str) -> dict[str, Any]:
+    """The statistics of `column_statistics` from `buckets` (SQL for (is_other, bucket, r, c)),
+    in DuckDB: the one place their arithmetic is written, whichever engine counted the buckets."""
     eps = literal(EPSILON)
-    order = "TRY_CAST(bucket AS INTEGER)" if reference["kind"] == "numeric" else "0"
+    order = "TRY_CAST(bucket AS INTEGER)" if kind == "numeric" else "0"
     row = cursor.execute(
-        f"WITH b AS ({bucket_counts_sql(relation, column, reference)}), "
+        f"WITH b AS ({buckets}), "
         f"s AS (SELECT r, c, {order} AS ord, sum(r) OVER () AS nr, sum(c) OVER () AS nc, "
         "r / nullif(sum(r) OVER (), 0) AS p, c / nullif(sum(c) OVER (), 0) AS q FROM b), "
         "w AS (SELECT *, sum(p) OVER o AS cp, sum(q) OVER o AS cq FROM s WINDOW o AS (ORDER BY ord)) "
@@ -95,7 +111,7 @@ def column_statistics(
     psi_value, ks_value, linf_value, chi2_value = (None if v is None else float(v) for v in row[:4])
     return {
         "psi": psi_value,
-        "ks": ks_value if reference["kind"] == "numeric" else None,
+        "ks": ks_value if kind == "numeric" else None,
         "linf": linf_value,
         "chi2": chi2_value,
         "df": max(int(df or 0), 0),

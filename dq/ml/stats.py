@@ -55,9 +55,9 @@ def measure(spec: CheckSpec, table: Table, cache: dict[Any, Any] | None = None) 
             case CheckKind.label_class_fraction:
                 return class_fractions(cursor, table, spec)
             case CheckKind.correlation_with_label:
-                return _strongest(correlations(cursor, table, spec), spec.args.get("max"))
+                return strongest(correlations(cursor, table, spec), spec.args.get("max"))
             case CheckKind.categorical_determines_label:
-                return _strongest(lambdas(cursor, table, spec), spec.args.get("max"))
+                return strongest(lambdas(cursor, table, spec), spec.args.get("max"))
             case CheckKind.drift_psi | CheckKind.drift_ks | CheckKind.drift_chi2 | CheckKind.drift_linf:
                 return _drift(cursor, table, spec, {} if cache is None else cache)
     raise ValueError(f"{spec.kind} is not a training-data statistic")
@@ -128,7 +128,7 @@ def correlations(cursor: duckdb.DuckDBPyConnection, table: Table, spec: CheckSpe
     return {name: abs(float(r)) for (name, _), r in zip(scored, row, strict=True) if r is not None and r == r}
 
 
-_TEMPORAL_FEATURES = ("DATE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "TIMESTAMP WITH TIME ZONE")
+TEMPORAL_FEATURES = ("DATE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "TIMESTAMP WITH TIME ZONE")
 
 
 def _correlation_inputs(table: Table, spec: CheckSpec) -> list[tuple[str, str]]:
@@ -144,7 +144,7 @@ def _correlation_inputs(table: Table, spec: CheckSpec) -> list[tuple[str, str]]:
         column_type, col = table.columns[feature].upper(), quote_ident(feature)
         if column_kind(column_type) == "numeric" or column_type == "BOOLEAN":
             inputs.append((feature, f"{col}::DOUBLE"))
-        elif column_type in _TEMPORAL_FEATURES:
+        elif column_type in TEMPORAL_FEATURES:
             inputs.append((feature, f"epoch({col})::DOUBLE"))
         missing = f"{col} IS NULL OR isnan({col})" if column_type in ("FLOAT", "DOUBLE") else f"{col} IS NULL"
         inputs.append((f"{feature} (missing)", f"({missing})::DOUBLE"))
@@ -179,6 +179,12 @@ def goodman_kruskal_lambda(
         "per_label AS (SELECT sum(n) AS n FROM kept GROUP BY y) "
         "SELECT (SELECT sum(best) FROM per_value), (SELECT max(n) FROM per_label), (SELECT sum(n) FROM per_label)"
     ).fetchall()[0]
+    return lambda_of(hits, base, total)
+
+
+def lambda_of(hits: Any, base: Any, total: Any) -> float:
+    """Lambda from its three counts (module doc): sum of per-value best label counts, the best
+    label's count, and all kept rows; 0 when nothing was kept or the label has one class."""
     if total is None or base is None or hits is None or total == base:
         return 0.0
     return (float(hits) - float(base)) / (float(total) - float(base))
@@ -190,7 +196,13 @@ def _drift(cursor: duckdb.DuckDBPyConnection, table: Table, spec: CheckSpec, cac
     key = ("drift", table.relation, column, str(path))
     if key not in cache:
         cache[key] = _drift_statistics(cursor, table, path, column)
-    found = cache[key]
+    return drift_measured(spec, cache[key])
+
+
+def drift_measured(spec: CheckSpec, found: dict[str, Any]) -> Measured:
+    """The number one drift rule reads from its column's statistics (`drift.column_statistics`
+    plus the column's `kind`), however they were counted."""
+    path, column = Path(str(spec.args["reference"])), spec.columns[0]
     if spec.kind is CheckKind.drift_ks and found["kind"] != "numeric":
         raise DqError(f"KS needs a numeric column; {path} profiles {column!r} as {found['kind']}")
     value = {
@@ -203,6 +215,12 @@ def _drift(cursor: duckdb.DuckDBPyConnection, table: Table, spec: CheckSpec, cac
 
 
 def _drift_statistics(cursor: duckdb.DuckDBPyConnection, table: Table, path: Path, column: str) -> dict[str, Any]:
+    reference = drift_reference(table, path, column)
+    return {**drift.column_statistics(cursor, table.relation, column, reference), "kind": reference["kind"]}
+
+
+def drift_reference(table: Table, path: Path, column: str) -> dict[str, Any]:
+    """The profile's entry for `column`, checked to be of this relation and of the column's kind."""
     reference = reference_column(load_profile(path), path, column, table)  # of this relation, this type
     now = column_kind(table.columns[column])
     if now != reference["kind"]:
@@ -210,10 +228,10 @@ def _drift_statistics(cursor: duckdb.DuckDBPyConnection, table: Table, path: Pat
             f"drift: {column} is {table.columns[column]} ({now}) but {path} profiled it as "
             f"{reference['type']} ({reference['kind']}). Fix: re-run `dq profile` after a deliberate type change"
         )
-    return {**drift.column_statistics(cursor, table.relation, column, reference), "kind": reference["kind"]}
+    return reference
 
 
-def _strongest(scores: dict[str, float], limit: float | None) -> Measured:
+def strongest(scores: dict[str, float], limit: float | None) -> Measured:
     """The verdict reads the largest score; the report names every feature over the limit
     (strongest first), or the strongest one if none is."""
     if not scores:
@@ -231,6 +249,11 @@ def _binary(column: str, column_type: str) -> str:
     if upper in ("FLOAT", "DOUBLE"):
         return f"(CASE WHEN {column} = 0 THEN abs({column}) ELSE {column} END)"
     return column
+
+
+def leakage_features(table: Table, spec: CheckSpec) -> list[str]:
+    """Every column a leakage rule reads as a feature: all but the label and the excluded."""
+    return _features(table, spec, lambda column_type: True)
 
 
 def _features(table: Table, spec: CheckSpec, wanted: Any) -> list[str]:

@@ -29,7 +29,8 @@ from dq.checks.spec import SCHEMA_KINDS, STATISTIC_KINDS, CheckKind, CheckSpec
 from dq.checks.sql import custom_sql
 from dq.contract.types import column_family, decimal_precision, decimal_scale
 from dq.engines import pandera_batch
-from dq.spark import sql
+from dq.errors import DqError
+from dq.spark import sql, stats
 from dq.spark.regex import UnsafeRegex
 from dq.spark.relation import SparkTable
 
@@ -55,8 +56,10 @@ def refusal(spec: CheckSpec, table: SparkTable) -> str | None:
         return f"{spec.kind.value} checks are measured on DuckDB only; validate this contract with --backend duckdb"
     if spec.args.get("where") is not None or spec.allowed_failing is not None:
         return "a rule with `where:` or a tolerance (`mostly`, `max_failing_fraction`) is measured on DuckDB only"
+    if spec.segments:  # measured per segment by dq.engines.segments' DuckDB SQL only
+        return f"its per-segment verdicts (segments: {', '.join(spec.segments)}) are measured on DuckDB only"
     if spec.kind in STATISTIC_KINDS:
-        return "its statistic is measured by dq.ml.stats in DuckDB SQL only; validate it with --backend duckdb"
+        return stats.refusal(spec, table)
     collated = [c for c in spec.columns if "COLLATE" in table.columns.get(c, "")]
     if collated:
         return f"column {collated[0]} has a collation ({table.columns[collated[0]]}): compare byte-wise strings"
@@ -95,21 +98,46 @@ class SparkBatchEngine:
     name = ENGINE
 
     def supports(self, spec: CheckSpec) -> bool:
-        return spec.kind not in STATISTIC_KINDS
+        return True  # what Spark cannot state as DuckDB does is refused before anything runs (`refusal`)
 
     def run(self, specs: Sequence[CheckSpec], table: SparkTable) -> list[CheckResult]:
         measures = measure(specs, table)
-        verdicts = pandera_batch.judge(specs, measures)
-        results = [pandera_batch.result_of(spec, measures[i], verdicts.get(i)) for i, spec in enumerate(specs)]
+        judged, owners = _one_per_value(specs, measures)
+        verdicts = pandera_batch.judge([specs[i] for i in owners], judged)
+        holds: dict[int, bool] = {}
+        for position, index in enumerate(owners):
+            if position in verdicts:
+                holds[index] = holds.get(index, True) and verdicts[position]
+        shown = [
+            replace(m, value=None) if s.kind in STATISTIC_KINDS else m for s, m in zip(specs, measures, strict=True)
+        ]
+        results = [pandera_batch.result_of(spec, shown[i], holds.get(i)) for i, spec in enumerate(specs)]
         return [replace(r, engine=ENGINE) for r in results]
+
+
+def _one_per_value(specs: Sequence[CheckSpec], measures: list[Measure]) -> tuple[list[Measure], list[int]]:
+    """The measurements Pandera judges and the spec each belongs to: a statistic with several
+    values (every class's share) is judged value by value, and holds when all of them do, as the
+    DuckDB backend's Pandera check of dq.ml.stats' values reads it."""
+    judged: list[Measure] = []
+    owners: list[int] = []
+    for index, (spec, found) in enumerate(zip(specs, measures, strict=True)):
+        values = found.value if spec.kind in STATISTIC_KINDS and found.error is None else (found.value,)
+        for value in values:
+            judged.append(replace(found, value=value) if spec.kind in STATISTIC_KINDS else found)
+            owners.append(index)
+    return judged, owners
 
 
 def measure(specs: Sequence[CheckSpec], table: SparkTable) -> list[Measure]:
     measures = [Measure() for _ in specs]
     in_pass: dict[int, str] = {}
     params = sql.Params()
+    shared: dict[Any, Any] = {}  # the drift rules on one column share its one pass
     for index, spec in enumerate(specs):
-        if spec.kind in SCHEMA_KINDS:
+        if spec.kind in STATISTIC_KINDS:
+            measures[index] = _statistic(spec, table, shared)
+        elif spec.kind in SCHEMA_KINDS:
             measures[index] = pandera_batch.schema_measure(spec, table)  # type: ignore[arg-type]
         elif spec.kind in _PASS_ROW_KINDS:
             in_pass[index] = f"count_if({sql.violation_predicate(spec, params)})"
@@ -141,6 +169,17 @@ def _single_pass(
             measures[index] = _measured(specs[index], alone.collect()[0][0])
         except Exception as exc:
             measures[index] = Measure(error=f"Spark could not measure {specs[index].name}: {_first_line(exc)}")
+
+
+def _statistic(spec: CheckSpec, table: SparkTable, shared: dict[Any, Any]) -> Measure:
+    """`value` holds every number the statistic is judged on (`_one_per_value`), `shown` what the
+    report shows; an error reads as on DuckDB (dq/engines/pandera.py)."""
+    try:
+        found = stats.measure(spec, table, shared)
+    except Exception as exc:
+        why = str(exc) if isinstance(exc, DqError) else _first_line(exc)
+        return Measure(error=f"cannot compute {spec.kind.value}: {why}")
+    return Measure(value=found.values, shown=found.observed)
 
 
 def _measured(spec: CheckSpec, value: Any) -> Measure:
