@@ -259,6 +259,15 @@ columns:
             for mine, theirs in zip(on_spark.contracts[0].checks, on_duckdb.contracts[0].checks, strict=True):
                 assert_same(mine, theirs)
     assert verdicts == {"good": (1, 1), "bad": (3, 3)}
+    # a session with ANSI mode off (older clusters) casts a bad cell to NULL: still refused, exit 3
+    ansi = spark.conf.get("spark.sql.ansi.enabled")
+    spark.conf.set("spark.sql.ansi.enabled", "false")
+    try:
+        refused = _run(tmp_path / "bad.yml", tmp_path, Backend.spark, spark)
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", ansi)
+    assert exit_code_for(refused.status) is ExitCode.NOT_VALIDATED
+    assert "x (DOUBLE): 1 cell(s)" in (refused.contracts[0].error or ""), refused.contracts[0].error
 
 
 # --- the gate on Spark: the trusted snapshot written by the session that validated --------------

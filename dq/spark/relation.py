@@ -103,15 +103,27 @@ def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> An
         return frame
     from dq.spark.types import spark_type
 
-    selected = []
+    selected, unparsed = [], []
     for name in frame.columns:
         target = spark_type(typed[name]) if name in typed else None
         if name in typed and target is None:
             raise SourceError(f"{dataset.describe()}: a CSV column of type {typed[name]} is read only on DuckDB")
-        selected.append(f"CAST({ident(name)} AS {target}) AS {ident(name)}" if target else ident(name))
-    frame = frame.selectExpr(*selected)
-    frame.selectExpr(*(f"count({ident(n)})" for n in typed)).collect()  # every typed cell parses, once
-    return frame
+        if target:
+            # try_cast whatever the session's ANSI mode (a plain CAST is NULL for a bad cell when
+            # spark.sql.ansi.enabled is off): every cell that does not parse is counted, once
+            selected.append(f"try_cast({ident(name)} AS {target}) AS {ident(name)}")
+            unparsed.append(f"count_if({ident(name)} IS NOT NULL AND try_cast({ident(name)} AS {target}) IS NULL)")
+        else:
+            selected.append(ident(name))
+    counts = frame.selectExpr(*unparsed).collect()[0]
+    bad = {name: int(n) for name, n in zip((n for n in frame.columns if n in typed), counts, strict=True) if n}
+    if bad:
+        listing = ", ".join(f"{name} ({typed[name]}): {n} cell(s)" for name, n in bad.items())
+        raise SourceError(
+            f"{dataset.describe()}: CSV cells that are not of their column's declared type: {listing}. "
+            "Fix the data, or the column's `type` in the contract"
+        )
+    return frame.selectExpr(*selected)
 
 
 def _shadow(connection: duckdb.DuckDBPyConnection, view: str, columns: dict[str, str], label: str) -> Table:
