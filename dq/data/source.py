@@ -169,12 +169,13 @@ def fetch_samples(connection: duckdb.DuckDBPyConnection, query: str, limit: int)
     cursor = connection.execute(f"SELECT * FROM ({query}) LIMIT {int(limit)}")
     names = [d[0] for d in cursor.description or []]
     return [
-        {name: _json_safe(value) for name, value in zip(names, row, strict=True) if not name.startswith("__dq")}
+        {name: json_safe(value) for name, value in zip(names, row, strict=True) if not name.startswith("__dq")}
         for row in cursor.fetchall()
     ]
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
+    """A sample value as JSON holds it: NaN and infinities (and anything not a JSON scalar) as text."""
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):

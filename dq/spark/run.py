@@ -25,7 +25,7 @@ from dq.config import EngineChoice, Settings
 from dq.contract.model import Contract, Dataset, load_contract
 from dq.data.bind import BindError, bind_spec
 from dq.data.files import memory_connection
-from dq.data.source import Table
+from dq.data.source import Table, json_safe
 from dq.errors import DqError
 from dq.run.runner import OnValidated, Progress, bind_other_datasets, new_run_id, now, persist
 from dq.spark import sql
@@ -202,18 +202,10 @@ def _add_samples(check: CheckResult, spec: CheckSpec, table: SparkTable, key: Se
     except Exception as exc:
         check.message = f"{check.message} (samples unavailable: {str(exc).splitlines()[0][:200]})".strip()
         return
-    check.samples = [{k: _json_safe(v) for k, v in row.asDict().items() if not k.startswith("__dq")} for row in rows]
+    check.samples = [{k: json_safe(v) for k, v in row.asDict().items() if not k.startswith("__dq")} for row in rows]
 
 
 def _custom_text(spec: CheckSpec, table: SparkTable) -> str:
     from dq.checks.sql import custom_sql
 
     return custom_sql(spec, table.view)
-
-
-def _json_safe(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if value == value and abs(value) != float("inf") else str(value)
-    return str(value)
