@@ -319,3 +319,21 @@ def test_quarantine_sets_aside_the_rows_a_rule_fails_in_its_scope_even_within_it
     assert set_aside == [0, 2, 3, 4, 7]
     assert (split.kept, split.quarantined) == (5, 5)
     assert split.by_check == {"x.range": 3, "expressions.present": 2}
+
+
+def test_a_tolerance_without_its_rows_in_scope_is_an_error_never_a_pass() -> None:
+    """The judged value of a tolerated rule divides by the rows in scope; a measurement that lacks
+    them (only a database constraint's proof may: nothing was counted) must not default to a pass."""
+    from decimal import Decimal
+
+    from dq.checks.spec import CheckKind, CheckSpec
+    from dq.contract.model import Severity
+    from dq.engines import pandera_batch
+
+    spec = CheckSpec("v.not_null", CheckKind.not_null, Severity.error, ("v",), {"mostly": Decimal("0.9")})
+    unscoped = pandera_batch._Measure(value=5, failing_rows=5)
+    pandera_batch._apply_tolerance(spec, unscoped)
+    assert unscoped.error is not None and "rows in scope" in unscoped.error
+    proven = pandera_batch._Measure(value=0, failing_rows=0, proof="PRIMARY KEY (v)")
+    pandera_batch._apply_tolerance(spec, proven)
+    assert (proven.error, proven.value) == (None, 0)

@@ -140,8 +140,11 @@ def _apply_tolerance(spec: CheckSpec, measured: _Measure) -> None:
     allowed = spec.allowed_failing
     if allowed is None or measured.error is not None or measured.failing_rows is None:
         return
-    if measured.rows is None:  # proven by a constraint: nothing was counted, nothing fails
-        measured.value = 0
+    if measured.rows is None:
+        if measured.proof is None:  # never a pass by default: a tolerance needs the rows it divides by
+            measured.error = f"{spec.name}: its tolerance needs the rows in scope, which were not measured"
+            return
+        measured.value = 0  # proven by a constraint: nothing was counted, nothing fails
         return
     measured.value = measured.failing_rows * allowed.denominator - allowed.numerator * measured.rows
 
