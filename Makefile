@@ -52,7 +52,7 @@ sysdeps:
 	fi
 
 test: install $(VENV)/.spark-installed sysdeps
-	$(BIN)/pytest -q --durations=25
+	$(BIN)/pytest -q -n 2 --dist loadgroup --durations=25
 
 # Benchmarks (README "Benchmarks"): 1M and 10M rows, 5 paired runs each after a warm-up (the slow
 # peers fewer), then a pyinstrument profile of `dq validate` at both sizes (bench/out/profile_*).

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -69,17 +71,42 @@ def _build_warehouse(db: Path, variant: str) -> None:
     )
 
 
+@contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a file: pytest-xdist's workers take turns, one builds, all share."""
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _run_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory shared by every pytest-xdist worker of this run (the workers' common parent), or
+    this process's own base directory when the tests run without workers."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """One real `dbt build` of dbt_project/ per variant per session: {'clean': db, 'broken': db}."""
-    base = tmp_path_factory.mktemp("warehouse")
+    """One real `dbt build` of dbt_project/ per variant per test run: {'clean': db, 'broken': db}.
+    Under pytest-xdist the first worker to need it builds it and the others wait and share it (two
+    concurrent builds would also race on dbt_project/target/)."""
+    root = _run_root(tmp_path_factory)
+    base = root / "warehouse"
     # every variant is a `warehouse.duckdb` (in its own directory): DuckDB names a file's catalog
     # after its stem, dbt records that catalog as each node's `database`, and dq refuses a node
     # whose database is not the opened file's. One stem keeps the shared manifest valid for all.
     dbs = {variant: base / variant / "warehouse.duckdb" for variant in ("broken", "clean")}
-    for variant, db in dbs.items():
-        db.parent.mkdir()
-        _build_warehouse(db, variant)
+    with _exclusive(root / "warehouse.lock"):
+        if not (base / "built").exists():
+            shutil.rmtree(base, ignore_errors=True)
+            for variant, db in dbs.items():
+                db.parent.mkdir(parents=True)
+                _build_warehouse(db, variant)
+            (base / "built").touch()
     return dbs
 
 
@@ -110,3 +137,13 @@ def spark() -> object:
     from dq.spark.session import spark_session
 
     return spark_session(load_settings())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test` runs `-n 2 --dist loadgroup`) each test module runs whole on
+    one worker (module fixtures, such as the fault matrix's table, see every case of their module),
+    and every module that uses Spark runs on the same worker, so a run starts one JVM, not one per worker."""
+    spark_modules = {item.module.__name__ for item in items if "spark" in getattr(item, "fixturenames", ())}
+    for item in items:
+        module = item.module.__name__
+        item.add_marker(pytest.mark.xdist_group("spark" if module in spark_modules else module))

@@ -91,7 +91,10 @@ def record(section: str, payload: dict[str, Any]) -> None:
     """Store one test module's figures and rebuild `.dq/reliability.md` from every module's."""
     RELIABILITY_DIR.mkdir(parents=True, exist_ok=True)
     (RELIABILITY_DIR / f"{section}.json").write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
-    RELIABILITY_MD.write_text(render_reliability(), encoding="utf-8")
+    # two pytest-xdist workers may finish modules at once: each writes a whole file and renames it
+    partial = RELIABILITY_MD.with_name(f".{RELIABILITY_MD.name}.{os.getpid()}")
+    partial.write_text(render_reliability(), encoding="utf-8")
+    os.replace(partial, RELIABILITY_MD)
 
 
 def render_reliability() -> str:
