@@ -332,3 +332,56 @@ def test_rules_measured_on_duckdb_only_are_refused_on_spark_never_measured_whole
     assert result.checks == [] and "cannot run on the spark backend" in (result.error or ""), result.error
     assert refused in (result.error or "")
     assert exit_code_for(run.status) is ExitCode.NOT_VALIDATED
+
+
+# --- why `--engine pandera` stays refused on Spark (issue 16's evaluation) ---------------------
+
+
+def test_pandera_on_ibis_pyspark_runs_but_cannot_be_the_gate(spark: Any) -> None:
+    """Pandera's Ibis backend (what `--engine pandera` runs on DuckDB) does run on Ibis's PySpark
+    backend, and its element-wise checks find the same failure cases there as on DuckDB. It is not
+    used as a Spark engine: it accepts `Column(unique=True)` and never checks it (on either backend:
+    dq's Pandera engine checks keys with its own grouped query and states quantiles, regexes and
+    NaN handling in DuckDB SQL), and it reports samples, not failing-row counts. dq's Spark SQL
+    engine judges with Pandera instead, as the DuckDB default does. If Pandera starts checking
+    `unique` here, this test says so and the engine can be revisited."""
+    import ibis
+    import pandera.ibis as pa
+
+    rows = [(1, 5.0, "a"), (2, None, "b"), (2, -1.0, "zz"), (None, float("nan"), None)]
+    spark.createDataFrame(rows, "id long, x double, s string").createOrReplaceTempView("dq_pandera_ibis")
+    on_spark = ibis.pyspark.connect(spark).table("dq_pandera_ibis")
+    duck = ibis.duckdb.connect()
+    duck.raw_sql(
+        "CREATE TABLE t AS SELECT * FROM (VALUES (1::BIGINT, 5.0::DOUBLE, 'a'), (2, NULL, 'b'), "
+        "(2, -1.0, 'zz'), (NULL, 'nan'::DOUBLE, NULL)) v(id, x, s)"
+    )
+    on_duckdb = duck.table("t")
+    rules = pa.DataFrameSchema(
+        {
+            "id": pa.Column(ibis.dtype("int64"), nullable=False),
+            "x": pa.Column(ibis.dtype("float64"), pa.Check.ge(0), nullable=True),
+            "s": pa.Column(ibis.dtype("string"), pa.Check.isin(["a", "b"]), nullable=True),
+        }
+    )
+
+    def failures(table: Any) -> set[tuple[str, str]]:
+        with pytest.raises(pa.errors.SchemaErrors) as caught:
+            rules.validate(table, lazy=True)
+        cases = caught.value.failure_cases  # a pandas DataFrame of samples, one row per failure case
+        return {
+            (str(row.check), str(row.failure_case)) for row in cases.itertuples() if row.check != "not_nullable"
+        } | {("not_nullable", str(row.column)) for row in cases.itertuples() if row.check == "not_nullable"}
+
+    assert (
+        failures(on_spark)
+        == failures(on_duckdb)
+        == {
+            ("greater_than_or_equal_to(0)", "{'x': -1.0}"),
+            ("isin(['a', 'b'])", "{'s': 'zz'}"),
+            ("not_nullable", "id"),
+        }
+    )
+    unique_only = pa.DataFrameSchema({"id": pa.Column(ibis.dtype("int64"), unique=True, nullable=True)})
+    for table in (on_spark, on_duckdb):
+        unique_only.validate(table, lazy=True)  # id 2 is duplicated, and Pandera's Ibis backend passes it
