@@ -137,7 +137,8 @@ def _dq_end_to_end(spark: Any, parquet: Path, repeat: int) -> dict[str, Any]:
         for _ in range(repeat):
             for backend in ("duckdb", "spark"):
                 start = time.perf_counter()
-                run = dq.validate(contract, backend=backend, spark=spark, results_dir=Path(scratch) / "results")
+                session = spark if backend == "spark" else None  # spark= alone means the Spark backend
+                run = dq.validate(contract, backend=backend, spark=session, results_dir=Path(scratch) / "results")
                 times[backend].append(time.perf_counter() - start)
                 verdicts[backend] = [(c.name, c.status, c.failing_rows) for r in run.contracts for c in r.checks]
                 assert all(r.error is None for r in run.contracts), [r.error for r in run.contracts]

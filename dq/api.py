@@ -77,7 +77,8 @@ def validate(
     for it is `dq.exit_codes.exit_code_for(result.status)`).
 
     `spark=` (a SparkSession) runs the checks on Spark in that session (`backend="spark"` is then
-    implied); `backend=` otherwise picks the backend as `--backend` does.
+    implied; another `backend=` with it is a ValueError); `backend=` otherwise picks the backend as
+    `--backend` does.
 
     Bad input (a contract that does not load, a frame dq cannot check exactly) is an `error`
     result, as on the command line; only a call without contracts, or with `data=` and more than
@@ -85,6 +86,9 @@ def validate(
     """
     if not contracts:
         raise ValueError("validate needs at least one contract path")
+    if spark is not None and backend is not None and Backend(backend) is not Backend.spark:
+        # the session would be silently ignored, or the backend asked for: neither is what was meant
+        raise ValueError(f"spark= runs the checks on Spark; backend={Backend(backend).value!r} contradicts it")
     settings = load_settings(
         db=Path(db) if db is not None else None,
         dbt_project=Path(dbt_project) if dbt_project is not None else None,

@@ -385,3 +385,10 @@ def test_pandera_on_ibis_pyspark_runs_but_cannot_be_the_gate(spark: Any) -> None
     unique_only = pa.DataFrameSchema({"id": pa.Column(ibis.dtype("int64"), unique=True, nullable=True)})
     for table in (on_spark, on_duckdb):
         unique_only.validate(table, lazy=True)  # id 2 is duplicated, and Pandera's Ibis backend passes it
+
+
+def test_a_session_with_another_backend_is_a_usage_error(spark: Any, tmp_path: Path) -> None:
+    """`spark=` means the Spark backend: asking for DuckDB beside it would silently ignore one of
+    the two (a benchmark once timed Spark twice that way), so it raises before anything runs."""
+    with pytest.raises(ValueError, match=r"spark= runs the checks on Spark; backend='duckdb' contradicts it"):
+        dq.validate(ROOT / "contracts", backend="duckdb", spark=spark, results_dir=tmp_path)

@@ -7,11 +7,8 @@ The runner is where "fail closed" is enforced: any exception on the way to a ver
 from __future__ import annotations
 
 import json
-import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple, Protocol, runtime_checkable
 
@@ -32,6 +29,7 @@ from dq.data.source import Table, fetch_samples, open_database, resolve_table
 from dq.dbt.artifacts import resolve_model
 from dq.errors import DqError
 from dq.run import history, plan
+from dq.run.contracts import Progress, each_contract, new_run_id, now
 
 
 class Validated(NamedTuple):
@@ -70,14 +68,6 @@ class Judges(Protocol):
     def judge(self, contract: Contract, table: Table, result: ContractResult) -> None: ...
 
 
-class Progress(Protocol):
-    """Told when each contract starts and ends (dq/reports/progress.py); the runner never prints."""
-
-    def started(self, path: str) -> None: ...
-
-    def finished(self, result: ContractResult) -> None: ...
-
-
 def validate(
     contract_paths: Sequence[str | Path],
     settings: Settings,
@@ -96,27 +86,18 @@ def validate(
     fingerprints: dict[str, tuple[str, int] | None] = {}
     stage = on_validated.stage if isinstance(on_validated, Stages) else None
     try:
-        for path in contract_paths:
-            result = ContractResult(contract=Path(path).stem, path=str(path), started_at=now())
-            started = time.perf_counter()
-            if progress is not None:
-                progress.started(str(path))
-            try:
-                contract = load_contract(path)
-                if connection is None:
-                    connection = connect() if connect is not None else open_connection(settings, contract)
-                table = validate_contract(contract, connection, settings, result, stage, resolve)
-                if isinstance(on_validated, Judges):
-                    on_validated.judge(contract, table, result)
-                validated.append(Validated(contract, table, result))
-            except DqError as exc:
-                result.error = str(exc)
-            except Exception as exc:
-                result.error = f"internal error while validating {path}: {type(exc).__name__}: {exc}"
-            result.duration_s = round(time.perf_counter() - started, 3)
-            run.contracts.append(result)
-            if progress is not None:
-                progress.finished(result)
+
+        def check_one(path: str | Path, result: ContractResult) -> None:
+            nonlocal connection
+            contract = load_contract(path)
+            if connection is None:
+                connection = connect() if connect is not None else open_connection(settings, contract)
+            table = validate_contract(contract, connection, settings, result, stage, resolve)
+            if isinstance(on_validated, Judges):
+                on_validated.judge(contract, table, result)
+            validated.append(Validated(contract, table, result))
+
+        each_contract(run, contract_paths, check_one, progress)
         # Fingerprinted on the connection that validated, so the history names the data checked
         # (in a gate: the snapshot's rows).
         fingerprints = {v.result.path: history.dataset_fingerprint(v.table) for v in validated}
@@ -359,13 +340,3 @@ def persist(
 def result_path(results_dir: Path, run_id: str) -> Path:
     """Where `persist` writes a run's result (the gate names it in the snapshot before it exists)."""
     return results_dir / f"{run_id}.json"
-
-
-def new_run_id() -> str:
-    """A run's id: sortable by start time, unique across processes."""
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-
-
-def now() -> str:
-    """The current time as results record it (UTC, to the second)."""
-    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -10,7 +10,6 @@ the checks run on that file (dq/gate/spark_snapshot.py).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +26,8 @@ from dq.data.bind import BindError, bind_spec
 from dq.data.files import memory_connection
 from dq.data.source import Table, json_safe
 from dq.errors import DqError
-from dq.run.runner import OnValidated, Progress, bind_other_datasets, new_run_id, now, persist
+from dq.run.contracts import Progress, each_contract, new_run_id, now
+from dq.run.runner import OnValidated, bind_other_datasets, persist
 from dq.spark import sql
 from dq.spark.engine import SparkBatchEngine, refusal
 from dq.spark.relation import SparkTable, resolve_on_spark
@@ -62,34 +62,26 @@ def validate_on_spark(
     snapshots = on_validated if isinstance(on_validated, SparkSnapshots) else None
     validated: list[tuple[Contract, SparkTable, ContractResult]] = []
     try:
-        for path in contract_paths:
-            result = ContractResult(contract=Path(path).stem, path=str(path), started_at=now())
-            started = time.perf_counter()
-            if progress is not None:
-                progress.started(str(path))
-            try:
-                contract = load_contract(path)
-                if on_validated is not None and snapshots is None:
-                    raise DqError(
-                        "dq gate does not write its trusted snapshot from the spark backend yet, so it cannot gate "
-                        "on Spark. Fix: dq gate --no-snapshot (training then reads the live data), or --backend duckdb"
-                    )
-                if settings.engine is EngineChoice.pandera:
-                    raise DqError(
-                        "--engine pandera does not run on the spark backend (Pandera's Ibis backend runs on "
-                        "DuckDB). Fix: --engine auto (Spark SQL measures, Pandera judges) or --engine gx"
-                    )
-                session = session or spark_session(settings, spark)
-                table = _validate_contract(contract, session, shadow, settings, result, snapshots)
-                validated.append((contract, table, result))
-            except DqError as exc:
-                result.error = str(exc)
-            except Exception as exc:
-                result.error = f"internal error while validating {path} on Spark: {type(exc).__name__}: {exc}"
-            result.duration_s = round(time.perf_counter() - started, 3)
-            run.contracts.append(result)
-            if progress is not None:
-                progress.finished(result)
+
+        def check_one(path: str | Path, result: ContractResult) -> None:
+            nonlocal session
+            contract = load_contract(path)
+            if on_validated is not None and snapshots is None:
+                raise DqError(
+                    "dq gate does not write its trusted snapshot from the spark backend yet, so it cannot gate "
+                    "on Spark. Fix: dq gate --no-snapshot (training then reads the live data), or --backend duckdb"
+                )
+            if settings.engine is EngineChoice.pandera:
+                raise DqError(
+                    "--engine pandera does not run on the spark backend (Pandera's Ibis backend never checks "
+                    "unique=True and dq's Pandera engine states keys, quantiles and regexes in DuckDB SQL). "
+                    "Fix: --engine auto (Spark SQL measures, Pandera judges) or --engine gx"
+                )
+            session = session or spark_session(settings, spark)
+            table = _validate_contract(contract, session, shadow, settings, result, snapshots)
+            validated.append((contract, table, result))
+
+        each_contract(run, contract_paths, check_one, progress, where=" on Spark")
         if snapshots is not None and not run.status.blocks:
             try:
                 snapshots.publish_on_spark(settings, run, validated)
