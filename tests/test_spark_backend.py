@@ -270,6 +270,79 @@ columns:
     assert "x (DOUBLE): 1 cell(s)" in (refused.contracts[0].error or ""), refused.contracts[0].error
 
 
+# Files Spark's default reader reads other rows from than DuckDB does. A well-formed file passes on
+# Spark with DuckDB's rows, checks and all; a malformed one is exit 3 on Spark (and blocks on
+# DuckDB), never a pass of what PERMISSIVE mode left of it (an extra cell dropped, a short row or
+# a bad JSON line made NULLs), of a quoted newline read as two rows, or of `""` / a backslash read
+# as Spark's escapes.
+FILES_AS_DUCKDB_READS_THEM = {
+    "a quoted cell holding a newline is one row": (
+        "d.csv",
+        'id,name\n1,"x\ny"\n2,z\n',
+        "row_count: {min: 2, max: 2}\ncolumns:\n  id: {type: bigint, nullable: false}\n"
+        '  name: {nullable: false, accepted_values: ["x\\ny", z]}\n',
+        ExitCode.OK,
+    ),
+    "a doubled quote inside a quoted cell is one quote": (
+        "d.csv",
+        'id,name\n1,"say ""hi"""\n2,"a,b"\n',
+        "columns:\n  id: {type: bigint}\n  name: {accepted_values: ['say \"hi\"', 'a,b']}\n",
+        ExitCode.OK,
+    ),
+    "a backslash is a character, not an escape": (
+        "d.csv",
+        'id,name\n1,"C:\\"\n2,b\n',
+        "row_count: {max: 2}\ncolumns:\n  id: {type: bigint}\n  name: {accepted_values: ['C:\\', b]}\n",
+        ExitCode.OK,
+    ),
+    "a row with a cell too many is malformed": (
+        "d.csv",
+        "id,name\n1,a\n2,b,EXTRA\n",
+        "columns:\n  id: {type: bigint, nullable: false}\n  name: {nullable: false}\n",
+        ExitCode.NOT_VALIDATED,
+    ),
+    "a row with a cell too many is malformed in an untyped CSV too": (
+        "d.csv",
+        "id,name\n1,a\n2,b\n3,c,EXTRA\n4,d\n",
+        "row_count: {min: 1}\ncolumns:\n  id: {}\n  name: {}\n",
+        ExitCode.NOT_VALIDATED,
+    ),
+    "a row with a cell too few is malformed": (
+        "d.csv",
+        "id,name\n1,a\n2\n",
+        "columns:\n  id: {type: bigint}\n",
+        ExitCode.NOT_VALIDATED,
+    ),
+    "a JSON line that does not parse is malformed": (
+        "d.jsonl",
+        '{"id": 1, "name": "a"}\n{"id": 2, "name": \n{"id": 3, "name": "c"}\n',
+        "row_count: {min: 1}\ncolumns:\n  id: {type: bigint}\n",
+        ExitCode.NOT_VALIDATED,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("file_name", "content", "rules", "expected"),
+    FILES_AS_DUCKDB_READS_THEM.values(),
+    ids=FILES_AS_DUCKDB_READS_THEM.keys(),
+)
+def test_csv_and_json_files_are_read_on_spark_as_duckdb_reads_them_or_refused(
+    spark: Any, tmp_path: Path, file_name: str, content: str, rules: str, expected: ExitCode
+) -> None:
+    data = tmp_path / file_name
+    data.write_text(content, encoding="utf-8")
+    contract = tmp_path / "c.yml"
+    contract.write_text(f"contract: c\nversion: 1.0.0\ndataset: {{path: '{data}'}}\n{rules}", encoding="utf-8")
+    on_duckdb = _run(contract, tmp_path, Backend.duckdb)
+    on_spark = _run(contract, tmp_path, Backend.spark, spark)
+    assert exit_code_for(on_spark.status) is expected, (on_spark.contracts[0].error, on_spark.contracts[0].checks)
+    assert (exit_code_for(on_duckdb.status) is ExitCode.OK) is (expected is ExitCode.OK), on_duckdb.contracts[0]
+    if expected is ExitCode.OK:
+        for mine, theirs in zip(on_spark.contracts[0].checks, on_duckdb.contracts[0].checks, strict=True):
+            assert_same(mine, theirs)
+
+
 # --- the gate on Spark: the trusted snapshot written by the session that validated --------------
 
 READ_SNAPSHOT = "import dq; frame = dq.load_validated(); print('rows', len(frame))"

@@ -87,7 +87,15 @@ def _read(dataset: Dataset, session: Any, settings: Settings, contract: Contract
 
 def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> Any:
     """Parquet, JSON, or CSV with a header row. A CSV's columns the contract types are read in
-    those types (a cell that does not parse fails the read: ANSI casts raise), the rest as text."""
+    those types (a cell that does not parse fails the read: ANSI casts raise), the rest as text.
+
+    CSV and JSON are read as DuckDB reads them, or not at all: Spark's defaults would read other
+    rows. `FAILFAST`: a malformed record (a CSV row with a cell too many or too few, a JSON line
+    that does not parse) fails the read, where PERMISSIVE drops the extra cell or makes the row
+    NULLs (a `_corrupt_record`) and the checks pass on what is left. `multiLine`: a quoted cell
+    may hold a newline (RFC 4180), not end the row there. `escape '"'`: a quote inside a quoted
+    cell is written twice (RFC 4180), and a backslash is a character, not Spark's escape.
+    Every CSV is parsed once here, so a malformed row is exit 3 before any check runs."""
     path = str(dataset.path)
     if "://" not in path:
         path = str(Path(path).expanduser().absolute())
@@ -95,11 +103,13 @@ def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> An
     if kind == "parquet":
         return session.read.parquet(path)
     if kind == "json":
-        return session.read.json(path)
-    frame = session.read.option("header", "true").option("inferSchema", "false").csv(path)
+        return session.read.option("mode", "FAILFAST").json(path)
+    reader = session.read.option("header", "true").option("inferSchema", "false").option("mode", "FAILFAST")
+    frame = reader.option("multiLine", "true").option("escape", '"').csv(path)
     declared = {} if contract is None or contract.dataset != dataset else contract.columns
     typed = {name: rule.type for name, rule in declared.items() if rule.type is not None and name in frame.columns}
     if not typed:
+        frame.selectExpr(*(f"count({ident(name)})" for name in frame.columns)).collect()  # parse every row once
         return frame
     from dq.spark.types import spark_type
 
@@ -115,8 +125,9 @@ def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> An
             unparsed.append(f"count_if({ident(name)} IS NOT NULL AND try_cast({ident(name)} AS {target}) IS NULL)")
         else:
             selected.append(ident(name))
-    counts = frame.selectExpr(*unparsed).collect()[0]
-    bad = {name: int(n) for name, n in zip((n for n in frame.columns if n in typed), counts, strict=True) if n}
+    counts = frame.selectExpr(*unparsed, *(f"count({ident(name)})" for name in frame.columns)).collect()[0]
+    found = counts[: len(unparsed)]
+    bad = {name: int(n) for name, n in zip((n for n in frame.columns if n in typed), found, strict=True) if n}
     if bad:
         listing = ", ".join(f"{name} ({typed[name]}): {n} cell(s)" for name, n in bad.items())
         raise SourceError(
