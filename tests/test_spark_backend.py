@@ -407,6 +407,41 @@ def test_rules_measured_on_duckdb_only_are_refused_on_spark_never_measured_whole
     assert exit_code_for(run.status) is ExitCode.NOT_VALIDATED
 
 
+@pytest.mark.parametrize(
+    "rules, refused",
+    [
+        ("expressions:\n  - {name: casts, expr: 'CAST(s AS INT) > 0'}\n", "expressions.casts"),
+        ("checks:\n  - {name: casts, sql: 'SELECT * FROM {dataset} WHERE CAST(s AS INT) <= 0'}\n", "casts"),
+    ],
+    ids=["expression", "custom sql"],
+)
+def test_contract_sql_is_refused_in_a_session_with_ansi_mode_off(
+    spark: Any, tmp_path: Path, rules: str, refused: str
+) -> None:
+    """Without ANSI mode Spark reads CAST('x' AS INT) as NULL, which an expression rule (NULL holds)
+    and a custom query (no violating row) would pass, where DuckDB and ANSI Spark raise (exit 3).
+    dq leaves the caller's session as it is, so it refuses the rule there: exit 3, never a pass."""
+    spark.createDataFrame([("x",), ("5",)], "s string").createOrReplaceGlobalTempView("dq_text")
+    contract = tmp_path / "text.yml"
+    contract.write_text(
+        f"contract: text\nversion: 1.0.0\ndataset: {{table: global_temp.dq_text}}\ncolumns:\n  s: {{}}\n{rules}",
+        encoding="utf-8",
+    )
+    verdicts = {}
+    ansi = spark.conf.get("spark.sql.ansi.enabled")
+    for mode in ("true", "false"):
+        spark.conf.set("spark.sql.ansi.enabled", mode)
+        try:
+            run = dq.validate(contract, results_dir=tmp_path / "results", spark=spark)
+        finally:
+            spark.conf.set("spark.sql.ansi.enabled", ansi)
+        verdicts[mode] = exit_code_for(run.status)
+        if mode == "false":
+            assert refused in (run.contracts[0].error or ""), run.contracts[0].error
+            assert "ansi" in (run.contracts[0].error or "").lower(), run.contracts[0].error
+    assert verdicts == {"true": ExitCode.NOT_VALIDATED, "false": ExitCode.NOT_VALIDATED}
+
+
 # --- why `--engine pandera` stays refused on Spark (issue 16's evaluation) ---------------------
 
 
