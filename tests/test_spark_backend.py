@@ -313,6 +313,24 @@ FILES_AS_DUCKDB_READS_THEM = {
         "columns:\n  id: {type: bigint}\n",
         ExitCode.NOT_VALIDATED,
     ),
+    **{
+        f"a {kind} cell {cell!r} that Spark's cast reads and DuckDB refuses": (
+            "d.csv",
+            f"id,v\n1,{good}\n2,{cell}\n",
+            f"columns:\n  id: {{type: bigint}}\n  v: {{type: {kind}}}\n",
+            ExitCode.NOT_VALIDATED,
+        )
+        for kind, good, cell in [
+            ("date", "2024-01-05", "2024"),
+            ("date", "2024-01-05", "2024-03"),
+            ("date", "2024-01-05", "+2024-01-05"),
+            ("timestamp", "2024-01-05 10:00:00", "2024"),
+            ("double", "0.5", "5d"),
+            ("double", "0.5", "5f"),
+            ("double", "0.5", "0x1p3"),
+            ("float", "0.5", "5d"),
+        ]
+    },
     "a JSON line that does not parse is malformed": (
         "d.jsonl",
         '{"id": 1, "name": "a"}\n{"id": 2, "name": \n{"id": 3, "name": "c"}\n',

@@ -85,6 +85,21 @@ def _read(dataset: Dataset, session: Any, settings: Settings, contract: Contract
     return session.table(str(dataset.table))  # Spark's own reading of `db.t` (backticks quote)
 
 
+# The text a CSV cell of these types must have on Spark (Java regexes without a quote or a
+# backslash, so they sit in the SQL as they are). Spark's casts read more than DuckDB's do, and a
+# value DuckDB refuses (exit 3) must not pass here: a DATE from `2024`, `2024-03`, `+2024-01-05`
+# or `2024-01-05 garbage`, a TIMESTAMP from `2024`, a DOUBLE from Java's `5d`, `5f` or `0x1p3`.
+# Years are 4+ digits, never signed (Spark's year -1 is DuckDB's 2 BC).
+_DAY = "[0-9]{4,}-[0-9]{1,2}-[0-9]{1,2}"
+_NUMBER = "[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?"
+CSV_SHAPES = {
+    "date": f"^[ ]*{_DAY}[ ]*$",
+    "timestamp_ntz": f"^[ ]*{_DAY}([ T][0-9]{{1,2}}:[0-9]{{2}}(:[0-9]{{2}}([.][0-9]+)?)?)?[ ]*$",
+    "double": f"^[ ]*({_NUMBER}|(?i)[+-]?(inf|infinity|nan))[ ]*$",
+    "float": f"^[ ]*({_NUMBER}|(?i)[+-]?(inf|infinity|nan))[ ]*$",
+}
+
+
 def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> Any:
     """Parquet, JSON, or CSV with a header row. A CSV's columns the contract types are read in
     those types (a cell that does not parse fails the read: ANSI casts raise), the rest as text.
@@ -122,7 +137,10 @@ def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> An
             # try_cast whatever the session's ANSI mode (a plain CAST is NULL for a bad cell when
             # spark.sql.ansi.enabled is off): every cell that does not parse is counted, once
             selected.append(f"try_cast({ident(name)} AS {target}) AS {ident(name)}")
-            unparsed.append(f"count_if({ident(name)} IS NOT NULL AND try_cast({ident(name)} AS {target}) IS NULL)")
+            wrong = f"try_cast({ident(name)} AS {target}) IS NULL"
+            if target in CSV_SHAPES:
+                wrong += f" OR NOT {ident(name)} RLIKE '{CSV_SHAPES[target]}'"
+            unparsed.append(f"count_if({ident(name)} IS NOT NULL AND ({wrong}))")
         else:
             selected.append(ident(name))
     counts = frame.selectExpr(*unparsed, *(f"count({ident(name)})" for name in frame.columns)).collect()[0]
