@@ -460,6 +460,37 @@ def test_contract_sql_is_refused_in_a_session_with_ansi_mode_off(
     assert verdicts == {"true": ExitCode.NOT_VALIDATED, "false": ExitCode.NOT_VALIDATED}
 
 
+NAN_RULES = {
+    "nullable: false fails on the NaN": "f: {nullable: false}",
+    "max_null_fraction counts the NaN": "f: {max_null_fraction: 0.0}",
+    "a range leaves the NaN to nullability": "f: {min: 0, max: 5}",
+    "accepted values leave the NaN out": "f: {accepted_values: [1.0, 2.0]}",
+    "two NaNs are no duplicate key": "f: {unique: true}",
+    "a distinct count leaves the NaN out": "f: {distinct_count: {max: 2}}",
+}
+
+
+@pytest.mark.parametrize("rule", NAN_RULES.values(), ids=NAN_RULES.keys())
+def test_gx_on_spark_leaves_a_column_holding_nan_to_dqs_sql(spark: Any, tmp_path: Path, rule: str) -> None:
+    """dq counts a NaN as missing, GX as a value: `--engine gx` on DuckDB sends a check of a column
+    holding a NaN to pandera-batch, and so must `--engine gx --backend spark` (GX on Spark passed
+    `nullable: false` over a NaN, and failed ranges, accepted values and keys on it)."""
+    import duckdb
+
+    data = tmp_path / "d.parquet"
+    duckdb.sql(
+        f"COPY (SELECT * FROM (VALUES (1, 'NaN'::DOUBLE), (2, 'NaN'::DOUBLE), (3, 1.0), (4, 2.0)) v(id, f)) TO '{data}'"
+    )
+    contract = tmp_path / "c.yml"
+    contract.write_text(f"contract: c\nversion: 1.0.0\ndataset: {{path: '{data}'}}\ncolumns:\n  {rule}\n")
+    theirs = dq.validate(contract, results_dir=tmp_path / "r", backend="duckdb", engine="gx")
+    mine = dq.validate(contract, results_dir=tmp_path / "r", spark=spark, engine="gx")
+    [duck_check] = [c for c in theirs.contracts[0].checks if c.name.startswith("f.") and c.name != "f.exists"]
+    [spark_check] = [c for c in mine.contracts[0].checks if c.name.startswith("f.") and c.name != "f.exists"]
+    assert (spark_check.status, spark_check.failing_rows) == (duck_check.status, duck_check.failing_rows)
+    assert spark_check.engine == "pandera-batch-spark", spark_check.engine
+
+
 # --- why `--engine pandera` stays refused on Spark (issue 16's evaluation) ---------------------
 
 
