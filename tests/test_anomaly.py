@@ -678,3 +678,31 @@ def test_one_read_returns_every_checks_own_window(tmp_path: Path) -> None:
     assert found == {ANOMALY: (26.0, 27.0, 28.0, 29.0, 30.0), CHANGE: (30.0,)}
     assert history.baselines(path, "orders", DATASET, {ANOMALY: ("change_from_last", 5)}) == {}  # another kind
     assert history.baselines(tmp_path / "none" / "h.duckdb", "orders", DATASET, {ANOMALY: ("anomaly", 5)}) == {}
+
+
+@pytest.mark.parametrize("kind", ["anomalies", "change_from_last"])
+def test_a_columns_where_narrows_its_history_checks_as_its_aggregates(tmp_path: Path, kind: str) -> None:
+    """README: a column's `where` narrows every check of the column but type and presence. Its
+    history check measured the whole column: 5 rows in scope moving from 0 to 1000 shifted the
+    column's mean by 50, which a 5000% tolerance let through; over the rows in scope it is an
+    infinite change from a history of 0 (a constant history: any change fails)."""
+    entry = "{metric: mean, max_pct: 5000}" if kind == "change_from_last" else "{metric: mean, min_history: 2}"
+    contract = tmp_path / "c.yml"
+    contract.write_text(
+        "contract: t\nversion: 1.0.0\ndataset: {table: t}\n"
+        f"columns:\n  x:\n    where: 'id < 5'\n    mean: {{max: 1000}}\n    {kind}: [{entry}]\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "w.duckdb"
+    found = load_settings(db=db, results_dir=tmp_path / "results", history=tmp_path / "h.duckdb")
+    observed = []
+    for scoped in (0, 0, 1000):
+        with duckdb.connect(str(db)) as writer:
+            writer.execute(
+                f"CREATE OR REPLACE TABLE t AS SELECT i AS id, CASE WHEN i < 5 THEN {scoped} ELSE 1 END AS x "
+                "FROM range(100) r(i)"
+            )
+        [check] = [c for c in validate([contract], found).contracts[0].checks if c.name == f"x.{kind}.mean"]
+        observed.append((check.observed, check.status))
+    assert [value for value, _ in observed] == [0, 0, 1000]
+    assert observed[-1][1] is Status.failed

@@ -294,6 +294,23 @@ def test_a_where_narrows_every_segment_of_a_segmented_rule(tmp_path: Path, engin
     assert failing["g='b'"] == 1 and set(failing.values()) == {1}
 
 
+@pytest.mark.parametrize(
+    ("rule", "check"),
+    [
+        ("row_count: {min: 2, where: 'x > 4'}\ncolumns:\n  g: {}\n", "row_count.by.g"),
+        ("columns:\n  g: {}\n  x: {max_null_fraction: 0, where: 'x > 4 OR id = 3'}\n", "x.null_fraction.by.g"),
+    ],
+    ids=["row_count", "null_fraction"],
+)
+def test_a_failing_segment_reports_its_rows_in_scope(tmp_path: Path, rule: str, check: str) -> None:
+    """The README's word: a segment's row count is its rows in scope. x > 4 holds on ids 5 ('b'),
+    6 and 8 ('a') and 9 (NULL g); id 3 ('b', x NULL) is added to the second rule's scope."""
+    run = _validate(tmp_path, "segments: [g]\n" + rule)
+    failing = {s["segment"]: s["rows"] for s in _check(run, check).observed["failing_segments"]}
+    in_scope = {"g='a'": 2, "g='b'": 1 if check.startswith("row_count") else 2, "g=NULL": 1}
+    assert failing and failing == {name: in_scope[name] for name in failing}, failing
+
+
 def test_quarantine_sets_aside_the_rows_a_rule_fails_in_its_scope_even_within_its_tolerance(tmp_path: Path) -> None:
     """x >= 5 where g = 'a' fails on ids 0, 2, 4 (within mostly: 0.4); x NOT NULL where g <> 'a'
     fails on 3 and 7 (ids 9's NULL condition keeps it out). Those five rows go aside, no other."""

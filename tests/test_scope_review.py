@@ -48,6 +48,12 @@ COLUMN = "columns:\n  x: {{min: 0{extra}}}\n"
         (", where: 'y > 0'", "", "columns.x.where", Impact.tightening),
         (", where: 'y > 0'", ", where: 'y > 1'", "columns.x.where", Impact.breaking),
         (", where: 'y > 0', mean: {min: 1}", ", mean: {min: 1}", "columns.x.where", Impact.breaking),
+        (  # a history check's metric, too, is then measured over other rows
+            ", where: 'y > 0', change_from_last: [{metric: mean, max_pct: 5}]",
+            ", change_from_last: [{metric: mean, max_pct: 5}]",
+            "columns.x.where",
+            Impact.breaking,
+        ),
     ],
 )
 def test_diff_classifies_conditions_and_tolerances(

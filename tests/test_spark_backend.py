@@ -270,6 +270,97 @@ columns:
     assert "x (DOUBLE): 1 cell(s)" in (refused.contracts[0].error or ""), refused.contracts[0].error
 
 
+# Files Spark's default reader reads other rows from than DuckDB does. A well-formed file passes on
+# Spark with DuckDB's rows, checks and all; a malformed one is exit 3 on Spark (and blocks on
+# DuckDB), never a pass of what PERMISSIVE mode left of it (an extra cell dropped, a short row or
+# a bad JSON line made NULLs), of a quoted newline read as two rows, or of `""` / a backslash read
+# as Spark's escapes.
+FILES_AS_DUCKDB_READS_THEM = {
+    "a quoted cell holding a newline is one row": (
+        "d.csv",
+        'id,name\n1,"x\ny"\n2,z\n',
+        "row_count: {min: 2, max: 2}\ncolumns:\n  id: {type: bigint, nullable: false}\n"
+        '  name: {nullable: false, accepted_values: ["x\\ny", z]}\n',
+        ExitCode.OK,
+    ),
+    "a doubled quote inside a quoted cell is one quote": (
+        "d.csv",
+        'id,name\n1,"say ""hi"""\n2,"a,b"\n',
+        "columns:\n  id: {type: bigint}\n  name: {accepted_values: ['say \"hi\"', 'a,b']}\n",
+        ExitCode.OK,
+    ),
+    "a backslash is a character, not an escape": (
+        "d.csv",
+        'id,name\n1,"C:\\"\n2,b\n',
+        "row_count: {max: 2}\ncolumns:\n  id: {type: bigint}\n  name: {accepted_values: ['C:\\', b]}\n",
+        ExitCode.OK,
+    ),
+    "a row with a cell too many is malformed": (
+        "d.csv",
+        "id,name\n1,a\n2,b,EXTRA\n",
+        "columns:\n  id: {type: bigint, nullable: false}\n  name: {nullable: false}\n",
+        ExitCode.NOT_VALIDATED,
+    ),
+    "a row with a cell too many is malformed in an untyped CSV too": (
+        "d.csv",
+        "id,name\n1,a\n2,b\n3,c,EXTRA\n4,d\n",
+        "row_count: {min: 1}\ncolumns:\n  id: {}\n  name: {}\n",
+        ExitCode.NOT_VALIDATED,
+    ),
+    "a row with a cell too few is malformed": (
+        "d.csv",
+        "id,name\n1,a\n2\n",
+        "columns:\n  id: {type: bigint}\n",
+        ExitCode.NOT_VALIDATED,
+    ),
+    **{
+        f"a {kind} cell {cell!r} that Spark's cast reads and DuckDB refuses": (
+            "d.csv",
+            f"id,v\n1,{good}\n2,{cell}\n",
+            f"columns:\n  id: {{type: bigint}}\n  v: {{type: {kind}}}\n",
+            ExitCode.NOT_VALIDATED,
+        )
+        for kind, good, cell in [
+            ("date", "2024-01-05", "2024"),
+            ("date", "2024-01-05", "2024-03"),
+            ("date", "2024-01-05", "+2024-01-05"),
+            ("timestamp", "2024-01-05 10:00:00", "2024"),
+            ("double", "0.5", "5d"),
+            ("double", "0.5", "5f"),
+            ("double", "0.5", "0x1p3"),
+            ("float", "0.5", "5d"),
+        ]
+    },
+    "a JSON line that does not parse is malformed": (
+        "d.jsonl",
+        '{"id": 1, "name": "a"}\n{"id": 2, "name": \n{"id": 3, "name": "c"}\n',
+        "row_count: {min: 1}\ncolumns:\n  id: {type: bigint}\n",
+        ExitCode.NOT_VALIDATED,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("file_name", "content", "rules", "expected"),
+    FILES_AS_DUCKDB_READS_THEM.values(),
+    ids=FILES_AS_DUCKDB_READS_THEM.keys(),
+)
+def test_csv_and_json_files_are_read_on_spark_as_duckdb_reads_them_or_refused(
+    spark: Any, tmp_path: Path, file_name: str, content: str, rules: str, expected: ExitCode
+) -> None:
+    data = tmp_path / file_name
+    data.write_text(content, encoding="utf-8")
+    contract = tmp_path / "c.yml"
+    contract.write_text(f"contract: c\nversion: 1.0.0\ndataset: {{path: '{data}'}}\n{rules}", encoding="utf-8")
+    on_duckdb = _run(contract, tmp_path, Backend.duckdb)
+    on_spark = _run(contract, tmp_path, Backend.spark, spark)
+    assert exit_code_for(on_spark.status) is expected, (on_spark.contracts[0].error, on_spark.contracts[0].checks)
+    assert (exit_code_for(on_duckdb.status) is ExitCode.OK) is (expected is ExitCode.OK), on_duckdb.contracts[0]
+    if expected is ExitCode.OK:
+        for mine, theirs in zip(on_spark.contracts[0].checks, on_duckdb.contracts[0].checks, strict=True):
+            assert_same(mine, theirs)
+
+
 # --- the gate on Spark: the trusted snapshot written by the session that validated --------------
 
 READ_SNAPSHOT = "import dq; frame = dq.load_validated(); print('rows', len(frame))"
@@ -332,6 +423,72 @@ def test_rules_measured_on_duckdb_only_are_refused_on_spark_never_measured_whole
     assert result.checks == [] and "cannot run on the spark backend" in (result.error or ""), result.error
     assert refused in (result.error or "")
     assert exit_code_for(run.status) is ExitCode.NOT_VALIDATED
+
+
+@pytest.mark.parametrize(
+    "rules, refused",
+    [
+        ("expressions:\n  - {name: casts, expr: 'CAST(s AS INT) > 0'}\n", "expressions.casts"),
+        ("checks:\n  - {name: casts, sql: 'SELECT * FROM {dataset} WHERE CAST(s AS INT) <= 0'}\n", "casts"),
+    ],
+    ids=["expression", "custom sql"],
+)
+def test_contract_sql_is_refused_in_a_session_with_ansi_mode_off(
+    spark: Any, tmp_path: Path, rules: str, refused: str
+) -> None:
+    """Without ANSI mode Spark reads CAST('x' AS INT) as NULL, which an expression rule (NULL holds)
+    and a custom query (no violating row) would pass, where DuckDB and ANSI Spark raise (exit 3).
+    dq leaves the caller's session as it is, so it refuses the rule there: exit 3, never a pass."""
+    spark.createDataFrame([("x",), ("5",)], "s string").createOrReplaceGlobalTempView("dq_text")
+    contract = tmp_path / "text.yml"
+    contract.write_text(
+        f"contract: text\nversion: 1.0.0\ndataset: {{table: global_temp.dq_text}}\ncolumns:\n  s: {{}}\n{rules}",
+        encoding="utf-8",
+    )
+    verdicts = {}
+    ansi = spark.conf.get("spark.sql.ansi.enabled")
+    for mode in ("true", "false"):
+        spark.conf.set("spark.sql.ansi.enabled", mode)
+        try:
+            run = dq.validate(contract, results_dir=tmp_path / "results", spark=spark)
+        finally:
+            spark.conf.set("spark.sql.ansi.enabled", ansi)
+        verdicts[mode] = exit_code_for(run.status)
+        if mode == "false":
+            assert refused in (run.contracts[0].error or ""), run.contracts[0].error
+            assert "ansi" in (run.contracts[0].error or "").lower(), run.contracts[0].error
+    assert verdicts == {"true": ExitCode.NOT_VALIDATED, "false": ExitCode.NOT_VALIDATED}
+
+
+NAN_RULES = {
+    "nullable: false fails on the NaN": "f: {nullable: false}",
+    "max_null_fraction counts the NaN": "f: {max_null_fraction: 0.0}",
+    "a range leaves the NaN to nullability": "f: {min: 0, max: 5}",
+    "accepted values leave the NaN out": "f: {accepted_values: [1.0, 2.0]}",
+    "two NaNs are no duplicate key": "f: {unique: true}",
+    "a distinct count leaves the NaN out": "f: {distinct_count: {max: 2}}",
+}
+
+
+@pytest.mark.parametrize("rule", NAN_RULES.values(), ids=NAN_RULES.keys())
+def test_gx_on_spark_leaves_a_column_holding_nan_to_dqs_sql(spark: Any, tmp_path: Path, rule: str) -> None:
+    """dq counts a NaN as missing, GX as a value: `--engine gx` on DuckDB sends a check of a column
+    holding a NaN to pandera-batch, and so must `--engine gx --backend spark` (GX on Spark passed
+    `nullable: false` over a NaN, and failed ranges, accepted values and keys on it)."""
+    import duckdb
+
+    data = tmp_path / "d.parquet"
+    duckdb.sql(
+        f"COPY (SELECT * FROM (VALUES (1, 'NaN'::DOUBLE), (2, 'NaN'::DOUBLE), (3, 1.0), (4, 2.0)) v(id, f)) TO '{data}'"
+    )
+    contract = tmp_path / "c.yml"
+    contract.write_text(f"contract: c\nversion: 1.0.0\ndataset: {{path: '{data}'}}\ncolumns:\n  {rule}\n")
+    theirs = dq.validate(contract, results_dir=tmp_path / "r", backend="duckdb", engine="gx")
+    mine = dq.validate(contract, results_dir=tmp_path / "r", spark=spark, engine="gx")
+    [duck_check] = [c for c in theirs.contracts[0].checks if c.name.startswith("f.") and c.name != "f.exists"]
+    [spark_check] = [c for c in mine.contracts[0].checks if c.name.startswith("f.") and c.name != "f.exists"]
+    assert (spark_check.status, spark_check.failing_rows) == (duck_check.status, duck_check.failing_rows)
+    assert spark_check.engine == "pandera-batch-spark", spark_check.engine
 
 
 # --- why `--engine pandera` stays refused on Spark (issue 16's evaluation) ---------------------

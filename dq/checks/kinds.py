@@ -435,6 +435,9 @@ SCOPED_KINDS = TOLERATED_KINDS | {
     CheckKind.mean,
     CheckKind.stddev,
     CheckKind.quantile,
+    # a column's history checks judge its metric over the same rows as its aggregates do
+    CheckKind.anomaly,
+    CheckKind.change_from_last,
 }
 KINDS = {
     kind: replace(

@@ -293,7 +293,7 @@ def metric_spec(spec: CheckSpec) -> CheckSpec:
     """The aggregate spec whose metric a history check judges: the same column and bound facts
     (type, NaN columns), so the metric is measured exactly as that aggregate kind measures it."""
     kind = METRIC_KINDS[str(spec.args["metric"])]
-    args: dict[str, Any] = {k: v for k, v in spec.args.items() if k in BOUND_ARGS}
+    args: dict[str, Any] = {k: v for k, v in spec.args.items() if k in BOUND_ARGS or k == "where"}
     if kind is CheckKind.quantile:
         args["q"] = spec.args["q"]
     if kind is CheckKind.freshness:

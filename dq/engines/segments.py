@@ -22,7 +22,7 @@ import duckdb
 
 from dq.checks.segments import segment_name
 from dq.checks.spec import CheckKind, CheckSpec
-from dq.checks.sql import metric_expression, quote_ident
+from dq.checks.sql import metric_expression, quote_ident, scope_predicate
 from dq.contract.model import DEFAULT_MAX_SEGMENTS
 from dq.contract.types import column_family
 from dq.data.source import Table
@@ -78,6 +78,10 @@ def _grouped(specs: Sequence[CheckSpec], into: Sequence[Segmented], table: Table
     limit = max(_most(spec) for spec in specs) + 1
     shifts = {i: f"__dq_shift_{i}" for i, spec in enumerate(specs) if _shifted(spec)}
     metrics = ", ".join(_metric(spec, table, shifts.get(i)) for i, spec in enumerate(specs))
+    # a spec under a `where:` reports its segment's rows in scope, not every row of the segment
+    scoped = [i for i, spec in enumerate(specs) if scope_predicate(spec) is not None]
+    for i in scoped:
+        metrics += f", count(*) FILTER (WHERE {scope_predicate(specs[i])})"
     source = f"{table.relation} AS __t"
     if shifts:
         # each segment's own smallest value, the shift its stddev is taken after (dq.checks.sql._stddev)
@@ -93,6 +97,7 @@ def _grouped(specs: Sequence[CheckSpec], into: Sequence[Segmented], table: Table
     rows = table.connection.execute(query).fetchall()
     width = len(columns)
     seen = {i: _classes_seen(rows, width + 1 + i) for i, s in enumerate(specs) if _is_class_fraction(s)}
+    rows_at = {i: width + 1 + len(specs) + k for k, i in enumerate(scoped)}
     for i, (spec, target) in enumerate(zip(specs, into, strict=True)):
         most = _most(spec)
         if len(rows) > most:
@@ -106,7 +111,7 @@ def _grouped(specs: Sequence[CheckSpec], into: Sequence[Segmented], table: Table
                 SegmentRow(
                     name=segment_name(columns, row[:width], families),
                     values=dict(zip(columns, row[:width], strict=True)),
-                    rows=int(row[width]),
+                    rows=int(row[rows_at.get(i, width)]),
                     raw=_raw(spec, table, row[width + 1 + i], seen.get(i)),
                 )
                 for row in rows

@@ -381,7 +381,9 @@ def column_severity(column: str, old: ColumnRule, new: ColumnRule) -> Iterator[C
 def column_scope(column: str, old: ColumnRule, new: ColumnRule) -> Iterator[Change]:
     """The column's `where:` (on all its checks) and tolerance (on its row rules)."""
     aggregates = [old.max_null_fraction, old.distinct_count, old.mean, old.stddev, old.quantiles]
-    yield from _where(f"columns.{column}.where", old.where, new.where, any(a is not None for a in aggregates))
+    # its history checks measure their metric over the rows in scope too
+    measured = any(a is not None for a in aggregates) or bool(old.anomalies or old.change_from_last)
+    yield from _where(f"columns.{column}.where", old.where, new.where, measured)
     yield from _row_tolerance(f"columns.{column}.tolerance", old, new)
 
 

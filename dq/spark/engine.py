@@ -60,6 +60,11 @@ def refusal(spec: CheckSpec, table: SparkTable) -> str | None:
         return f"its per-segment verdicts (segments: {', '.join(spec.segments)}) are measured on DuckDB only"
     if spec.kind in STATISTIC_KINDS:
         return stats.refusal(spec, table)
+    if spec.kind in (CheckKind.expression, CheckKind.custom_sql) and _ansi_off(table):
+        return (
+            "the session runs with spark.sql.ansi.enabled=false, where a cast or arithmetic that fails is NULL "
+            "(a row that passes) instead of an error; validate in a session with ANSI mode on"
+        )
     collated = [c for c in spec.columns if "COLLATE" in table.columns.get(c, "")]
     if collated:
         return f"column {collated[0]} has a collation ({table.columns[collated[0]]}): compare byte-wise strings"
@@ -81,6 +86,13 @@ def refusal(spec: CheckSpec, table: SparkTable) -> str | None:
     except Exception as exc:  # Spark's analysis of the contract's SQL: pyspark raises many kinds
         return f"Spark cannot analyse it: {_first_line(exc)}"
     return None
+
+
+def _ansi_off(table: SparkTable) -> bool:
+    """Contract SQL is Spark's to evaluate: without ANSI mode, `CAST('x' AS INT)` or an overflow is
+    NULL, which an expression rule (NULL holds) and a custom query (NULL is no violating row) pass,
+    where DuckDB and ANSI Spark raise. dq changes none of a caller's settings, so it refuses."""
+    return str(table.session.conf.get("spark.sql.ansi.enabled", "true")).strip().lower() != "true"
 
 
 def _boolean_on_spark(spec: CheckSpec, table: SparkTable) -> str | None:

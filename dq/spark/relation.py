@@ -85,9 +85,32 @@ def _read(dataset: Dataset, session: Any, settings: Settings, contract: Contract
     return session.table(str(dataset.table))  # Spark's own reading of `db.t` (backticks quote)
 
 
+# The text a CSV cell of these types must have on Spark (Java regexes without a quote or a
+# backslash, so they sit in the SQL as they are). Spark's casts read more than DuckDB's do, and a
+# value DuckDB refuses (exit 3) must not pass here: a DATE from `2024`, `2024-03`, `+2024-01-05`
+# or `2024-01-05 garbage`, a TIMESTAMP from `2024`, a DOUBLE from Java's `5d`, `5f` or `0x1p3`.
+# Years are 4+ digits, never signed (Spark's year -1 is DuckDB's 2 BC).
+_DAY = "[0-9]{4,}-[0-9]{1,2}-[0-9]{1,2}"
+_NUMBER = "[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?"
+CSV_SHAPES = {
+    "date": f"^[ ]*{_DAY}[ ]*$",
+    "timestamp_ntz": f"^[ ]*{_DAY}([ T][0-9]{{1,2}}:[0-9]{{2}}(:[0-9]{{2}}([.][0-9]+)?)?)?[ ]*$",
+    "double": f"^[ ]*({_NUMBER}|(?i)[+-]?(inf|infinity|nan))[ ]*$",
+    "float": f"^[ ]*({_NUMBER}|(?i)[+-]?(inf|infinity|nan))[ ]*$",
+}
+
+
 def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> Any:
     """Parquet, JSON, or CSV with a header row. A CSV's columns the contract types are read in
-    those types (a cell that does not parse fails the read: ANSI casts raise), the rest as text."""
+    those types (a cell that does not parse fails the read: ANSI casts raise), the rest as text.
+
+    CSV and JSON are read as DuckDB reads them, or not at all: Spark's defaults would read other
+    rows. `FAILFAST`: a malformed record (a CSV row with a cell too many or too few, a JSON line
+    that does not parse) fails the read, where PERMISSIVE drops the extra cell or makes the row
+    NULLs (a `_corrupt_record`) and the checks pass on what is left. `multiLine`: a quoted cell
+    may hold a newline (RFC 4180), not end the row there. `escape '"'`: a quote inside a quoted
+    cell is written twice (RFC 4180), and a backslash is a character, not Spark's escape.
+    Every CSV is parsed once here, so a malformed row is exit 3 before any check runs."""
     path = str(dataset.path)
     if "://" not in path:
         path = str(Path(path).expanduser().absolute())
@@ -95,11 +118,13 @@ def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> An
     if kind == "parquet":
         return session.read.parquet(path)
     if kind == "json":
-        return session.read.json(path)
-    frame = session.read.option("header", "true").option("inferSchema", "false").csv(path)
+        return session.read.option("mode", "FAILFAST").json(path)
+    reader = session.read.option("header", "true").option("inferSchema", "false").option("mode", "FAILFAST")
+    frame = reader.option("multiLine", "true").option("escape", '"').csv(path)
     declared = {} if contract is None or contract.dataset != dataset else contract.columns
     typed = {name: rule.type for name, rule in declared.items() if rule.type is not None and name in frame.columns}
     if not typed:
+        frame.selectExpr(*(f"count({ident(name)})" for name in frame.columns)).collect()  # parse every row once
         return frame
     from dq.spark.types import spark_type
 
@@ -112,11 +137,15 @@ def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> An
             # try_cast whatever the session's ANSI mode (a plain CAST is NULL for a bad cell when
             # spark.sql.ansi.enabled is off): every cell that does not parse is counted, once
             selected.append(f"try_cast({ident(name)} AS {target}) AS {ident(name)}")
-            unparsed.append(f"count_if({ident(name)} IS NOT NULL AND try_cast({ident(name)} AS {target}) IS NULL)")
+            wrong = f"try_cast({ident(name)} AS {target}) IS NULL"
+            if target in CSV_SHAPES:
+                wrong += f" OR NOT {ident(name)} RLIKE '{CSV_SHAPES[target]}'"
+            unparsed.append(f"count_if({ident(name)} IS NOT NULL AND ({wrong}))")
         else:
             selected.append(ident(name))
-    counts = frame.selectExpr(*unparsed).collect()[0]
-    bad = {name: int(n) for name, n in zip((n for n in frame.columns if n in typed), counts, strict=True) if n}
+    counts = frame.selectExpr(*unparsed, *(f"count({ident(name)})" for name in frame.columns)).collect()[0]
+    found = counts[: len(unparsed)]
+    bad = {name: int(n) for name, n in zip((n for n in frame.columns if n in typed), found, strict=True) if n}
     if bad:
         listing = ", ".join(f"{name} ({typed[name]}): {n} cell(s)" for name, n in bad.items())
         raise SourceError(

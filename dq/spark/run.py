@@ -22,7 +22,7 @@ from dq.checks.result import SAMPLE_LIMIT, CheckResult, ContractResult, RunResul
 from dq.checks.spec import CheckKind, CheckSpec, TypedText
 from dq.config import EngineChoice, Settings
 from dq.contract.model import Contract, Dataset, load_contract
-from dq.data.bind import BindError, bind_spec
+from dq.data.bind import BindError, bind_spec, is_nan_capable
 from dq.data.files import memory_connection
 from dq.data.source import Table, json_safe
 from dq.errors import DqError
@@ -124,13 +124,16 @@ def _validate_contract(
     specs = compile_contract(contract)
     by_name: dict[str, CheckResult] = {}
     runnable: list[CheckSpec] = []
+    # GX counts a NaN as a value, dq as missing: as on DuckDB (dq.run.runner), a check of a column
+    # holding a NaN is left to dq's own SQL (spec.needs_exact_sql), never claimed by GX on Spark
+    nan_present = _nan_holding_columns(table) if settings.engine is EngineChoice.gx else frozenset()
     for spec in specs:
         bound = bind_other_datasets(spec, table.shadow, shadow, settings, frozenset(), resolve)
         if isinstance(bound, str):
             by_name[spec.name] = CheckResult.errored(spec, "dq", bound)
             continue
         try:
-            runnable.append(_canonical_text(bind_spec(bound, table.shadow, frozenset()), shadow))
+            runnable.append(_canonical_text(bind_spec(bound, table.shadow, frozenset(), nan_present), shadow))
         except BindError as exc:
             by_name[spec.name] = CheckResult.errored(spec, "dq", f"{result.path}: {exc}")
     on_gx = _gx_claims(runnable) if settings.engine is EngineChoice.gx else []
@@ -161,6 +164,16 @@ def _gx_claims(specs: Sequence[CheckSpec]) -> list[CheckSpec]:
 
     engine = GxSparkEngine()
     return [spec for spec in specs if engine.supports(spec)]
+
+
+def _nan_holding_columns(table: SparkTable) -> frozenset[str]:
+    """FLOAT/DOUBLE columns that hold a NaN, in one Spark job (dq.data.bind.nan_holding_columns' twin)."""
+    floats = [c for c, t in table.columns.items() if is_nan_capable(t)]
+    if not floats:
+        return frozenset()
+    parts = ", ".join(f"bool_or(isnan({sql.ident(c)}))" for c in floats)
+    row = table.sql(f"SELECT {parts} FROM {sql.ident(table.view)}").collect()[0]
+    return frozenset(c for c, holds in zip(floats, row, strict=True) if holds)
 
 
 def _canonical_text(spec: CheckSpec, shadow: duckdb.DuckDBPyConnection) -> CheckSpec:
