@@ -259,3 +259,80 @@ def test_on_spark_without_delta_lake_in_the_session_the_error_says_how_to_config
     assert "io.delta:delta-spark_2.13" in said
     assert "io.delta.sql.DeltaSparkSessionExtension" in said
     assert "{table: db.t}" in said
+
+
+def test_the_gate_trains_on_its_snapshot_of_the_delta_tables_latest_version(tmp_path: Path) -> None:
+    path = _small(tmp_path, pa.table({"id": [7] * 50}))  # version 0: duplicated ids, overwritten next
+    write_deltalake(path, pa.table({"id": list(range(100))}), mode="overwrite")
+    contract = tmp_path / "c.yml"
+    contract.write_text(
+        f"contract: lake\nversion: 1.0.0\ndataset: {{path: '{path}'}}\n"
+        "columns:\n  id: {type: bigint, nullable: false, unique: true}\n",
+        encoding="utf-8",
+    )
+    gate = [DQ, "gate", str(contract), "--db", str(tmp_path / "none.duckdb"), "--results-dir", str(tmp_path / "r")]
+    # the training command first appends duplicated ids to the table, then reads its input
+    train = (
+        "import dq, pyarrow as pa\nfrom deltalake import write_deltalake\n"
+        f"write_deltalake({str(path)!r}, pa.table({{'id': [1] * 7}}), mode='append')\n"
+        "frame = dq.load_validated(as_='arrow')\n"
+        "print('trained on', frame.num_rows, 'rows,', len(set(frame['id'].to_pylist())), 'distinct ids')\n"
+    )
+    done = subprocess.run(
+        [*gate, "--snapshot-dir", str(tmp_path / "snap"), "--", sys.executable, "-c", train],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "trained on 100 rows, 100 distinct ids" in done.stdout
+    assert DeltaTable(str(path)).version() == 2
+    blocked = subprocess.run(
+        [*gate, "--", sys.executable, "-c", "print('trained')"], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert blocked.returncode == 1, blocked.stdout + blocked.stderr  # the latest version now has duplicates
+    assert "trained" not in blocked.stdout.replace("training", "")
+
+
+def test_dq_imports_deltalake_only_for_a_delta_dataset_and_says_how_to_install_it(tmp_path: Path) -> None:
+    lazy = "import sys, dq, dq.cli, dq.data.files, dq.run.runner; assert 'deltalake' not in sys.modules; print('lazy')"
+    done = subprocess.run([sys.executable, "-c", lazy], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.stdout.strip() == "lazy", done.stderr
+    _small(tmp_path, pa.table({"id": [1, 2, 3]}))
+    (tmp_path / "c.yml").write_text(
+        "contract: lake\nversion: 1.0.0\ndataset: {path: lake/t}\ncolumns:\n  id: {type: bigint}\n", encoding="utf-8"
+    )
+    # deltalake made unimportable in that process, as on a machine without the extra
+    absent = (
+        "import sys; sys.modules['deltalake'] = None\n"
+        "from dq.cli import main\nsys.argv = ['dq', 'validate', 'c.yml', '--db', 'none.duckdb', '--results-dir', 'r']\nsys.exit(main())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", absent], capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert done.returncode == 3, done.stdout + done.stderr
+    said = " ".join((done.stdout + done.stderr).split())
+    assert "needs the deltalake package, which is not installed. Fix: pip install 'dq[delta]'" in said
+
+
+def test_parquet_files_referencing_a_delta_table_and_the_run_that_cannot_see_it(tmp_path: Path) -> None:
+    plans = _small(tmp_path, pa.table({"plan_id": [1, 2]}))  # lake/t: the Delta table referenced
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT range AS id, range % 3 AS plan_id FROM range(6)) TO '{tmp_path}/c.parquet'")
+    contract = tmp_path / "refs.yml"
+    contract.write_text(
+        f"contract: refs\nversion: 1.0.0\ndataset: {{path: '{tmp_path}/c.parquet'}}\ncolumns:\n"
+        f"  plan_id:\n    type: bigint\n    references: {{path: '{plans}', format: delta, column: plan_id}}\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(db=tmp_path / "none.duckdb", results_dir=tmp_path / "r")
+    found = _verdicts(validate([contract], settings))
+    assert found["plan_id.references"] == (Status.failed, 2)  # the two rows with plan_id 0
+    # after a contract that reads no Delta table, the run's connection is a plain one: the engines'
+    # cursors would not see the Delta registration, so the reference is not run (an error, never a pass)
+    plain = tmp_path / "plain.yml"
+    plain.write_text(f"contract: plain\nversion: 1.0.0\ndataset: {{path: '{tmp_path}/c.parquet'}}\n", encoding="utf-8")
+    run = validate([plain, contract], settings)
+    assert run.status is Status.error
+    checks = {c.name: c for c in run.contracts[1].checks}
+    assert checks["plan_id.references"].status is Status.error
+    assert "registered on another connection" in str(checks["plan_id.references"].message)
