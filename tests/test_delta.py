@@ -336,3 +336,22 @@ def test_parquet_files_referencing_a_delta_table_and_the_run_that_cannot_see_it(
     checks = {c.name: c for c in run.contracts[1].checks}
     assert checks["plan_id.references"].status is Status.error
     assert "registered on another connection" in str(checks["plan_id.references"].message)
+
+
+@pytest.mark.parametrize("engine", ["auto", "pandera", "gx"])
+def test_every_engine_reads_the_latest_version_without_the_deleted_rows(tmp_path: Path, engine: str) -> None:
+    path = _small(tmp_path, pa.table({"id": [1, 2, 3, 3, None]}))
+    DeltaTable(str(path)).delete("id = 2")  # version 1: a copy-on-write delete (reader version 1)
+    assert DeltaTable(str(path)).protocol().min_reader_version == 1
+    contract = tmp_path / "c.yml"
+    contract.write_text(
+        f"contract: lake\nversion: 1.0.0\ndataset: {{path: '{path}'}}\nrow_count: {{min: 4, max: 4}}\n"
+        "columns:\n  id: {type: bigint, nullable: false, unique: true, accepted_values: [1, 3]}\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(db=tmp_path / "none.duckdb", results_dir=tmp_path / "r", engine=engine)
+    found = _verdicts(validate([contract], settings))
+    assert found["row_count"] == (Status.passed, None)  # 4 rows: the deleted one is not read
+    assert found["id.accepted_values"] == (Status.passed, 0)
+    assert found["id.not_null"] == (Status.failed, 1)
+    assert found["id.unique"] == (Status.failed, 2)
