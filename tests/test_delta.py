@@ -355,3 +355,13 @@ def test_every_engine_reads_the_latest_version_without_the_deleted_rows(tmp_path
     assert found["id.accepted_values"] == (Status.passed, 0)
     assert found["id.not_null"] == (Status.failed, 1)
     assert found["id.unique"] == (Status.failed, 2)
+
+
+def test_a_delta_tables_parquet_files_read_as_parquet_are_refused(tmp_path: Path) -> None:
+    path = _small(tmp_path, pa.table({"id": [1, 1]}))
+    write_deltalake(path, pa.table({"id": [1, 2]}), mode="overwrite")  # the first file is stale, still there
+    done = _cli(tmp_path, "{path: 'lake/t/*.parquet'}")
+    assert done.returncode == 3, done.stdout + done.stderr
+    said = " ".join((done.stdout + done.stderr).split())
+    assert "are part of the Delta table" in said
+    assert "format: delta" in said

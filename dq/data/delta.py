@@ -32,6 +32,32 @@ def delta_location(path: str) -> str:
     return path if "://" in path else str(Path(path).expanduser().absolute())
 
 
+def enclosing_delta_table(path: str) -> Path | None:
+    """The Delta table a local Parquet path lies in (a `_delta_log/` beside it or above it), if any:
+    read as plain Parquet, its directory would include the files the log has removed."""
+    if "://" in path:
+        return None
+    head = path
+    for char in "*?[{":
+        head = head.split(char, 1)[0]
+    base = Path(head).expanduser().absolute()
+    for directory in (base, *base.parents):
+        if (directory / "_delta_log").is_dir():
+            return directory
+    return None
+
+
+def refuse_parquet_inside_delta(path: str, label: str) -> None:
+    """SourceError when `path` reads a Delta table's Parquet files directly (stale rows included)."""
+    table = enclosing_delta_table(path)
+    if table is not None:
+        raise SourceError(
+            f"{label}: these Parquet files are part of the Delta table {table}, whose log may have removed some "
+            f"of them; read as files they would include deleted or replaced rows. Fix: `dataset: {{path: "
+            f"'{table}', format: delta}}`"
+        )
+
+
 def latest_version(path: str, label: str) -> tuple[int, Any]:
     """(version, pyarrow dataset) of the table's latest version; SourceError when it cannot be read
     exactly: deltalake missing, no Delta table there, or a reader feature dq has not verified."""

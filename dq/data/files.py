@@ -67,6 +67,10 @@ def resolve_files(
 
     if (dataset.format or _format(dataset)) == "delta":
         return _resolve_delta(dataset, connection, settings)
+    if (dataset.format or _format(dataset)) == "parquet":
+        from dq.data.delta import refuse_parquet_inside_delta
+
+        refuse_parquet_inside_delta(str(dataset.path), dataset.describe())
     declared = _declared_types(contract, dataset)
     sql = relation_sql(dataset, declared)
     name = "files_" + hashlib.sha256(sql.encode()).hexdigest()[:12]

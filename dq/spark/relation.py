@@ -95,6 +95,9 @@ def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> An
     if kind == "delta":
         return _read_delta(dataset, session, path)
     if kind == "parquet":
+        from dq.data.delta import refuse_parquet_inside_delta
+
+        refuse_parquet_inside_delta(path, dataset.describe())
         return session.read.parquet(path)
     if kind == "json":
         return session.read.json(path)
