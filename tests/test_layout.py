@@ -38,6 +38,7 @@ ADAPTERS = {
     "dbt": ("dq.dbt",),
     "pyspark": ("dq.spark", "dq.gx"),  # the Spark backend, and GX's Spark datasource
     "pandas": ("dq.engines.pandera_batch", "dq.run.frames"),  # frames: the caller's DataFrames
+    "deltalake": ("dq.data.delta",),  # Delta tables on DuckDB: the log read by delta-rs
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 _EXTENSIONS = {
     ".parquet": "parquet",
     ".pq": "parquet",
@@ -15,7 +17,10 @@ _COMPRESSIONS = (".gz", ".zst")
 
 
 def format_of(path: str) -> str:
-    """The format a path's extension names (`x.csv.gz` is CSV), or a ValueError with the fix."""
+    """The format a path's extension names (`x.csv.gz` is CSV), `delta` for a local directory that
+    holds a Delta log (`_delta_log/`), or a ValueError with the fix."""
+    if "://" not in path and "*" not in path and (Path(path).expanduser() / "_delta_log").is_dir():
+        return "delta"
     name = path.rstrip("/").rsplit("/", 1)[-1].lower()
     for compression in _COMPRESSIONS:
         name = name.removesuffix(compression)
@@ -23,6 +28,6 @@ def format_of(path: str) -> str:
     if suffix in _EXTENSIONS:
         return _EXTENSIONS[suffix]
     raise ValueError(
-        f"cannot tell the format of path {path!r} from its extension; give `format: parquet|csv|json` "
+        f"cannot tell the format of path {path!r} from its extension; give `format: parquet|csv|json|delta` "
         "(or end the path in .parquet, .csv or .json)"
     )

@@ -170,14 +170,16 @@ def _not_a_boolean(value: Any) -> Any:
 
 class Dataset(_Strict):
     """Where the data lives: a dbt model (resolved via the manifest), a table in the DuckDB file, or
-    files DuckDB reads in place (Parquet, CSV, JSON; globs; hive partitions: dq/data/files.py)."""
+    files DuckDB reads in place (Parquet, CSV, JSON; globs; hive partitions: dq/data/files.py), or a
+    Delta Lake table's latest version (dq/data/delta.py)."""
 
     model: str | None = None
     table: str | None = None
     # a dbt versioned model's version, as `ref('name', v=2)`; without it, the latest_version as `ref('name')`
     version: Annotated[int | str, BeforeValidator(_not_a_boolean)] | None = None
     path: Annotated[str, Field(min_length=1)] | None = None
-    format: Literal["parquet", "csv", "json"] | None = None  # default: from the path's extension
+    # default: from the path's extension, or `delta` for a directory holding `_delta_log/`
+    format: Literal["parquet", "csv", "json", "delta"] | None = None
     hive_partitioning: StrictBool | None = None  # key=value directories become columns (default false)
 
     @model_validator(mode="after")
@@ -185,7 +187,7 @@ class Dataset(_Strict):
         if sum(x is not None for x in (self.model, self.table, self.path)) != 1:
             raise ValueError(
                 "give exactly one of `model` (a dbt model), `table` (schema.table) "
-                "or `path` (files: Parquet, CSV, JSON)"
+                "or `path` (files: Parquet, CSV, JSON, or a Delta table)"
             )
         if self.version is not None and self.model is None:
             raise ValueError("`version` pins a dbt model's version: it needs `model`")
@@ -195,6 +197,8 @@ class Dataset(_Strict):
             from dq.contract.file_formats import format_of
 
             format_of(self.path)  # a path whose format cannot be told is refused when the contract loads
+        if self.hive_partitioning is not None and (self.format or "") == "delta":
+            raise ValueError("a Delta table's partitions are in its log: `hive_partitioning` does not apply to it")
         return self
 
     def describe(self) -> str:

@@ -11,6 +11,10 @@ to its snapshot *before* any check and validates that copy, so what training rea
 checked. Several files are read by column position and must agree in their column names and
 types (DuckDB refuses a mismatch: a file missing a column is an error, never NULLs).
 
+A Delta table (`format: delta`, or a directory holding `_delta_log/`) is no table function: its
+latest version is an Arrow dataset registered on the connection (dq/data/delta.py), and the table
+lives on a SharedConnection so every engine's "cursor" sees the registration.
+
 Types: Parquet and JSON columns have the types the files (or DuckDB's reading of JSON) give; a CSV
 has none, so columns whose contract declares a `type` are read in that type (a cell that does not
 parse is an error, exit 3, never a pass) and the rest are sniffed by DuckDB.
@@ -41,6 +45,12 @@ def relation_sql(dataset: Dataset, declared_types: Mapping[str, str] | None = No
     """The DuckDB table function that reads the dataset's files, its path made absolute."""
     assert dataset.path is not None
     kind = dataset.format or format_of(dataset.path)
+    if kind == "delta":  # the files of a Delta directory are not its rows: only its log says which are
+        raise SourceError(
+            f"{dataset.describe()}: a Delta table is read through its log (deltalake), not SQL text, so it "
+            "cannot be pasted into a query here (e.g. a dbt post-hook). Fix: reference a model, a table or "
+            "Parquet files"
+        )
     target = literal(str(Path(dataset.path).expanduser().absolute()))
     options = [f"hive_partitioning = {'true' if dataset.hive_partitioning else 'false'}"]
     if kind == "csv" and declared_types:
@@ -55,6 +65,12 @@ def resolve_files(
     """A view over the files in the attached in-memory catalog; SourceError if nothing matches."""
     from dq.data.source import Table
 
+    if (dataset.format or _format(dataset)) == "delta":
+        return _resolve_delta(dataset, connection, settings)
+    if (dataset.format or _format(dataset)) == "parquet":
+        from dq.data.delta import refuse_parquet_inside_delta
+
+        refuse_parquet_inside_delta(str(dataset.path), dataset.describe())
     declared = _declared_types(contract, dataset)
     sql = relation_sql(dataset, declared)
     name = "files_" + hashlib.sha256(sql.encode()).hexdigest()[:12]
@@ -76,6 +92,52 @@ def resolve_files(
     if (dataset.format or _format(dataset)) in ("csv", "json"):
         _every_cell_parses(connection, view, columns, label)
     return Table(connection, settings.db, CATALOG, name, columns, copy_of=label)
+
+
+def _resolve_delta(dataset: Dataset, connection: duckdb.DuckDBPyConnection, settings: Settings) -> Table:
+    """The Delta table's latest version, registered as an Arrow dataset under a name from its path
+    (a reference to the same table reads the same registration)."""
+    from dq.data.delta import delta_location, latest_version
+    from dq.data.shared import SharedConnection, raw, shares
+    from dq.data.source import Table
+
+    assert dataset.path is not None
+    label = dataset.describe()
+    if dataset.hive_partitioning is not None:
+        raise SourceError(f"{label}: a Delta table's partitions are in its log. Fix: drop `hive_partitioning`")
+    _, arrow = latest_version(dataset.path, label)
+    name = "__dq_delta_" + hashlib.sha256(delta_location(dataset.path).encode()).hexdigest()[:12]
+    real = raw(connection)
+    try:
+        real.register(name, arrow)
+        described = real.execute(f"DESCRIBE main.{quote_ident(name)}").fetchall()
+    except duckdb.Error as exc:
+        raise SourceError(f"{label}: DuckDB cannot scan the Delta table's Arrow dataset ({exc})") from None
+    columns = {str(row[0]): str(row[1]) for row in described}
+    shared = connection if shares(connection) else SharedConnection(real)
+    return Table(shared, settings.db, "main", name, columns, copy_of=label)  # type: ignore[arg-type]
+
+
+def mentions_delta(contract: Contract) -> bool:
+    """Whether the contract reads a Delta table: as its dataset, or in a check (references...)."""
+    from dq.contract.model import Dataset
+
+    def walk(value: Any) -> bool:
+        if isinstance(value, Dataset) and value.path is not None:
+            try:
+                if (value.format or format_of(value.path)) == "delta":
+                    return True
+            except ValueError:
+                pass
+        if hasattr(type(value), "model_fields"):
+            return any(walk(getattr(value, field)) for field in type(value).model_fields)
+        if isinstance(value, list | tuple):
+            return any(walk(item) for item in value)
+        if isinstance(value, dict):
+            return any(walk(item) for item in value.values())
+        return False
+
+    return walk(contract)
 
 
 def _every_cell_parses(
@@ -113,11 +175,16 @@ def _declared_types(contract: Contract | None, dataset: Dataset) -> dict[str, st
 def open_connection(settings: Settings, contract: Contract) -> duckdb.DuckDBPyConnection:
     """The DuckDB file if it exists or is needed; an in-memory DuckDB (in UTC) for a contract on
     files when there is no database file, so files need no warehouse."""
+    from dq.data.shared import SharedConnection
     from dq.data.source import open_database
 
     if contract.dataset.path is not None and not settings.db.is_file():
-        return memory_connection()
-    return open_database(settings.db)
+        connection = memory_connection()
+    else:
+        connection = open_database(settings.db)
+    if mentions_delta(contract):  # every table of the run on one connection: each sees the registrations
+        return SharedConnection(connection, owner=True)  # type: ignore[return-value]
+    return connection
 
 
 def memory_connection() -> duckdb.DuckDBPyConnection:

@@ -32,6 +32,7 @@ from dq.checks.relation import split_table_name
 from dq.checks.result import RunResult
 from dq.config import Settings
 from dq.contract.model import Dataset, load_contract
+from dq.data.shared import SharedConnection
 from dq.data.source import Table
 from dq.errors import DqError, SourceError
 
@@ -142,28 +143,6 @@ def _known_columns(table: Any, name: str) -> None:
                 f"frame {name}: column {field.name} has no type (every value is null, Arrow type null). "
                 "Fix: cast it to the type the contract declares"
             )
-
-
-class SharedConnection:
-    """The in-memory connection, handed to engines as their 'cursor' too.
-
-    Engines open cursors of the runner's connection for Ibis and for their own SQL; a DuckDB cursor
-    is a new connection to the same database and does not see objects registered on another one,
-    which is where the frames live. So `cursor()` returns this same connection and `close()` leaves
-    it open: the runner closes the real one when the run ends.
-    """
-
-    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
-        self._connection = connection
-
-    def cursor(self) -> SharedConnection:
-        return self
-
-    def close(self) -> None:
-        pass
-
-    def __getattr__(self, attribute: str) -> Any:
-        return getattr(self._connection, attribute)
 
 
 class FrameCatalog:

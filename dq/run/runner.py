@@ -25,6 +25,7 @@ from dq.config import EngineChoice, Settings
 from dq.contract.model import Contract, Dataset, load_contract
 from dq.data.bind import BindError, bind_source, bind_spec, collated_columns, nan_holding_columns
 from dq.data.files import open_connection, resolve_files, target_dataset
+from dq.data.shared import shares
 from dq.data.source import Table, fetch_samples, open_database, resolve_table
 from dq.dbt.artifacts import resolve_model
 from dq.errors import DqError
@@ -241,6 +242,8 @@ def bind_other_datasets(
             return f"referenced dataset: {exc}"
         if table.copy_of is not None and ref.label == table.copy_of:
             ref = table  # the dataset references itself: check its snapshot against itself, not a re-read
+        if unseen := _unseen(table, ref):
+            return unseen
         ref_column = spec.args["ref_column"]
         if ref_column not in ref.columns:
             return f"referenced column {ref_column!r} is missing from {ref.label}"
@@ -258,6 +261,8 @@ def bind_other_datasets(
             other = resolve(target, connection, settings)
         except DqError as exc:
             return f"leakage.disjoint_from dataset: {exc}"
+        if unseen := _unseen(table, other):
+            return unseen
         missing = [c for c in spec.columns if c not in other.columns]
         if missing:
             return f"leakage.disjoint_from: key column {', '.join(missing)} is missing from {other.label}"
@@ -274,6 +279,17 @@ def bind_other_datasets(
     return spec
 
 
+def _unseen(table: Table, other: Table) -> str | None:
+    """Why `table`'s checks cannot read `other`: an Arrow registration (a Delta table) lives on one
+    connection, and engines on a plain connection read through cursors that do not see it."""
+    if shares(other.connection) and not shares(table.connection):
+        return (
+            f"not run: {other.label} is read through an Arrow dataset registered on another connection than "
+            f"{table.label}'s. Fix: validate this contract on its own (dq validate <this contract>)"
+        )
+    return None
+
+
 def _bind_reconcile_source(
     spec: CheckSpec, table: Table, connection: duckdb.DuckDBPyConnection, settings: Settings, resolve: Resolve
 ) -> CheckSpec | str:
@@ -285,6 +301,8 @@ def _bind_reconcile_source(
         return f"{key}: the source dataset: {exc}"
     if table.copy_of is not None and source.label == table.copy_of:
         source = table  # reconciled against itself: the snapshot, not a re-read
+    if unseen := _unseen(table, source):
+        return unseen
     try:
         return bind_source(spec, table, source, key)
     except BindError as exc:

@@ -101,7 +101,7 @@ CSV_SHAPES = {
 
 
 def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> Any:
-    """Parquet, JSON, or CSV with a header row. A CSV's columns the contract types are read in
+    """Parquet, JSON, a Delta table, or CSV with a header row. A CSV's columns the contract types are read in
     those types (a cell that does not parse fails the read: ANSI casts raise), the rest as text.
 
     CSV and JSON are read as DuckDB reads them, or not at all: Spark's defaults would read other
@@ -115,7 +115,12 @@ def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> An
     if "://" not in path:
         path = str(Path(path).expanduser().absolute())
     kind = dataset.format or format_of(path)
+    if kind == "delta":
+        return _read_delta(dataset, session, path)
     if kind == "parquet":
+        from dq.data.delta import refuse_parquet_inside_delta
+
+        refuse_parquet_inside_delta(path, dataset.describe())
         return session.read.parquet(path)
     if kind == "json":
         return session.read.option("mode", "FAILFAST").json(path)
@@ -153,6 +158,29 @@ def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> An
             "Fix the data, or the column's `type` in the contract"
         )
     return frame.selectExpr(*selected)
+
+
+def _read_delta(dataset: Dataset, session: Any, path: str) -> Any:
+    """The Delta table's latest version, read by the session's own Delta Lake (delta-spark); a
+    session without it is told how to configure it, never read as the directory's Parquet files."""
+    from py4j.protocol import Py4JJavaError
+    from pyspark.errors import PySparkException
+
+    try:
+        frame = session.read.format("delta").load(path)
+        frame.schema  # noqa: B018 (analysis: a missing data source raises here, not later)
+        return frame
+    except (PySparkException, Py4JJavaError) as exc:
+        text = str(exc)
+        if "DATA_SOURCE_NOT_FOUND" not in text and "Failed to find data source: delta" not in text:
+            raise
+    raise SourceError(
+        f"{dataset.describe()}: this Spark session has no Delta Lake data source. Fix: configure Delta Lake in "
+        "the session (spark.jars.packages io.delta:delta-spark_2.13:<version matching Spark>, "
+        "spark.sql.extensions io.delta.sql.DeltaSparkSessionExtension, spark.sql.catalog.spark_catalog "
+        "org.apache.spark.sql.delta.catalog.DeltaCatalog: in [tool.dq.spark] conf or the session passed to dq), "
+        "or name a Delta table registered in the catalog as `dataset: {table: db.t}`"
+    )
 
 
 def _shadow(connection: duckdb.DuckDBPyConnection, view: str, columns: dict[str, str], label: str) -> Table:
