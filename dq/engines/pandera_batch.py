@@ -8,8 +8,9 @@ integer key: dq/engines/dense_keys.py), plus one query per cross-table or custom
 statement takes the history's fingerprint (dq.data.fingerprint), so a run reads
 the table once. A key the database enforces with a PRIMARY KEY / UNIQUE constraint on exactly
 those columns is not counted at all: the check passes by the constraint (dq/data/constraints.py).
-The verdicts still come from a real Pandera schema: the measurements form a one-row frame, and
-each spec becomes a named `pandera.Check` on its measurement column.
+The verdicts still come from a real Pandera schema: the measurements form a one-row polars frame
+(Pandera's polars backend, so a run imports neither pandas nor numpy), and each spec becomes a
+named `pandera.Check` on its measurement column.
 
 Only when a key turns out to be duplicated is a second, grouped query run to count every row
 whose key repeats. Row samples for failed checks are fetched by the runner with a LIMIT.
@@ -46,6 +47,7 @@ from dq.engines import preload
 from dq.engines.dense_keys import dense_key_expressions
 from dq.engines.reconciling import compare_metric, unmatched_keys
 from dq.engines.segments import Segmented, measure_segments
+from dq.engines.typed_bounds import typed_bound
 
 ENGINE = BATCH
 SUPPORTED_KINDS = run_by(BATCH)
@@ -79,7 +81,7 @@ class PanderaBatchEngine:
         return spec.kind in SUPPORTED_KINDS
 
     def run(self, specs: Sequence[CheckSpec], table: Table) -> list[CheckResult]:
-        preload.start()  # pandas + Pandera import while DuckDB measures (dq/engines/preload.py)
+        preload.start()  # polars + Pandera import while DuckDB measures (dq/engines/preload.py)
         whole = [i for i, spec in enumerate(specs) if not spec.segments]
         parts = [i for i, spec in enumerate(specs) if spec.segments]
         measures = measure([specs[i] for i in whole], table)
@@ -367,51 +369,75 @@ def _age_hours(newest: Any) -> float | None:
 
 
 def import_judges() -> None:
-    """Import what `judge` needs and let Pandera register its pandas backends, as its first
-    validate() would (its check library is imported then): dq.engines.preload runs this while
-    DuckDB measures."""
-    import pandas as pd
-    import pandera.pandas as pa
+    """Import what `judge` needs and let Pandera register its polars backends, as its first
+    validate() would: dq.engines.preload runs this while DuckDB measures (and, in dq's own
+    command, with pandas and numpy kept out: see there)."""
+    import pandera.polars as pa
+    import polars as pl
+    from pandera.config import ValidationDepth, config_context
 
-    pa.DataFrameSchema.register_default_backends(pd.DataFrame)
+    with config_context(validation_enabled=True, validation_depth=ValidationDepth.SCHEMA_AND_DATA):
+        pa.DataFrameSchema({_CANARY: pa.Column(checks=[pa.Check.eq(0)])}).validate(pl.DataFrame({_CANARY: [0]}))
 
 
 def judge(specs: Sequence[CheckSpec], measures: Sequence[_Measure]) -> dict[int, bool]:
-    """Pandera's verdict per measured spec index: True = the check holds."""
-    import pandas as pd
-    import pandera.pandas as pa
-    from pandera.config import ValidationDepth, config_context
-    from pandera.errors import SchemaErrors
+    """Pandera's verdict per measured spec index: True = the check holds.
 
-    # A canary that must fail: if Pandera reports no failure for it, it did not run the checks
-    # (PANDERA_VALIDATION_ENABLED=False or PANDERA_VALIDATION_DEPTH=SCHEMA_ONLY in the
-    # environment turns validate() into a no-op), and no verdict of this run means anything.
+    The frame is polars (Pandera's polars backend): one row, a column per measurement in its own
+    type, each bound in that type too (dq.engines.typed_bounds), so every comparison is exact. A
+    measurement polars cannot hold (an integer past 128 bits) gets no verdict, which errors it."""
+    import pandera.polars as pa
+
     columns: dict[str, Any] = {_CANARY: pa.Column(checks=[pa.Check.eq(1, name=_CANARY)], name=_CANARY)}
-    row: dict[str, Any] = {_CANARY: 0}
+    data: dict[str, list[Any]] = {_CANARY: [0]}
     for index, (spec, measured) in enumerate(zip(specs, measures, strict=True)):
         if measured.error is not None or measured.short_history:
             continue
         name = f"m{index}"
-        row[name] = _frame_value(measured.value)
-        check = pa.Check.le(measured.limit, name=spec.name) if measured.limit is not None else _check(pa, spec)
+        value = _frame_value(measured.value)
+        if measured.limit is not None:
+            check = pa.Check.le(typed_bound(value, measured.limit, "high"), name=spec.name)
+        else:
+            check = _check(pa, spec, value)
+        data[name] = [value]
         columns[name] = pa.Column(checks=[check], nullable=False, coerce=False, name=name)
     if len(columns) == 1:
         return {}
-    frame = pd.DataFrame([row], dtype=object)
-    schema = pa.DataFrameSchema(columns, strict=True)
-    failed: set[str] = set()
+    failed = _failures(pa, columns, data)
+    return {int(name[1:]): name not in failed for name in columns if name != _CANARY and name in data}
+
+
+def _failures(pa: Any, columns: dict[str, Any], data: dict[str, list[Any]]) -> dict[str, set[int]]:
+    """{column: failing row positions} from one lazy validation of a strict schema; raises unless
+    the canary column (which must fail) is among them, or if a failure names no column."""
+    import polars as pl
+    from pandera.config import ValidationDepth, config_context
+    from pandera.errors import SchemaErrors
+
+    series = {}
+    for name, values in data.items():
+        try:
+            series[name] = pl.Series(name, values)
+        except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
+            columns.pop(name)  # no verdict: the spec is reported as an error, never a pass
+    for name in [name for name in data if name not in series]:
+        del data[name]
+    failed: dict[str, set[int]] = {}
     try:
         with config_context(validation_enabled=True, validation_depth=ValidationDepth.SCHEMA_AND_DATA):
-            schema.validate(frame, lazy=True)
+            pa.DataFrameSchema(columns, strict=True).validate(pl.DataFrame(list(series.values())), lazy=True)
     except SchemaErrors as errors:
         cases = errors.failure_cases
-        failed = {str(column) for column in cases["column"].dropna()}
-        unattributed = cases["column"].isna().any()
-        if unattributed:
-            raise RuntimeError(f"Pandera reported failures dq cannot attribute: {cases.to_dict('records')}") from None
+        if cases["column"].is_null().any() or cases["index"].is_null().any():
+            raise RuntimeError(f"Pandera reported failures dq cannot attribute: {cases.to_dicts()}") from None
+        for column, position in zip(cases["column"], cases["index"], strict=True):
+            failed.setdefault(str(column), set()).add(int(position))
     if _CANARY not in failed:
+        # the canary must fail: if Pandera reports no failure for it, it did not run the checks
+        # (PANDERA_VALIDATION_ENABLED=False or PANDERA_VALIDATION_DEPTH=SCHEMA_ONLY in the
+        # environment turns validate() into a no-op), and no verdict of this run means anything
         raise RuntimeError("Pandera did not run the checks (is validation disabled in its configuration?)")
-    return {int(name[1:]): name not in failed for name in columns if name != _CANARY}
+    return failed
 
 
 _CANARY = "__dq_canary"
@@ -425,8 +451,9 @@ def _frame_value(value: Any) -> Any:
     return value
 
 
-def _check(pa: Any, spec: CheckSpec) -> Any:
-    """The Pandera check that judges one measurement, named after the spec."""
+def _check(pa: Any, spec: CheckSpec, sample: Any) -> Any:
+    """The Pandera check that judges one measurement, named after the spec; `sample` is a value
+    of the measurement, whose type the bounds are given (dq.engines.typed_bounds)."""
     a = spec.args
     match spec.kind:
         case CheckKind.column_exists:
@@ -437,20 +464,20 @@ def _check(pa: Any, spec: CheckSpec) -> Any:
         case CheckKind.no_extra_columns:
             return pa.Check.eq("", name=spec.name)
         case CheckKind.freshness:
-            return pa.Check.le(a["max_age_seconds"] / 3600, name=spec.name)
+            return pa.Check.le(typed_bound(sample, a["max_age_seconds"] / 3600, "high"), name=spec.name)
         case CheckKind.anomaly:
-            return pa.Check.le(a["threshold"], name=spec.name)  # |modified z-score|
+            return pa.Check.le(typed_bound(sample, a["threshold"], "high"), name=spec.name)  # |modified z|
         case CheckKind.change_from_last:
-            return pa.Check.le(a["max_pct"], name=spec.name)  # |change| in percent
+            return pa.Check.le(typed_bound(sample, a["max_pct"], "high"), name=spec.name)  # |change| in %
         case _ if spec.is_row_level and spec.allowed_failing is not None:
             return pa.Check.le(0, name=spec.name)  # failing * den - num * rows (_apply_tolerance)
         case _ if spec.is_row_level:
             return pa.Check.eq(0, name=spec.name)
-    low, high = a.get("min"), a.get("max")
+    low, high = typed_bound(sample, a.get("min"), "low"), typed_bound(sample, a.get("max"), "high")
     if low is not None and high is not None and low > high:
         # binding rounded the bounds inward past each other (`min: 64.5, max: 64.5` on an
         # integer column): no value of the column's type lies in between, so nothing passes
-        return pa.Check(lambda values: values != values, name=spec.name)
+        return pa.Check.isin([], name=spec.name)
     if low is not None and high is not None:
         return pa.Check.in_range(low, high, name=spec.name)
     if low is not None:
@@ -480,12 +507,9 @@ def _failing_segments(specs: Sequence[CheckSpec], segmented: Sequence[Segmented]
     """{spec position: failing segment positions}. Every class's share (a class-fraction check
     without `only`) is judged as two columns, its smallest and its largest share, by the same
     check: all shares lie within the bounds exactly when both of those do."""
-    import pandas as pd
-    import pandera.pandas as pa
-    from pandera.config import ValidationDepth, config_context
-    from pandera.errors import SchemaErrors
+    import pandera.polars as pa
 
-    data: dict[str, Any] = {_CANARY: [0] * len(segmented[0].rows)}
+    data: dict[str, list[Any]] = {_CANARY: [0] * len(segmented[0].rows)}
     columns: dict[str, Any] = {_CANARY: pa.Column(checks=[pa.Check.eq(1, name=_CANARY)], name=_CANARY)}
     owner: dict[str, int] = {}
     for n, (spec, found) in enumerate(zip(specs, segmented, strict=True)):
@@ -494,23 +518,18 @@ def _failing_segments(specs: Sequence[CheckSpec], segmented: Sequence[Segmented]
         if any(len(v) > 1 for v in judged):
             sides = {f"m{n}_low": [min(v) for v in judged], f"m{n}_high": [max(v) for v in judged]}
         for name, values in sides.items():
-            data[name] = pd.Series([_frame_value(v) for v in values], dtype=object)
-            columns[name] = pa.Column(checks=[_check(pa, spec)], nullable=False, coerce=False, name=name)
+            data[name] = [_frame_value(v) for v in values]
+            sample = next((v for v in data[name] if v is not None), None)
+            columns[name] = pa.Column(checks=[_check(pa, spec, sample)], nullable=False, coerce=False, name=name)
             owner[name] = n
     failed: dict[int, set[int]] = {}
-    try:
-        with config_context(validation_enabled=True, validation_depth=ValidationDepth.SCHEMA_AND_DATA):
-            pa.DataFrameSchema(columns, strict=True).validate(pd.DataFrame(data), lazy=True)
-    except SchemaErrors as errors:
-        cases = errors.failure_cases
-        if cases["column"].isna().any() or cases["index"].isna().any():
-            raise RuntimeError(f"Pandera reported failures dq cannot attribute: {cases.to_dict('records')}") from None
-        for column, index in zip(cases["column"], cases["index"], strict=True):
-            if column != _CANARY:
-                failed.setdefault(owner[str(column)], set()).add(int(index))
-        if _CANARY in set(cases["column"]):
-            return failed
-    raise RuntimeError("Pandera did not run the checks (is validation disabled in its configuration?)")
+    for column, positions in _failures(pa, columns, data).items():
+        if column != _CANARY:
+            failed.setdefault(owner[column], set()).update(positions)
+    missing = {owner[name] for name in owner if name not in data}  # a value polars cannot hold
+    for n in missing:  # fails every segment: nothing was shown to hold
+        failed.setdefault(n, set()).update(range(len(segmented[n].rows)))
+    return failed
 
 
 def _segment_values(spec: CheckSpec, raw: Any) -> tuple[Any, ...]:

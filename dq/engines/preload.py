@@ -1,14 +1,18 @@
-"""Import the judges' libraries (pandas, Pandera) in the background, as early as a run knows it needs them.
+"""Import the judges' libraries (polars, Pandera) in the background, as early as a run knows it needs them.
 
-Importing pandas and Pandera takes ~0.5 s of CPU, more than DuckDB needs to measure a million
-rows. DuckDB releases the GIL while it scans, so the import runs alongside the queries instead
-of after them. `start` is idempotent; `wait` joins the import (a failed import is reported by the
-code that imports for real, never here).
+Importing Pandera takes ~0.3 s of CPU, about what DuckDB needs to measure a million rows. DuckDB
+releases the GIL while it scans, so the import runs alongside the queries instead of after them.
+`start` is idempotent; `wait` joins the import (a failed import is reported by the code that
+imports for real, never here).
 
-Pandera imports `hypothesis` when it is installed (for data synthesis, `schema.strategy()`, which
-dq never uses): ~0.15 s. In dq's own command-line process (`CLI`, set by the `validate` and
-`gate` commands) nothing else can want it, so that import is refused while Pandera loads, then
-allowed again. A library caller's process (dq.api, tests) is left as it is.
+The judges are Pandera's polars backend (dq.engines.pandera_batch). Pandera imports pandas and
+numpy whenever they are installed, though (its top-level package, and its check dispatch on the
+first validate), ~0.4 s of CPU more, and `hypothesis` (for data synthesis, which dq never uses):
+all unused by a polars judgement. In dq's own command-line process (`CLI`, set by the `validate`
+and `gate` commands), where nothing else wants them, those imports are refused while Pandera
+loads and runs its first (canary) validation, exactly as if they were not installed (the
+`ModuleNotFoundError` Pandera's pandas-free path expects), then allowed again. A library caller's
+process (dq.api, dbt, tests) and a process that already imported pandas are left as they are.
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+from collections.abc import Iterator, Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 
 CLI = False
-_UNUSED = ("hypothesis",)
+_UNUSED = ("pandas", "numpy", "hypothesis")
 _thread: threading.Thread | None = None
 _lock = threading.Lock()
 
@@ -39,16 +46,37 @@ def wait() -> None:
         thread.join()
 
 
-def _import_judges() -> None:
-    refused = [name for name in _UNUSED if CLI and name not in sys.modules]
-    for name in refused:
-        sys.modules[name] = None  # type: ignore[assignment]  # `import hypothesis` raises ImportError
-    try:
-        with contextlib.suppress(Exception):  # judge() imports again and reports a real failure
-            from dq.engines.pandera_batch import import_judges
+class _NotInstalled:
+    """A meta-path finder that reports some top-level packages as not installed."""
 
-            import_judges()
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = frozenset(names)
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if name.partition(".")[0] in self.names:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+@contextlib.contextmanager
+def _refused(names: Sequence[str]) -> Iterator[None]:
+    finder = _NotInstalled(names)
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
     finally:
-        for name in refused:
-            if sys.modules.get(name, ...) is None:
-                del sys.modules[name]
+        sys.meta_path.remove(finder)
+
+
+def _import_judges() -> None:
+    refused: list[str] = []
+    if CLI:  # pandas and numpy only while neither is loaded: once pandas is in, it is for the taking
+        keep_out = _UNUSED if not any(name in sys.modules for name in ("pandas", "numpy")) else ("hypothesis",)
+        refused = [name for name in keep_out if name not in sys.modules]
+    # judge() imports again and reports a real failure
+    with _refused(refused), contextlib.suppress(Exception):
+        from dq.engines.pandera_batch import import_judges
+
+        import_judges()
