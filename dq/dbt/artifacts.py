@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,8 +44,51 @@ def read_manifest(project_dir: Path) -> dict[str, Any]:
     return read_manifest_file(target_dir(project_dir) / "manifest.json", project_dir)
 
 
+@contextmanager
+def manifests_kept() -> Iterator[None]:
+    """Within it, a manifest.json is parsed once per version of the file, not at every read.
+
+    `dq dbt build` resolves every contract's model, the models its checks read and the declared
+    columns through the manifest dbt wrote when it parsed: ~10 reads of one file while dbt runs,
+    each a JSON parse (~10 ms for a small project, more for a big one) on dbt's own thread. A
+    file whose inode, size or modification time changed is read again; callers only read the
+    dict they get."""
+    global _kept
+    with _kept_lock:
+        outer, _kept = _kept, {} if _kept is None else _kept
+    try:
+        yield
+    finally:
+        with _kept_lock:
+            _kept = outer
+
+
+_kept: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] | None = None
+_kept_lock = threading.Lock()
+
+
 def read_manifest_file(path: Path, project_dir: Path | None = None) -> dict[str, Any]:
     """A manifest.json anywhere (a dbt target, a `--state` directory), its schema version checked."""
+    with _kept_lock:
+        kept = _kept
+    if kept is None:
+        return _read_manifest_file(path, project_dir)
+    try:
+        stat = path.stat()
+        version = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        return _read_manifest_file(path, project_dir)  # says what is wrong with the path
+    with _kept_lock:
+        found = kept.get(path)
+    if found is not None and found[0] == version:
+        return found[1]
+    manifest = _read_manifest_file(path, project_dir)
+    with _kept_lock:
+        kept[path] = (version, manifest)
+    return manifest
+
+
+def _read_manifest_file(path: Path, project_dir: Path | None = None) -> dict[str, Any]:
     project_dir = project_dir or path.parent
     if not path.is_file():
         raise SourceError(

@@ -101,7 +101,14 @@ class ModelExport:
 
 def export_files(contract_paths: Sequence[Path], project_dir: Path) -> dict[Path, str]:
     """The generated files (path relative to the project -> content) for every model contract."""
-    contracts = [(load_contract(p), p) for p in contract_paths]
+    return export_plan([(load_contract(p), p) for p in contract_paths], project_dir)[0]
+
+
+def export_plan(
+    contracts: Sequence[tuple[Contract, Path]], project_dir: Path
+) -> tuple[dict[Path, str], list[ModelExport]]:
+    """`export_files` for contracts already loaded, with the plan of each model contract
+    (`dq dbt build` compares the files and reads the plans: dq/dbt/in_model.py)."""
     patched: dict[str, Path] = {}
     if any(c.dataset.model for c, _ in contracts):
         patched = user_patched_models(project_dir)
@@ -131,7 +138,7 @@ def export_files(contract_paths: Sequence[Path], project_dir: Path) -> dict[Path
     files = {PROPERTIES_FILE: render_properties(exports), MACROS_FILE: render_macros(exports)}
     if exports:
         files[PROJECT_FILE] = with_dq_hooks(_read(project_dir / PROJECT_FILE), project_dir / PROJECT_FILE)
-    return files
+    return files, exports
 
 
 def _read(path: Path) -> str:

@@ -59,23 +59,21 @@ def in_model_checks(
 ) -> dict[str, frozenset[str]]:
     """model -> the row checks its exported gate asserts exactly; empty when the exported files are
     not those the contracts produce now (never exported, stale, other contracts) or the gate is off."""
-    from dq.dbt.export import export_files, plan_model, stale_files
+    from dq.dbt.export import export_plan, stale_files
 
     if not contracts or gate_is_off(dbt_args, project_dir):
         return {}
     try:
-        files = export_files([path for path, _ in contracts.values()], project_dir)
+        files, plans = export_plan([(contract, path) for path, contract in contracts.values()], project_dir)
         if stale_files(files, project_dir):
             return {}
     except DqError:
         return {}
     out: dict[str, frozenset[str]] = {}
-    for model, (path, contract) in contracts.items():
-        plan = plan_model(contract, path, project_dir)
-        if plan is None:
-            continue
+    for plan in plans:
+        contract = plan.contract
         typed = {name for name, rule in contract.columns.items() if rule.type not in (None, "DECIMAL")}
-        out[model] = frozenset(
+        out[plan.model] = frozenset(
             s.name
             for s in (*plan.asserted, *plan.constrained)
             if s.kind in ROW_KINDS and s.columns and set(s.columns) <= typed
