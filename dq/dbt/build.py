@@ -191,27 +191,36 @@ class Build:
         outcome = BuildOutcome(self.run, self.dq_dir)
         argv = dbt_arguments(args, self.project_dir, self.target_path)
         self.in_model = in_model_checks(self.contracts, self.project_dir, args)
-        with _env("DBT_TARGET_PATH", str(self.target_path)):
-            try:
-                result = dbtRunner(callbacks=[self.on_event]).invoke(argv)
-            finally:
-                self._collect_fingerprints()
-                self._background.shutdown(wait=True)
-                release_dbt_database()
-        if result.exception is not None:
-            outcome.dbt_error = f"{type(result.exception).__name__}: {result.exception}"
-        elif result.result is None or not hasattr(result.result, "results"):
-            outcome.dbt_error = "dbt returned no run results"
-        else:
-            outcome.nodes = [self._node_outcome(r) for r in result.result.results]
-            self._check_models_exist()
-        self._run_deferred_at_end()
-        if self.dq_dir != self.target_path and (self.target_path / "run_results.json").is_file():
-            self.dq_dir.mkdir(parents=True, exist_ok=True)  # this run's dbt results next to dq's
-            shutil.copyfile(self.target_path / "run_results.json", self.dq_dir / "run_results.json")
-        self.run.finished_at = now()
-        _write_json(self.dq_dir / "dq_results.json", self.run.to_dict())
-        persist(self.run, self.settings.results_dir, self.settings.history, self._fingerprints)
+        closing: _Closing | None = None
+        try:
+            with _env("DBT_TARGET_PATH", str(self.target_path)):
+                try:
+                    result = dbtRunner(callbacks=[self.on_event]).invoke(argv)
+                finally:
+                    self._collect_fingerprints()
+                    self._background.shutdown(wait=True)
+                    # dbt's database closes (DuckDB's last checkpoint) while dq does its own
+                    # bookkeeping below; joined before anything reads the file, and before returning
+                    closing = _Closing()
+            if result.exception is not None:
+                outcome.dbt_error = f"{type(result.exception).__name__}: {result.exception}"
+            elif result.result is None or not hasattr(result.result, "results"):
+                outcome.dbt_error = "dbt returned no run results"
+            else:
+                outcome.nodes = [self._node_outcome(r) for r in result.result.results]
+                self._check_models_exist()
+            if self._deferred:
+                closing.join()  # they read the database file dbt has released
+            self._run_deferred_at_end()
+            if self.dq_dir != self.target_path and (self.target_path / "run_results.json").is_file():
+                self.dq_dir.mkdir(parents=True, exist_ok=True)  # this run's dbt results next to dq's
+                shutil.copyfile(self.target_path / "run_results.json", self.dq_dir / "run_results.json")
+            self.run.finished_at = now()
+            _write_json(self.dq_dir / "dq_results.json", self.run.to_dict())
+            persist(self.run, self.settings.results_dir, self.settings.history, self._fingerprints)
+        finally:
+            if closing is not None:
+                closing.join()
         return outcome
 
     # -- the callback ---------------------------------------------------------------------------
@@ -594,6 +603,27 @@ def dbt_connection() -> Iterator[tuple[Any, Path]]:
     finally:
         connection.close()
         handle.close()
+
+
+class _Closing:
+    """`release_dbt_database` on a thread of its own; `join` waits for it and raises what it raised."""
+
+    def __init__(self) -> None:
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="dq-release-dbt")
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            release_dbt_database()
+        except BaseException as exc:  # re-raised by join(), in the thread that asked
+            self._error = exc
+
+    def join(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
 
 
 def release_dbt_database() -> None:
