@@ -15,6 +15,7 @@ import csv
 import re
 import shutil
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,14 +57,21 @@ def spark() -> Any:
 
 
 @pytest.fixture(scope="module")
-def built(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def built(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """dbt-spark's session method turns ANSI mode off in the session it builds in (its connection's
+    server-side parameters): this module validates in that session as a user would, and the
+    session the test run shares gets its mode back afterwards."""
     directory = tmp_path_factory.mktemp("dbt_spark") / "spark_session"
     shutil.copytree(PROJECT, directory)
     with (directory / "seeds" / "orders.csv").open("a", encoding="utf-8") as orders:
         orders.write("".join(f"{row}\n" for row in DEFECTS))
-    ok, output = _dbt_build(directory)
-    assert ok, output
-    return directory
+    ansi = spark.conf.get("spark.sql.ansi.enabled")
+    try:
+        ok, output = _dbt_build(directory)
+        assert ok, output
+        yield directory
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", ansi)
 
 
 def _oracle(directory: Path) -> dict[str, int]:
