@@ -112,6 +112,48 @@ def test_clean_data_builds_green_and_every_validation_is_persisted(project: Path
     assert "passed" in output
 
 
+def test_a_build_parses_each_version_of_the_manifest_once(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The callbacks resolve models, references and declared columns through dbt's manifest, on
+    dbt's own thread: each read is a JSON parse of the whole file unless the build keeps it."""
+    from dq.dbt import artifacts
+
+    parsed: list[tuple[Path, int]] = []
+    real = artifacts._read_manifest_file
+
+    def counting(path: Path, project_dir: Path | None = None) -> dict:
+        parsed.append((path, path.stat().st_mtime_ns))
+        return real(path, project_dir)
+
+    monkeypatch.setattr(artifacts, "_read_manifest_file", counting)
+    _generate("clean")
+    code, output, _ = _build(project, target="parsed_once")
+    assert code == 0, output
+    assert parsed, "the build never read dbt's manifest"
+    assert len(parsed) == len(set(parsed)), parsed
+
+
+def test_dq_dbt_build_judges_without_importing_pandas_or_numpy(project: Path) -> None:
+    """dbt imports neither; dq's judges are Pandera on polars, so dq's own process needs neither."""
+    _generate("clean")
+    code = (
+        "import sys, json\n"
+        "from dq.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "print(json.dumps({'exit': code, 'loaded': [m for m in ('pandas', 'numpy') if m in sys.modules]}))\n"
+    )
+    target = project.parent / "targets" / "no_pandas"
+    argv = ["dbt", "build", "--contracts", str(project.parent / "contracts"), "--dbt-project", str(project)]
+    argv += ["--results-dir", str(project.parent / "results"), "--target-path", str(target), "--quiet"]
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=False)
+    payload = json.loads(done.stdout.strip().splitlines()[-1])
+    assert payload == {"exit": 0, "loaded": []}, done.stdout + done.stderr
+    assert {c["contract"] for c in json.loads((target / "dq_results.json").read_text())["contracts"]} == {
+        "churn_training_set",
+        "customer_orders",
+        "stg_customers",
+    }
+
+
 def test_in_model_assertion_fails_the_model_and_keeps_its_previous_table(project: Path) -> None:
     _generate("clean")
     assert _build(project, target="before")[0] == 0

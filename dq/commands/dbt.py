@@ -45,8 +45,10 @@ def build(
     model failing its contract errors in dbt, so dbt skips everything downstream of it.
     """
     from dq.dbt.build import Build, default_target, model_contracts, option_value
+    from dq.engines import preload
     from dq.run.runner import new_run_id
 
+    preload.CLI = True  # dq's own process: the judges load without pandas (dq/engines/preload.py)
     dbt_args = list(ctx.args)
     try:
         settings = load_settings(dbt_project=dbt_project, results_dir=results_dir, engine=engine)

@@ -181,6 +181,14 @@ class Build:
         self._fingerprints: dict[str, Any] = {}
 
     def invoke(self, args: Sequence[str]) -> BuildOutcome:
+        """Build with dbt, validating each model as it finishes; dbt's manifest is parsed once
+        per version of the file for the whole build (dq/dbt/artifacts.py: manifests_kept)."""
+        from dq.dbt.artifacts import manifests_kept
+
+        with manifests_kept():
+            return self._invoke(args)
+
+    def _invoke(self, args: Sequence[str]) -> BuildOutcome:
         from dbt.cli.main import dbtRunner
 
         from dq.run.runner import now, persist

@@ -8,8 +8,8 @@ imports for real, never here).
 The judges are Pandera's polars backend (dq.engines.pandera_batch). Pandera imports pandas and
 numpy whenever they are installed, though (its top-level package, and its check dispatch on the
 first validate), ~0.4 s of CPU more, and `hypothesis` (for data synthesis, which dq never uses):
-all unused by a polars judgement. In dq's own command-line process (`CLI`, set by the `validate`
-and `gate` commands), where nothing else wants them, those imports are refused while Pandera
+all unused by a polars judgement. In dq's own command-line process (`CLI`, set by the `validate`,
+`gate` and `dbt build` commands), where nothing else wants them, those imports are refused while Pandera
 loads and runs its first (canary) validation, exactly as if they were not installed (the
 `ModuleNotFoundError` Pandera's pandas-free path expects), then allowed again. A library caller's
 process (dq.api, dbt, tests) and a process that already imported pandas are left as they are.
@@ -47,15 +47,19 @@ def wait() -> None:
 
 
 class _NotInstalled:
-    """A meta-path finder that reports some top-level packages as not installed."""
+    """A meta-path finder that reports some top-level packages as not installed, to one thread.
+
+    Only the importing thread is refused: another thread of the process (dbt's, building a
+    Python model that imports pandas during `dq dbt build`) imports them as usual."""
 
     def __init__(self, names: Sequence[str]) -> None:
         self.names = frozenset(names)
+        self.thread = threading.get_ident()
 
     def find_spec(
         self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
-        if name.partition(".")[0] in self.names:
+        if name.partition(".")[0] in self.names and threading.get_ident() == self.thread:
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return None
 
