@@ -72,6 +72,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from warm_bytecode import compile_dq
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -504,7 +505,7 @@ def markdown(results: list[Result], info: dict[str, Any], data: dict[int, dict[s
         "",
         f"Machine: {info['cpu_count']} CPUs ({info['cpu_model']}), {info['ram_gb']} GB RAM, "
         f"{info['platform']}, Python {info['python']}.",
-        f"Versions: {versions}.",
+        f"Versions: {versions}. {str(info.get('bytecode', '')).capitalize()}.",
         f"Each method is a separate process, timed spawn-to-exit: median of {repeat} runs after one warm-up, "
         "the methods taking turns run for run; peak RSS is the process's max RSS over those runs. A ratio is "
         "the median of the per-round ratios to `floor` (to `floor-copy` for `dq-gate`) at the same row count.",
@@ -564,6 +565,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = datetime.now(UTC).isoformat(timespec="seconds")
     info = machine()
+    info["bytecode"] = compile_dq()  # dq starts as installed, like its peers (bench/warm_bytecode.py)
     print(f"machine: {json.dumps(info)}", flush=True)
     data: dict[int, dict[str, Any]] = {}
     results: list[Result] = []
