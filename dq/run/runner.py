@@ -24,8 +24,8 @@ from dq.checks.sql import failing_rows_query, quote_ident
 from dq.config import EngineChoice, Settings
 from dq.contract.model import Contract, Dataset, load_contract
 from dq.data.bind import BindError, bind_source, bind_spec, collated_columns, nan_holding_columns
-from dq.data.files import open_connection, resolve_files, target_dataset
-from dq.data.shared import shares
+from dq.data.files import mentions_delta, open_connection, resolve_files, target_dataset
+from dq.data.shared import SharedConnection, shares
 from dq.data.source import Table, fetch_samples, open_database, resolve_table
 from dq.dbt.artifacts import resolve_model
 from dq.errors import DqError
@@ -93,6 +93,10 @@ def validate(
             contract = load_contract(path)
             if connection is None:
                 connection = connect() if connect is not None else open_connection(settings, contract)
+            elif connect is None and not shares(connection) and mentions_delta(contract):
+                # a later contract reads a Delta table: from here on the run's one connection is
+                # shared, so its engines' cursors see the table's registration (dq/data/shared.py)
+                connection = SharedConnection(connection, owner=True)  # type: ignore[assignment]
             table = validate_contract(contract, connection, settings, result, stage, resolve)
             if isinstance(on_validated, Judges):
                 on_validated.judge(contract, table, result)
