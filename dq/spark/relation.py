@@ -111,9 +111,9 @@ def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> An
     may hold a newline (RFC 4180), not end the row there. `escape '"'`: a quote inside a quoted
     cell is written twice (RFC 4180), and a backslash is a character, not Spark's escape.
     Every CSV is parsed once here, so a malformed row is exit 3 before any check runs."""
-    path = str(dataset.path)
-    if "://" not in path:
-        path = str(Path(path).expanduser().absolute())
+    from dq.data.delta import delta_location
+
+    path = delta_location(str(dataset.path))  # a local path made absolute; a URI as given
     kind = dataset.format or format_of(path)
     if kind == "delta":
         return _read_delta(dataset, session, path)
