@@ -271,10 +271,16 @@ def test_the_gate_trains_on_its_snapshot_of_the_delta_tables_latest_version(tmp_
         encoding="utf-8",
     )
     gate = [DQ, "gate", str(contract), "--db", str(tmp_path / "none.duckdb"), "--results-dir", str(tmp_path / "r")]
-    # the training command first appends duplicated ids to the table, then reads its input
-    train = (
-        "import dq, pyarrow as pa\nfrom deltalake import write_deltalake\n"
+    # the training command first appends duplicated ids to the table, then reads its input; the
+    # append runs in a process of its own, as deltalake and pyarrow in one process can abort at its
+    # exit ("terminate called without an active exception", delta-io/delta-rs#2184)
+    append = (
+        "import pyarrow as pa\nfrom deltalake import write_deltalake\n"
         f"write_deltalake({str(path)!r}, pa.table({{'id': [1] * 7}}), mode='append')\n"
+    )
+    train = (
+        "import subprocess, sys, dq\n"
+        f"subprocess.run([sys.executable, '-c', {append!r}], check=True)\n"
         "frame = dq.load_validated(as_='arrow')\n"
         "print('trained on', frame.num_rows, 'rows,', len(set(frame['id'].to_pylist())), 'distinct ids')\n"
     )
