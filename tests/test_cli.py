@@ -192,3 +192,34 @@ def test_real_subprocess_exit_codes(write_contract, db: Path, tmp_path: Path, ag
 def runner_stdout(output: str) -> str:
     """The JSON document in mixed stdout+stderr output (progress lines go to stderr)."""
     return output[output.index("{") : output.rindex("}") + 1]
+
+
+def test_the_command_skips_teardown_but_loses_nothing(write_contract, db: Path, tmp_path: Path) -> None:
+    """`dq` ends with os._exit once its command is done (the interpreter's teardown costs up to
+    0.7 s): the JSON on stdout is whole, the result file and the history are on disk and readable
+    by another process (no write-ahead log left behind), and `atexit` handlers still run."""
+    history = tmp_path / "history.duckdb"
+    marker = tmp_path / "atexit-ran"
+    script = (
+        "import atexit, pathlib, sys\n"
+        f"atexit.register(pathlib.Path({str(marker)!r}).write_text, 'yes')\n"
+        "from dq.cli import main\n"
+        "sys.exit(main())\n"
+    )
+    args = [str(contract(write_contract, 40)), "--db", str(db), "--results-dir", str(tmp_path / "r")]
+    done = subprocess.run(
+        [sys.executable, "-c", script, "validate", *args, "--history", str(history), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr  # age below 40: the error check fails
+    assert json.loads(done.stdout)["status"] == "failed"
+    assert marker.read_text() == "yes"
+    assert [p.suffix for p in (tmp_path / "r").iterdir()] == [".json"]
+    assert not list(tmp_path.glob("*.wal"))
+    import duckdb
+
+    with duckdb.connect(str(history), read_only=True) as con:
+        counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone() for t in ("runs", "contracts", "checks")}
+    assert counts["runs"] == (1,) and counts["contracts"] == (1,) and counts["checks"] not in (None, (0,)), counts
