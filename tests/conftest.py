@@ -63,12 +63,22 @@ def _build_warehouse(db: Path, variant: str) -> None:
     # defective variants are built with the exported in-model gates off (`dq_enforce: false`),
     # so the defects reach the tables and dq's own gate is what is tested on them
     enforce = [] if variant == "clean" else ["--vars", "{dq_enforce: false}"]
+    # each build writes dbt's target and logs beside its database, then installs its manifest where
+    # dq reads it (dbt_project/target/) by an atomic rename: a test reading the bundled manifest
+    # while another worker builds a variant sees one whole manifest, never a half-written file
+    target, logs = db.parent / "dbt-target", db.parent / "dbt-logs"
+    paths = ["--target-path", str(target), "--log-path", str(logs)]
     subprocess.run(
-        [dbt, "build", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--quiet", *enforce],
+        [dbt, "build", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--quiet", *paths, *enforce],
         cwd=ROOT,
         check=True,
         env=env,
     )
+    shared = ROOT / "dbt_project" / "target"
+    shared.mkdir(exist_ok=True)
+    staged = shared / f".manifest-{os.getpid()}.json"
+    shutil.copyfile(target / "manifest.json", staged)
+    os.replace(staged, shared / "manifest.json")
 
 
 @contextmanager
@@ -92,8 +102,7 @@ def _run_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One real `dbt build` of dbt_project/ per variant per test run: {'clean': db, 'broken': db}.
-    Under pytest-xdist the first worker to need it builds it and the others wait and share it (two
-    concurrent builds would also race on dbt_project/target/)."""
+    Under pytest-xdist the first worker to need it builds it and the others wait and share it."""
     root = _run_root(tmp_path_factory)
     base = root / "warehouse"
     # every variant is a `warehouse.duckdb` (in its own directory): DuckDB names a file's catalog
