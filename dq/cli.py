@@ -74,8 +74,11 @@ def _exit_without_teardown(code: int) -> None:
     now every result is on disk (fsynced) and every connection dq opened is closed. What exit
     still owes is done first: the streams flushed and the `atexit` handlers run (logging's
     flush, temporary directories, a Spark gateway). If a thread that is not a daemon is still
-    alive, Python's own exit, which waits for it, is left to run instead.
+    alive, Python's own exit, which waits for it, is left to run instead; so is it under a
+    profiler or tracer (pyinstrument, coverage), which writes its report after the program returns.
     """
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return
     main_thread = threading.main_thread()
     if any(t is not main_thread and not t.daemon and t.is_alive() for t in threading.enumerate()):
         return
