@@ -331,6 +331,24 @@ FILES_AS_DUCKDB_READS_THEM = {
             ("float", "0.5", "5d"),
         ]
     },
+    "a JSON integer no double equals, in a key read as double, is refused": (
+        "d.jsonl",
+        '{"id": 1, "x": 9007199254740993}\n{"id": 2, "x": 0.5}\n',
+        "row_count: {min: 1}\ncolumns:\n  id: {type: bigint}\n",
+        ExitCode.NOT_VALIDATED,
+    ),
+    "a JSON integer past 2**64 no double equals, beside a fraction, is refused": (
+        "d.jsonl",
+        '{"id": 1, "x": 18446744073709551617}\n{"id": 2, "x": 0.5}\n',
+        "row_count: {min: 1}\ncolumns:\n  id: {type: bigint}\n",
+        ExitCode.NOT_VALIDATED,
+    ),
+    "JSON integers a double holds exactly, beside fractions, are read": (
+        "d.jsonl",
+        '{"id": 1, "x": 1152921504606846976}\n{"id": 2, "x": 0.5}\n{"id": 3, "x": 7}\n',
+        "row_count: {min: 1}\ncolumns:\n  id: {type: bigint}\n  x: {min: 0}\n",
+        ExitCode.OK,
+    ),
     "a JSON line that does not parse is malformed": (
         "d.jsonl",
         '{"id": 1, "name": "a"}\n{"id": 2, "name": \n{"id": 3, "name": "c"}\n',

@@ -17,7 +17,10 @@ lives on a SharedConnection so every engine's "cursor" sees the registration.
 
 Types: Parquet and JSON columns have the types the files (or DuckDB's reading of JSON) give; a CSV
 has none, so columns whose contract declares a `type` are read in that type (a cell that does not
-parse is an error, exit 3, never a pass) and the rest are sniffed by DuckDB.
+parse is an error, exit 3, never a pass) and the rest are sniffed by DuckDB. What would be read
+as another value than the file holds is refused or kept as text: a CSV's dates are read in ISO
+form only (no guessed day/month order), and a JSON integer that DuckDB would read as an inexact
+DOUBLE is an error.
 """
 
 from __future__ import annotations
@@ -53,10 +56,18 @@ def relation_sql(dataset: Dataset, declared_types: Mapping[str, str] | None = No
         )
     target = literal(str(Path(dataset.path).expanduser().absolute()))
     options = [f"hive_partitioning = {'true' if dataset.hive_partitioning else 'false'}"]
+    if kind == "csv":
+        # dates in ISO form only: DuckDB's sniffer otherwise guesses a file's order of day and
+        # month (03/04/2026 is read as 3 April), and a declared DATE column takes the guess too;
+        # a date in another form is then text (sniffed) or an error (declared), never reordered
+        options.append(f"dateformat = {literal(ISO_DATE)}")
     if kind == "csv" and declared_types:
         pairs = ", ".join(f"{literal(c)}: {literal(t)}" for c, t in declared_types.items())
         options.append(f"types = {{{pairs}}}")
     return f"read_{kind}({target}, {', '.join(options)})"
+
+
+ISO_DATE = "%Y-%m-%d"
 
 
 def resolve_files(
@@ -91,6 +102,8 @@ def resolve_files(
     columns = {str(row[0]): str(row[1]) for row in described}
     if (dataset.format or _format(dataset)) in ("csv", "json"):
         _every_cell_parses(connection, view, columns, label)
+    if (dataset.format or _format(dataset)) == "json":
+        _json_integers_exact(connection, dataset, columns, label)
     return Table(connection, settings.db, CATALOG, name, columns, copy_of=label)
 
 
@@ -157,8 +170,51 @@ def _every_cell_parses(
         detail = " ".join(str(exc).splitlines()[:4])
         raise SourceError(
             f"{label}: a value does not read as its column's type ({detail}). Fix: correct the file, or declare the "
-            "column's `type` as the file holds it"
+            "column's `type` as the file holds it (a CSV's dates are read in ISO form only, YYYY-MM-DD)"
         ) from None
+
+
+_INEXACT_INTEGER = (
+    "regexp_full_match({c}, '-?[0-9]+(\\.0*)?') AND (TRY_CAST({c} AS HUGEINT) IS NULL "
+    "OR TRY_CAST({c} AS HUGEINT) IS DISTINCT FROM TRY_CAST(TRY_CAST({c} AS DOUBLE) AS HUGEINT))"
+)
+
+
+def _json_integers_exact(
+    connection: duckdb.DuckDBPyConnection, dataset: Dataset, columns: Mapping[str, str], label: str
+) -> None:
+    """Refuse a JSON column DuckDB reads as DOUBLE that holds an integer a DOUBLE cannot hold.
+
+    DuckDB reads a JSON key as DOUBLE when its numbers mix integers and fractions or pass 2**64;
+    an id of 9007199254740993 is then 9007199254740992, and a range, a key or an equality is
+    checked on a value the file does not hold. The DOUBLE columns are read once more as the
+    numbers' text, and any integer whose value its DOUBLE is not is an error (exit 3)."""
+    doubles = [name for name, kind in columns.items() if kind in ("DOUBLE", "FLOAT")]
+    if not doubles:
+        return
+    assert dataset.path is not None
+    target = literal(str(Path(dataset.path).expanduser().absolute()))
+    as_text = ", ".join(f"{literal(name)}: 'VARCHAR'" for name in doubles)
+    source = (
+        f"read_json({target}, hive_partitioning = {'true' if dataset.hive_partitioning else 'false'}, "
+        f"columns = {{{as_text}}})"
+    )
+    found = ", ".join(
+        f"min({quote_ident(name)}) FILTER (WHERE {_INEXACT_INTEGER.format(c=quote_ident(name))})" for name in doubles
+    )
+    try:
+        row = connection.execute(f"SELECT {found} FROM {source}").fetchall()[0]
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0]
+        raise SourceError(f"{label}: cannot re-read its numbers as text to check they are exact ({first})") from None
+    for name, text in zip(doubles, row, strict=True):
+        if text is not None:
+            raise SourceError(
+                f"{label}: column {name!r} is read as DOUBLE (its numbers mix integers and fractions, or pass "
+                f"2**64), but it holds the integer {text}, which no DOUBLE equals, so checks would judge another "
+                "value. Fix: write that key's numbers all as integers within 64 bits, or as strings, or provide "
+                "the data as Parquet with an exact type"
+            )
 
 
 def _format(dataset: Dataset) -> str:

@@ -123,7 +123,9 @@ def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> An
         refuse_parquet_inside_delta(path, dataset.describe())
         return session.read.parquet(path)
     if kind == "json":
-        return session.read.option("mode", "FAILFAST").json(path)
+        frame = session.read.option("mode", "FAILFAST").json(path)
+        _json_integers_exact(dataset, session, path, frame)
+        return frame
     reader = session.read.option("header", "true").option("inferSchema", "false").option("mode", "FAILFAST")
     frame = reader.option("multiLine", "true").option("escape", '"').csv(path)
     declared = {} if contract is None or contract.dataset != dataset else contract.columns
@@ -158,6 +160,35 @@ def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> An
             "Fix the data, or the column's `type` in the contract"
         )
     return frame.selectExpr(*selected)
+
+
+def _json_integers_exact(dataset: Dataset, session: Any, path: str, frame: Any) -> None:
+    """As on DuckDB (dq.data.files): a JSON key Spark infers as a double (integers mixed with
+    fractions) that holds an integer no double equals, or one past 2**63, is an error, not a
+    value checked as another. The double columns are read once more as the numbers' text."""
+    from pyspark.sql.types import DoubleType, FloatType, StringType, StructField, StructType
+
+    doubles = [f.name for f in frame.schema.fields if isinstance(f.dataType, DoubleType | FloatType)]
+    if not doubles:
+        return
+    as_text = StructType([StructField(name, StringType()) for name in doubles])
+    text = session.read.schema(as_text).option("mode", "FAILFAST").json(path)
+    # the double compared as a BIGINT: exact for an integral double below 2**63 (Spark's cast of a
+    # double to DECIMAL goes through its shortest text, 2**60 -> ...980); past 2**63, refused
+    as_long = "try_cast(try_cast({c} AS DOUBLE) AS BIGINT)"
+    inexact = (
+        "{c} RLIKE '^-?[0-9]+(\\\\.0*)?$' AND (try_cast({c} AS DECIMAL(38, 0)) IS NULL OR "
+        f"{as_long} IS NULL OR try_cast({{c}} AS DECIMAL(38, 0)) <> {as_long})"
+    )
+    found = text.selectExpr(*(f"min(CASE WHEN {inexact.format(c=ident(n))} THEN {ident(n)} END)" for n in doubles))
+    for name, value in zip(doubles, found.collect()[0], strict=True):
+        if value is not None:
+            raise SourceError(
+                f"{dataset.describe()}: column {name!r} is read as a double (its numbers mix integers and "
+                f"fractions), but it holds the integer {value}, which no double equals exactly (or is past 2**63), so "
+                "checks would judge another value. Fix: write that key's numbers all as integers within 64 bits, or as "
+                "strings, or provide the data as Parquet with an exact type"
+            )
 
 
 def _read_delta(dataset: Dataset, session: Any, path: str) -> Any:
