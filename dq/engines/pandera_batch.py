@@ -8,9 +8,10 @@ integer key: dq/engines/dense_keys.py), plus one query per cross-table or custom
 statement takes the history's fingerprint (dq.data.fingerprint), so a run reads
 the table once. A key the database enforces with a PRIMARY KEY / UNIQUE constraint on exactly
 those columns is not counted at all: the check passes by the constraint (dq/data/constraints.py).
-The verdicts still come from a real Pandera schema: the measurements form a one-row polars frame
-(Pandera's polars backend, so a run imports neither pandas nor numpy), and each spec becomes a
-named `pandera.Check` on its measurement column.
+The verdicts still come from a real Pandera schema: the measurements form a small polars frame
+(Pandera's polars backend, so a run imports neither pandas nor numpy), each a row of the column
+of its check (measurements under the same `pandera.Check` and of the same dtype share one), and
+Pandera's failure cases name the measurements that fail.
 
 Only when a key turns out to be duplicated is a second, grouped query run to count every row
 whose key repeats. Row samples for failed checks are fetched by the runner with a LIMIT.

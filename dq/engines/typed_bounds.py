@@ -1,6 +1,6 @@
 """A bound made a value of the judged measurement's own type, with the same verdict.
 
-The default engine's judges are Pandera checks on a one-row polars frame (dq.engines.pandera_batch).
+The default engine's judges are Pandera checks on a small polars frame (dq.engines.pandera_batch).
 Python compares an int with a float, or a Decimal with a float, exactly; polars first casts both
 sides to a common type, so `float(2**53) >= 2**53 + 1` would hold there (the int bound becomes the
 double 2**53). Binding (dq.data.bind) already gives most bounds the column's type; where a bound
