@@ -99,7 +99,7 @@ def install_result_buffering() -> None:
     execute_query._dq_duckdb_buffering = True  # type: ignore[attr-defined]
     execute_query.__wrapped__ = current  # type: ignore[attr-defined]
     execute_query.__doc__ = current.__doc__
-    SqlAlchemyExecutionEngine.execute_query = execute_query  # type: ignore[method-assign]
+    SqlAlchemyExecutionEngine.execute_query = execute_query
 
 
 def fix_reflection(engine: Any) -> None:
