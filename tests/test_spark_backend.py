@@ -329,6 +329,10 @@ FILES_AS_DUCKDB_READS_THEM = {
             ("double", "0.5", "5f"),
             ("double", "0.5", "0x1p3"),
             ("float", "0.5", "5d"),
+            ("bigint", "5", "1.5"),
+            ("bigint", "5", "0x10"),
+            ("'decimal(10,2)'", "1.25", "1.005"),
+            ("timestamptz", "2024-01-05 10:00:00+02:00", "2024"),
         ]
     },
     "a JSON integer no double equals, in a key read as double, is refused": (

@@ -106,3 +106,144 @@ def test_some_generated_files_are_refused_and_some_read() -> None:
         mixed = any(isinstance(v, float) for v in values) or any(isinstance(v, int) and v >= 2**64 for v in values)
         outcomes.add(mixed and _inexact_as_double(values))
     assert outcomes == {True, False}
+
+
+LATE_FRACTION = "x\n" + "2\n" * 30_000 + "1.5\n"  # past DuckDB's sniffing sample
+LATE_JSON = "".join('{"x": 2}\n' for _ in range(30_000))
+
+# name: (file, content, columns (or other contract keys), the run's status)
+CASES: dict[str, tuple[str, str, str, Status]] = {
+    # --- refused: DuckDB would read another value than the file holds ---------------------------
+    "a CSV row starting with # is a row, not a comment": (
+        "x.csv",
+        "id,label\n1,a\n#2,b\n3,c\n",
+        "  id: {type: BIGINT}\n",
+        Status.error,
+    ),
+    "a fraction in a declared BIGINT is not rounded": (
+        "x.csv",
+        "x\n1.5\n3\n",
+        "  x: {type: BIGINT, min: 2}\n",
+        Status.error,
+    ),
+    "a fraction in a declared INTEGER is not rounded to 0": (
+        "x.csv",
+        "x\n0.4\n",
+        "  x: {type: INTEGER, accepted_values: [0]}\n",
+        Status.error,
+    ),
+    "a fraction after the sniffed sample is not rounded": ("x.csv", LATE_FRACTION, "  x: {min: 2}\n", Status.error),
+    "a hex literal in a BIGINT is not read as a number": ("x.csv", "x\n0x10\n", "  x: {type: BIGINT}\n", Status.error),
+    "a binary literal in a BIGINT is not read as a number": (
+        "x.csv",
+        "x\n0b101\n",
+        "  x: {type: BIGINT}\n",
+        Status.error,
+    ),
+    "digits grouped by _ in a BIGINT are not read as a number": (
+        "x.csv",
+        "x\n1_000\n",
+        "  x: {type: BIGINT}\n",
+        Status.error,
+    ),
+    "more fraction digits than a DECIMAL's scale are not rounded": (
+        "x.csv",
+        "x\n1.005\n",
+        "  x: {type: 'DECIMAL(10,2)', min: 1.01}\n",
+        Status.error,
+    ),
+    "a US-order timestamp is not read in a guessed order": (
+        "x.csv",
+        "ts\n03/04/2026 10:00:00\n",
+        "  ts: {nullable: false}\n",
+        Status.error,
+    ),
+    "a declared TIMESTAMP does not drop an offset": (
+        "x.csv",
+        "ts\n2026-03-04 10:00:00+05:30\n",
+        "  ts: {type: TIMESTAMP}\n",
+        Status.error,
+    ),
+    "a CSV integer no DOUBLE equals, in a column sniffed as DOUBLE, is refused": (
+        "x.csv",
+        "x\n9007199254740993\n0.5\n",
+        "  x: {max: 9007199254740992}\n",
+        Status.error,
+    ),
+    "a JSON fraction after the sniffed sample is not rounded into a BIGINT": (
+        "x.jsonl",
+        LATE_JSON + '{"x": 1.5}\n',
+        "  x: {min: 2}\n",
+        Status.error,
+    ),
+    "a JSON true after the sniffed sample is not read as 1": (
+        "x.jsonl",
+        LATE_JSON + '{"x": true}\n',
+        "  x: {min: 2}\n",
+        Status.error,
+    ),
+    # --- an integer bound on a DOUBLE column keeps its meaning -----------------------------------
+    "a DOUBLE above an integer max fails, though the max's nearest DOUBLE is that value": (
+        "x.jsonl",
+        '{"x": 9007199254740996}\n{"x": 0.5}\n',
+        "  x: {max: 9007199254740995}\n",
+        Status.failed,
+    ),
+    "2**64 read as a DOUBLE fails a max of 2**64 - 1": (
+        "x.jsonl",
+        '{"x": 18446744073709551616}\n',
+        "  x: {max: 18446744073709551615}\n",
+        Status.failed,
+    ),
+    # --- read exactly: passes ---------------------------------------------------------------------
+    "ISO dates and timestamps, with T, fractions and offsets": (
+        "x.csv",
+        "d,ts,tz\n2026-03-04,2026-03-04T10:00:00.125,2026-03-04 10:00:00Z\n2026-3-5,2026-03-05 11:00,2026-03-05T11:00:00+02:00\n",
+        "  d: {type: DATE}\n  ts: {type: TIMESTAMP}\n  tz: {type: TIMESTAMPTZ}\n",
+        Status.passed,
+    ),
+    "padded and signed integers, booleans, empty cells": (
+        "x.csv",
+        "n,b\n 12 ,true\n+5,FALSE\n,\n",
+        "  n: {type: BIGINT, min: 5, max: 12}\n  b: {type: BOOLEAN}\n",
+        Status.passed,
+    ),
+    "doubles in every written form": (
+        "x.csv",
+        "x\n1e300\n-2.5\n.5\ninf\n9007199254740992\n",
+        "  x: {type: DOUBLE}\n",
+        Status.passed,
+    ),
+    "a DECIMAL within its scale": (
+        "x.csv",
+        "x\n1.5\n-0.25\n3\n",
+        "  x: {type: 'DECIMAL(10,2)', min: -1}\n",
+        Status.passed,
+    ),
+    "JSON integers past 2**53 DuckDB keeps as BIGINT": (
+        "x.jsonl",
+        '{"x": 9007199254740993}\n{"x": -5}\n',
+        "  x: {max: 9007199254740993}\n",
+        Status.passed,
+    ),
+}
+
+
+@pytest.mark.parametrize(("name", "content", "columns", "expected"), CASES.values(), ids=CASES.keys())
+def test_each_cell_is_read_as_the_file_holds_it_or_the_file_is_refused(
+    tmp_path: Path, name: str, content: str, columns: str, expected: Status
+) -> None:
+    run = _run(tmp_path, content, name, columns)
+    assert run.status is expected, (run.contracts[0].error, [(c.name, c.status) for c in run.contracts[0].checks])
+
+
+def test_a_refused_cell_is_named_with_its_column_and_value(tmp_path: Path) -> None:
+    run = _run(tmp_path, "x\n1\n1.5\n", "x.csv", "  x: {type: BIGINT}\n")
+    error = str(run.contracts[0].error)
+    assert "column 'x' is read as BIGINT, but it holds '1.5'" in error and "Fix:" in error, error
+
+
+def test_no_csv_row_is_dropped_as_a_comment(tmp_path: Path) -> None:
+    run = _run(tmp_path, "id,label\n1,a\n#2,b\n3,c\n", "x.csv", "  label: {accepted_values: [a, c]}\n")
+    checks = {c.name: c for c in run.contracts[0].checks}
+    assert checks["label.accepted_values"].status is Status.failed and checks["label.accepted_values"].failing_rows == 1

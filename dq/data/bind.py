@@ -11,7 +11,8 @@ equal to `'DE'`. Binding closes each of those doors before any engine runs:
 - bounds become values of the column's own type with the same meaning: on an integer column
   `min: 17.5` is `min: 18`; on DECIMAL(p,s) a bound is rounded *inward* to scale s (exact: no value
   of that scale lies in between); on FLOAT/DOUBLE it is DuckDB's reading of the text in that type
-  (what `CAST('0.1' AS FLOAT)` gives, so `max: 0.1` passes a FLOAT 0.1);
+  (what `CAST('0.1' AS FLOAT)` gives, so `max: 0.1` passes a FLOAT 0.1), except that an integer
+  bound is rounded inward too (`max: 9007199254740995` is the DOUBLE 9007199254740994, not ...996);
 - string comparisons are binary (byte-wise): dq's SQL adds `COLLATE "binary"`, and the engines that
   cannot (Pandera's Ibis backend, GX) leave checks on collated columns to the one that can;
 - a reference or a disjointness key compares columns of the same type, or is refused.
@@ -509,7 +510,26 @@ def _float_bound(column_type: str, exact: Decimal, side: str, connection: duckdb
         if exact > 0:
             return tiny if side == "min" else 0.0
         return -tiny if side == "max" else 0.0
+    if exact == exact.to_integral_value():
+        # an integer bound is exact (an id, a count): it is kept inward, as on integer columns,
+        # so `max: 9007199254740995` is not the DOUBLE 9007199254740996 that passes that value
+        single = base_type(_canonical(column_type.upper())) == "FLOAT"
+        if side == "max" and Decimal(value) > exact:
+            return _next_float(value, -1, single)
+        if side == "min" and Decimal(value) < exact:
+            return _next_float(value, 1, single)
     return value
+
+
+def _next_float(value: float, direction: int, single: bool) -> float:
+    """The neighbouring DOUBLE (or FLOAT, `single`) of `value` towards +inf (1) or -inf (-1)."""
+    if not single:
+        return math.nextafter(value, math.inf * direction)
+    import struct
+
+    bits = struct.unpack("<i", struct.pack("<f", value))[0]
+    bits += direction if bits >= 0 else -direction  # sign-magnitude: a negative float steps the other way
+    return float(struct.unpack("<f", struct.pack("<i", bits))[0])
 
 
 def _as_decimal(value: Any, key: str) -> Decimal:

@@ -18,9 +18,9 @@ lives on a SharedConnection so every engine's "cursor" sees the registration.
 Types: Parquet and JSON columns have the types the files (or DuckDB's reading of JSON) give; a CSV
 has none, so columns whose contract declares a `type` are read in that type (a cell that does not
 parse is an error, exit 3, never a pass) and the rest are sniffed by DuckDB. What would be read
-as another value than the file holds is refused or kept as text: a CSV's dates are read in ISO
-form only (no guessed day/month order), and a JSON integer that DuckDB would read as an inexact
-DOUBLE is an error.
+as another value than the file holds is refused (dq/data/text_exact.py): every cell of a typed
+column must be written as exactly its type (ISO dates, plain integers, ...). A CSV's every line
+is a row (no sniffed comments or preamble) and its first line is the header.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import duckdb
 
 from dq.checks.sql import literal, quote_ident
 from dq.contract.file_formats import format_of
+from dq.data.text_exact import refuse_inexact_cells, ruled_columns
 from dq.errors import SourceError
 
 if TYPE_CHECKING:
@@ -44,8 +45,9 @@ if TYPE_CHECKING:
 CATALOG = "dq_files"
 
 
-def relation_sql(dataset: Dataset, declared_types: Mapping[str, str] | None = None) -> str:
-    """The DuckDB table function that reads the dataset's files, its path made absolute."""
+def relation_sql(dataset: Dataset, declared_types: Mapping[str, str] | None = None, *, as_text: bool = False) -> str:
+    """The DuckDB table function that reads the dataset's files, its path made absolute (`as_text`:
+    a CSV's every column as VARCHAR, for dq.data.text_exact)."""
     assert dataset.path is not None
     kind = dataset.format or format_of(dataset.path)
     if kind == "delta":  # the files of a Delta directory are not its rows: only its log says which are
@@ -59,9 +61,13 @@ def relation_sql(dataset: Dataset, declared_types: Mapping[str, str] | None = No
     if kind == "csv":
         # dates in ISO form only: DuckDB's sniffer otherwise guesses a file's order of day and
         # month (03/04/2026 is read as 3 April), and a declared DATE column takes the guess too;
-        # a date in another form is then text (sniffed) or an error (declared), never reordered
-        options.append(f"dateformat = {literal(ISO_DATE)}")
-    if kind == "csv" and declared_types:
+        # a date in another form is then text (sniffed) or an error (declared), never reordered.
+        # Every line is a row: no sniffed comment character (a row starting with `#` was dropped)
+        # and no sniffed preamble (leading lines skipped); the first line is the header.
+        options += [f"dateformat = {literal(ISO_DATE)}", "comment = ''", "skip = 0", "header = true"]
+    if kind == "csv" and as_text:
+        options.append("all_varchar = true")
+    elif kind == "csv" and declared_types:
         pairs = ", ".join(f"{literal(c)}: {literal(t)}" for c, t in declared_types.items())
         options.append(f"types = {{{pairs}}}")
     return f"read_{kind}({target}, {', '.join(options)})"
@@ -100,10 +106,11 @@ def resolve_files(
             f"({Path.cwd()}). Fix: point `dataset.path` at existing {dataset.format or _format(dataset)} files"
         ) from None
     columns = {str(row[0]): str(row[1]) for row in described}
-    if (dataset.format or _format(dataset)) in ("csv", "json"):
-        _every_cell_parses(connection, view, columns, label)
-    if (dataset.format or _format(dataset)) == "json":
-        _json_integers_exact(connection, dataset, columns, label)
+    kind = dataset.format or _format(dataset)
+    if kind in ("csv", "json"):
+        rows = _every_cell_parses(connection, view, columns, label)
+        text = _as_text(dataset, ruled_columns(columns)) if kind == "json" else relation_sql(dataset, as_text=True)
+        refuse_inexact_cells(connection, text, columns, rows, label, json=kind == "json")
     return Table(connection, settings.db, CATALOG, name, columns, copy_of=label)
 
 
@@ -155,17 +162,17 @@ def mentions_delta(contract: Contract) -> bool:
 
 def _every_cell_parses(
     connection: duckdb.DuckDBPyConnection, view: str, columns: Mapping[str, str], label: str
-) -> None:
+) -> int | None:
     """Read every cell of a CSV or JSON once, in its column's type, before any check.
 
     Text files carry no types: DuckDB reads a cell in the declared (or sniffed) type only when a
     query reads that column. A check that reads other columns, or none (`type`), would pass on a
     file with a cell that is not of its column's type; this scan makes such a file an error."""
     if not columns:
-        return
+        return None
     every = ", ".join(quote_ident(column) for column in columns)
     try:
-        connection.execute(f"SELECT count(*), sum(hash({every})) FROM {view}").fetchall()
+        return int(connection.execute(f"SELECT count(*), sum(hash({every})) FROM {view}").fetchall()[0][0])
     except duckdb.Error as exc:
         detail = " ".join(str(exc).splitlines()[:4])
         raise SourceError(
@@ -174,47 +181,15 @@ def _every_cell_parses(
         ) from None
 
 
-_INEXACT_INTEGER = (
-    "regexp_full_match({c}, '-?[0-9]+(\\.0*)?') AND (TRY_CAST({c} AS HUGEINT) IS NULL "
-    "OR TRY_CAST({c} AS HUGEINT) IS DISTINCT FROM TRY_CAST(TRY_CAST({c} AS DOUBLE) AS HUGEINT))"
-)
-
-
-def _json_integers_exact(
-    connection: duckdb.DuckDBPyConnection, dataset: Dataset, columns: Mapping[str, str], label: str
-) -> None:
-    """Refuse a JSON column DuckDB reads as DOUBLE that holds an integer a DOUBLE cannot hold.
-
-    DuckDB reads a JSON key as DOUBLE when its numbers mix integers and fractions or pass 2**64;
-    an id of 9007199254740993 is then 9007199254740992, and a range, a key or an equality is
-    checked on a value the file does not hold. The DOUBLE columns are read once more as the
-    numbers' text, and any integer whose value its DOUBLE is not is an error (exit 3)."""
-    doubles = [name for name, kind in columns.items() if kind in ("DOUBLE", "FLOAT")]
-    if not doubles:
-        return
+def _as_text(dataset: Dataset, ruled: Mapping[str, str]) -> str:
+    """A JSON dataset with its ruled columns read as the text of their values."""
     assert dataset.path is not None
     target = literal(str(Path(dataset.path).expanduser().absolute()))
-    as_text = ", ".join(f"{literal(name)}: 'VARCHAR'" for name in doubles)
-    source = (
-        f"read_json({target}, hive_partitioning = {'true' if dataset.hive_partitioning else 'false'}, "
-        f"columns = {{{as_text}}})"
-    )
-    found = ", ".join(
-        f"min({quote_ident(name)}) FILTER (WHERE {_INEXACT_INTEGER.format(c=quote_ident(name))})" for name in doubles
-    )
-    try:
-        row = connection.execute(f"SELECT {found} FROM {source}").fetchall()[0]
-    except duckdb.Error as exc:
-        first = str(exc).splitlines()[0]
-        raise SourceError(f"{label}: cannot re-read its numbers as text to check they are exact ({first})") from None
-    for name, text in zip(doubles, row, strict=True):
-        if text is not None:
-            raise SourceError(
-                f"{label}: column {name!r} is read as DOUBLE (its numbers mix integers and fractions, or pass "
-                f"2**64), but it holds the integer {text}, which no DOUBLE equals, so checks would judge another "
-                "value. Fix: write that key's numbers all as integers within 64 bits, or as strings, or provide "
-                "the data as Parquet with an exact type"
-            )
+    hive = "true" if dataset.hive_partitioning else "false"
+    if not ruled:
+        return f"read_json({target}, hive_partitioning = {hive})"
+    as_text = ", ".join(f"{literal(name)}: 'VARCHAR'" for name in ruled)
+    return f"read_json({target}, hive_partitioning = {hive}, columns = {{{as_text}}})"
 
 
 def _format(dataset: Dataset) -> str:

@@ -92,12 +92,25 @@ def _read(dataset: Dataset, session: Any, settings: Settings, contract: Contract
 # Years are 4+ digits, never signed (Spark's year -1 is DuckDB's 2 BC).
 _DAY = "[0-9]{4,}-[0-9]{1,2}-[0-9]{1,2}"
 _NUMBER = "[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?"
+_CLOCK = "[0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?"
 CSV_SHAPES = {
     "date": f"^[ ]*{_DAY}[ ]*$",
     "timestamp_ntz": f"^[ ]*{_DAY}([ T][0-9]{{1,2}}:[0-9]{{2}}(:[0-9]{{2}}([.][0-9]+)?)?)?[ ]*$",
     "double": f"^[ ]*({_NUMBER}|(?i)[+-]?(inf|infinity|nan))[ ]*$",
     "float": f"^[ ]*({_NUMBER}|(?i)[+-]?(inf|infinity|nan))[ ]*$",
+    "timestamp": f"^[ ]*{_DAY}([ T]{_CLOCK}(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)?)?[ ]*$",
+    **dict.fromkeys(("bigint", "int", "smallint", "tinyint"), "^[ ]*[+-]?[0-9]+[ ]*$"),
 }
+
+
+def csv_shape(target: str) -> str | None:
+    """The text a CSV cell read as the Spark type `target` must have (None: no rule); a DECIMAL's
+    fraction within its scale, as Spark's cast would round `1.005` into DECIMAL(10,2)."""
+    if target.upper().startswith("DECIMAL("):
+        scale = int(target.rstrip(")").split(",")[1])
+        fraction = f"([.][0-9]{{0,{scale}}})?" if scale else "([.]0*)?"
+        return f"^[ ]*[+-]?[0-9]*{fraction}[ ]*$"
+    return CSV_SHAPES.get(target)
 
 
 def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> Any:
@@ -145,8 +158,8 @@ def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> An
             # spark.sql.ansi.enabled is off): every cell that does not parse is counted, once
             selected.append(f"try_cast({ident(name)} AS {target}) AS {ident(name)}")
             wrong = f"try_cast({ident(name)} AS {target}) IS NULL"
-            if target in CSV_SHAPES:
-                wrong += f" OR NOT {ident(name)} RLIKE '{CSV_SHAPES[target]}'"
+            if shape := csv_shape(target):
+                wrong += f" OR NOT {ident(name)} RLIKE '{shape}'"
             unparsed.append(f"count_if({ident(name)} IS NOT NULL AND ({wrong}))")
         else:
             selected.append(ident(name))

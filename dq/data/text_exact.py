@@ -1,0 +1,131 @@
+"""A text file's cells must be written as exactly their column's type, or the file is refused.
+
+DuckDB reads CSV and JSON leniently: a CSV cell `1.5` in a BIGINT column is read as 2, `0x10` as
+16, `1_000` as 1000, `03/04/2026 10:00` as a timestamp in a guessed day/month order,
+`2026-03-04 10:00+05:30` in a TIMESTAMP column as 10:00 (the offset dropped), `1.005` in a
+DECIMAL(10,2) as 1.01; a JSON `1.5` or `true` after the rows its type was sniffed from is read
+into a BIGINT as 2 or 1; an integer in a column read as DOUBLE loses its last digits. Each is a
+check judged on a value the file does not hold, and a reader training on the file (Python's csv
+or json, pandas, polars) would see another.
+
+So once the typed view of a CSV or JSON is made, the file is read again as text and every cell of
+a column with a rule below must match its type's exact shape (ISO dates and timestamps, plain
+integers, decimals within the scale, numbers a DOUBLE holds); the first cell that does not is an
+error naming column and value (exit 3). Types without a rule (VARCHAR, UUID, nested types, ...)
+are read as DuckDB reads them; JSON numbers written with a fraction or exponent (`1.000`, `1e3`)
+reach this check only through DuckDB's own reading of them as DOUBLE.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import duckdb
+
+from dq.checks.sql import literal, quote_ident
+from dq.errors import SourceError
+
+_INTEGER_TYPES = frozenset(
+    ["TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"]
+)
+_TIMESTAMP_TYPES = frozenset(["TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"])
+_PAD = "[ \t]*"
+_DAY = "[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+_CLOCK = "[0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?"
+_OFFSET = "(Z|[+-][0-9]{2}(:?[0-9]{2})?)"
+_NUMBER = "[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?"
+_NOT_A_NUMBER = "(?i:[+-]?(inf|infinity|nan))"
+_DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
+
+
+def _shape(column_type: str, json: bool) -> str | None:
+    """The regex a cell of this type must match in full, or None for a type without a rule."""
+    pad = "" if json else _PAD
+    if column_type in _INTEGER_TYPES:
+        return f"{pad}{'-' if json else '[+-]'}?[0-9]+{pad}"
+    if decimal := _DECIMAL.fullmatch(column_type):
+        scale = int(decimal.group(2))
+        fraction = f"([.][0-9]{{0,{scale}}})?" if scale else "([.]0*)?"
+        return f"{pad}[+-]?([0-9]+{fraction}{f'|[.][0-9]{{1,{scale}}}' if scale else ''}){pad}"
+    if column_type in ("DOUBLE", "FLOAT"):
+        return f"{pad}({_NUMBER}|{_NOT_A_NUMBER}){pad}"
+    if column_type == "BOOLEAN":
+        return "(true|false)" if json else f"{pad}(?i:true|false|t|f|1|0){pad}"
+    if column_type == "DATE":
+        return f"{pad}{_DAY}{pad}"
+    if column_type in _TIMESTAMP_TYPES:
+        return f"{pad}{_DAY}([ T]{_CLOCK})?{pad}"
+    if column_type == "TIMESTAMP WITH TIME ZONE":
+        return f"{pad}{_DAY}([ T]{_CLOCK}{_OFFSET}?)?{pad}"
+    if column_type == "TIME":
+        return f"{pad}{_CLOCK}{pad}"
+    return None
+
+
+def _integer_not_held(text: str, float_type: str) -> str:
+    """SQL: the cell is an integer that no value of the float type equals."""
+    as_int = f"TRY_CAST(trim({text}) AS HUGEINT)"
+    held = f"TRY_CAST(TRY_CAST(trim({text}) AS {float_type}) AS HUGEINT)"
+    return (
+        f"(regexp_full_match(trim({text}), '[+-]?[0-9]+') AND ({as_int} IS NULL OR {as_int} IS DISTINCT FROM {held}))"
+    )
+
+
+def ruled_columns(columns: Mapping[str, str]) -> dict[str, str]:
+    """The columns whose cells have an exact shape to match: {name: type}."""
+    return {name: kind for name, kind in columns.items() if _shape(kind, json=False) is not None}
+
+
+def refuse_inexact_cells(
+    connection: duckdb.DuckDBPyConnection,
+    text_source: str,
+    columns: Mapping[str, str],
+    rows: int | None,
+    label: str,
+    *,
+    json: bool,
+) -> None:
+    """Read `text_source` (the same file, its ruled columns as text) once; raise a SourceError for
+    the first column holding a cell not written as its type, or if the two reads count other rows."""
+    ruled = ruled_columns(columns)
+    if not ruled:
+        return
+    found = []
+    for name, kind in ruled.items():
+        text = f"CAST({quote_ident(name)} AS VARCHAR)"
+        bad = f"NOT regexp_full_match({text}, {literal(_shape(kind, json) or '')})"
+        if kind in ("DOUBLE", "FLOAT"):
+            bad = f"({bad} OR {_integer_not_held(text, kind)})"
+        found.append(f"min({text}) FILTER (WHERE {text} IS NOT NULL AND {bad})")
+    try:
+        row = connection.execute(f"SELECT count(*), {', '.join(found)} FROM {text_source}").fetchall()[0]
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0]
+        raise SourceError(f"{label}: cannot read its cells again as text to check they are exact ({first})") from None
+    if rows is not None and int(row[0]) != rows:
+        raise SourceError(
+            f"{label}: read as text it has {row[0]} rows, read in its types {rows}; dq cannot tell which rows the "
+            "file holds. Fix: write the file with a header row and one record per line"
+        )
+    for (name, kind), cell in zip(ruled.items(), row[1:], strict=True):
+        if cell is not None:
+            raise SourceError(
+                f"{label}: column {name!r} is read as {kind}, but it holds {cell!r}, which is not written as a "
+                f"{kind} exactly (DuckDB would read another value: {_why(kind)}). Fix: correct the file, or declare "
+                "the column's `type` as the file holds it (VARCHAR keeps the text as it is)"
+            )
+
+
+def _why(kind: str) -> str:
+    if kind in _INTEGER_TYPES:
+        return "integers are plain digits; a fraction would be rounded, hex or `_` read as a number"
+    if kind.startswith("DECIMAL"):
+        return "more fraction digits than the scale would be rounded"
+    if kind in ("DOUBLE", "FLOAT"):
+        return f"an integer no {kind} holds would lose its last digits"
+    if kind in ("DATE", *_TIMESTAMP_TYPES, "TIMESTAMP WITH TIME ZONE"):
+        return (
+            "dates and timestamps are ISO (2026-03-04 10:00:00): another order is a guess; a TIMESTAMP drops an offset"
+        )
+    return "its text has another form"
