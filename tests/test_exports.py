@@ -104,8 +104,12 @@ def _model(contract: Path) -> str:
     return model
 
 
-@pytest.mark.parametrize("contract", CONTRACTS, ids=lambda p: p.stem)
-@pytest.mark.parametrize("variant", ["clean", "broken"])
+# every contract on the broken build (its defects flagged alike); on the clean build, where both
+# sides flag nothing, the training set alone (each case runs GX on pandas: ~25 s on CI)
+GX_CASES = [("broken", c) for c in CONTRACTS] + [("clean", c) for c in CONTRACTS if c.stem == "training_set"]
+
+
+@pytest.mark.parametrize(("variant", "contract"), GX_CASES, ids=[f"{v}-{c.stem}" for v, c in GX_CASES])
 def test_the_gx_export_runs_in_gx_and_flags_what_dq_flags(
     warehouse: dict[str, Path], tmp_path: Path, contract: Path, variant: str
 ) -> None:
