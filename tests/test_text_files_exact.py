@@ -182,6 +182,36 @@ CASES: dict[str, tuple[str, str, str, Status]] = {
         "  x: {min: 2}\n",
         Status.error,
     ),
+    "a sniffed ' quote does not join rows": (
+        "x.csv",
+        "note,x\n'80s hits,5\nbig order,50\nsingers',3\n",
+        "  x: {type: BIGINT, max: 10}\n",
+        Status.failed,
+    ),
+    "a sniffed \\ escape does not join rows": (
+        "x.csv",
+        'x,y\n5,"a\\"\n50,b"\n',
+        "  x: {type: BIGINT, max: 10}\n",
+        Status.failed,
+    ),
+    "an integer written 9007199254740993.0 in a DOUBLE column is refused": (
+        "x.csv",
+        "x\n9007199254740993.0\n0.5\n",
+        "  x: {max: 9007199254740992}\n",
+        Status.error,
+    ),
+    "fraction digits past a TIMESTAMP's microseconds are not cut off": (
+        "x.csv",
+        "ts\n2026-03-04 10:00:00.1234567\n",
+        "  ts: {type: TIMESTAMP}\n",
+        Status.error,
+    ),
+    "a fraction in a TIMESTAMP_S is not cut off": (
+        "x.csv",
+        "ts\n2026-03-04 10:00:00.4\n",
+        "  ts: {type: TIMESTAMP_S}\n",
+        Status.error,
+    ),
     # --- an integer bound on a DOUBLE column keeps its meaning -----------------------------------
     "a DOUBLE above an integer max fails, though the max's nearest DOUBLE is that value": (
         "x.jsonl",
@@ -214,6 +244,30 @@ CASES: dict[str, tuple[str, str, str, Status]] = {
         "  x: {type: DOUBLE}\n",
         Status.passed,
     ),
+    "integers written 5.0 beside a missing value (pandas' to_csv)": (
+        "x.csv",
+        "id,x\n0,5.0\n1,\n2,7.0\n",
+        "  x: {type: BIGINT, min: 5, max: 7}\n",
+        Status.passed,
+    ),
+    "a DECIMAL's trailing zeros past its scale": (
+        "x.csv",
+        "x\n1.500\n",
+        "  x: {type: 'DECIMAL(10,2)'}\n",
+        Status.passed,
+    ),
+    "a TIMESTAMP written in UTC with Z": (
+        "x.csv",
+        "ts\n2026-03-04T10:00:00Z\n",
+        "  ts: {type: TIMESTAMP}\n",
+        Status.passed,
+    ),
+    "a TIMESTAMPTZ with a named zone or an offset in seconds": (
+        "x.csv",
+        "ts\n2026-03-04 10:00:00 America/New_York\n2026-03-04 10:00:00+05:30:00\n",
+        "  ts: {type: TIMESTAMPTZ}\n",
+        Status.passed,
+    ),
     "a DECIMAL within its scale": (
         "x.csv",
         "x\n1.5\n-0.25\n3\n",
@@ -241,6 +295,19 @@ def test_a_refused_cell_is_named_with_its_column_and_value(tmp_path: Path) -> No
     run = _run(tmp_path, "x\n1\n1.5\n", "x.csv", "  x: {type: BIGINT}\n")
     error = str(run.contracts[0].error)
     assert "column 'x' is read as BIGINT, but it holds '1.5'" in error and "Fix:" in error, error
+
+
+def test_a_partition_key_is_checked_as_its_directory_spells_it(tmp_path: Path) -> None:
+    (tmp_path / "k=0x05").mkdir()
+    (tmp_path / "k=0x05" / "a.csv").write_text("x\n1\n", encoding="utf-8")
+    contract = tmp_path / "c.yml"
+    contract.write_text(
+        f"contract: hive\nversion: 1.0.0\ndataset: {{path: '{tmp_path}/*/*.csv', hive_partitioning: true}}\n"
+        "columns:\n  k: {accepted_values: [5]}\n",
+        encoding="utf-8",
+    )
+    run = validate([contract], load_settings(db=tmp_path / "none.duckdb", results_dir=tmp_path / "r"))
+    assert run.status is not Status.passed, [(c.name, c.status) for c in run.contracts[0].checks]
 
 
 def test_no_csv_row_is_dropped_as_a_comment(tmp_path: Path) -> None:

@@ -64,7 +64,12 @@ def relation_sql(dataset: Dataset, declared_types: Mapping[str, str] | None = No
         # a date in another form is then text (sniffed) or an error (declared), never reordered.
         # Every line is a row: no sniffed comment character (a row starting with `#` was dropped)
         # and no sniffed preamble (leading lines skipped); the first line is the header.
+        # Quoting is RFC 4180's, not sniffed: a sniffed `'` quote or `\\` escape joined rows
+        # (`'80s hits,5` opened a quote that closed lines later), as Python's csv never does.
         options += [f"dateformat = {literal(ISO_DATE)}", "comment = ''", "skip = 0", "header = true"]
+        options += ["quote = '\"'", "escape = '\"'"]
+    if as_text:  # partition keys as their directories spell them (`k=0x05` is no integer 5)
+        options.append("hive_types_autocast = false")
     if kind == "csv" and as_text:
         options.append("all_varchar = true")
     elif kind == "csv" and declared_types:
@@ -189,7 +194,8 @@ def _as_text(dataset: Dataset, ruled: Mapping[str, str]) -> str:
     if not ruled:
         return f"read_json({target}, hive_partitioning = {hive})"
     as_text = ", ".join(f"{literal(name)}: 'VARCHAR'" for name in ruled)
-    return f"read_json({target}, hive_partitioning = {hive}, columns = {{{as_text}}})"
+    autocast = ", hive_types_autocast = false" if dataset.hive_partitioning else ""
+    return f"read_json({target}, hive_partitioning = {hive}{autocast}, columns = {{{as_text}}})"
 
 
 def _format(dataset: Dataset) -> str:

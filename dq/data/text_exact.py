@@ -32,22 +32,29 @@ _INTEGER_TYPES = frozenset(
 _TIMESTAMP_TYPES = frozenset(["TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"])
 _PAD = "[ \t]*"
 _DAY = "[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
-_CLOCK = "[0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?"
-_OFFSET = "(Z|[+-][0-9]{2}(:?[0-9]{2})?)"
+# fraction digits a type keeps (more would be cut off in silence); zeros past them change nothing
+_SECOND_DIGITS = {"TIMESTAMP_S": 0, "TIMESTAMP_MS": 3, "TIMESTAMP_NS": 9}
+_UTC = "(Z|[+-]00(:?00)?)"  # a TIMESTAMP keeps the wall time: only a zero offset leaves it unchanged
+_OFFSET = "( ?(Z|[+-][0-9]{2}(:?[0-9]{2}(:?[0-9]{2})?)?)| [A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*)"
 _NUMBER = "[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?"
 _NOT_A_NUMBER = "(?i:[+-]?(inf|infinity|nan))"
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
 
 
+def _clock(digits: int) -> str:
+    fraction = f"([.][0-9]{{0,{digits}}}0*)?" if digits else "([.]0*)?"
+    return f"[0-9]{{1,2}}:[0-9]{{2}}(:[0-9]{{2}}{fraction})?"
+
+
 def _shape(column_type: str, json: bool) -> str | None:
     """The regex a cell of this type must match in full, or None for a type without a rule."""
     pad = "" if json else _PAD
-    if column_type in _INTEGER_TYPES:
-        return f"{pad}{'-' if json else '[+-]'}?[0-9]+{pad}"
+    if column_type in _INTEGER_TYPES:  # `5.0` (pandas' integers beside a missing value) is 5 exactly
+        return "-?[0-9]+" if json else f"{pad}[+-]?[0-9]+([.]0*)?{pad}"
     if decimal := _DECIMAL.fullmatch(column_type):
         scale = int(decimal.group(2))
-        fraction = f"([.][0-9]{{0,{scale}}})?" if scale else "([.]0*)?"
-        return f"{pad}[+-]?([0-9]+{fraction}{f'|[.][0-9]{{1,{scale}}}' if scale else ''}){pad}"
+        fraction = f"[0-9]{{0,{scale}}}0*"
+        return f"{pad}[+-]?([0-9]+([.]{fraction})?|[.]{fraction}){pad}"
     if column_type in ("DOUBLE", "FLOAT"):
         return f"{pad}({_NUMBER}|{_NOT_A_NUMBER}){pad}"
     if column_type == "BOOLEAN":
@@ -55,21 +62,21 @@ def _shape(column_type: str, json: bool) -> str | None:
     if column_type == "DATE":
         return f"{pad}{_DAY}{pad}"
     if column_type in _TIMESTAMP_TYPES:
-        return f"{pad}{_DAY}([ T]{_CLOCK})?{pad}"
+        return f"{pad}{_DAY}([ T]{_clock(_SECOND_DIGITS.get(column_type, 6))}{_UTC}?)?{pad}"
     if column_type == "TIMESTAMP WITH TIME ZONE":
-        return f"{pad}{_DAY}([ T]{_CLOCK}{_OFFSET}?)?{pad}"
+        return f"{pad}{_DAY}([ T]{_clock(6)}{_OFFSET}?)?{pad}"
     if column_type == "TIME":
-        return f"{pad}{_CLOCK}{pad}"
+        return f"{pad}{_clock(6)}{pad}"
     return None
 
 
 def _integer_not_held(text: str, float_type: str) -> str:
-    """SQL: the cell is an integer that no value of the float type equals."""
-    as_int = f"TRY_CAST(trim({text}) AS HUGEINT)"
-    held = f"TRY_CAST(TRY_CAST(trim({text}) AS {float_type}) AS HUGEINT)"
-    return (
-        f"(regexp_full_match(trim({text}), '[+-]?[0-9]+') AND ({as_int} IS NULL OR {as_int} IS DISTINCT FROM {held}))"
-    )
+    """SQL: the cell is an integer (`5`, `5.000`) that no value of the float type equals."""
+    digits = f"regexp_replace(trim({text}), '[.]0*$', '')"
+    as_int = f"TRY_CAST({digits} AS HUGEINT)"
+    held = f"TRY_CAST(TRY_CAST({digits} AS {float_type}) AS HUGEINT)"
+    integral = f"regexp_full_match(trim({text}), '[+-]?[0-9]+([.]0*)?')"
+    return f"({integral} AND ({as_int} IS NULL OR {as_int} IS DISTINCT FROM {held}))"
 
 
 def ruled_columns(columns: Mapping[str, str]) -> dict[str, str]:
@@ -112,8 +119,13 @@ def refuse_inexact_cells(
         if cell is not None:
             raise SourceError(
                 f"{label}: column {name!r} is read as {kind}, but it holds {cell!r}, which is not written as a "
-                f"{kind} exactly (DuckDB would read another value: {_why(kind)}). Fix: correct the file, or declare "
-                "the column's `type` as the file holds it (VARCHAR keeps the text as it is)"
+                f"{kind} exactly (DuckDB would read another value: {_why(kind)}). Fix: "
+                + (
+                    "write those values as JSON strings, or provide the data as Parquet with an exact type"
+                    if json
+                    else "correct the file, or declare the column's `type` as the file holds it (VARCHAR keeps the "
+                    "text as it is)"
+                )
             )
 
 
