@@ -314,3 +314,20 @@ def test_no_csv_row_is_dropped_as_a_comment(tmp_path: Path) -> None:
     run = _run(tmp_path, "id,label\n1,a\n#2,b\n3,c\n", "x.csv", "  label: {accepted_values: [a, c]}\n")
     checks = {c.name: c for c in run.contracts[0].checks}
     assert checks["label.accepted_values"].status is Status.failed and checks["label.accepted_values"].failing_rows == 1
+
+
+def test_a_declared_type_on_a_partition_key_reads_the_key_in_it(tmp_path: Path) -> None:
+    for key in (1, 2):
+        (tmp_path / f"k={key}").mkdir()
+        (tmp_path / f"k={key}" / "a.csv").write_text(f"x\n{key + 4}\n", encoding="utf-8")
+    contract = tmp_path / "c.yml"
+    contract.write_text(
+        f"contract: hive\nversion: 1.0.0\ndataset: {{path: '{tmp_path}/*/*.csv', hive_partitioning: true}}\n"
+        "columns:\n  x: {type: BIGINT}\n  k: {type: SMALLINT, max: 1}\n",
+        encoding="utf-8",
+    )
+    run = validate([contract], load_settings(db=tmp_path / "none.duckdb", results_dir=tmp_path / "r"))
+    checks = {c.name: c for c in run.contracts[0].checks}
+    assert run.contracts[0].error is None, run.contracts[0].error
+    assert checks["k.type"].status is Status.passed  # read as SMALLINT, as declared
+    assert checks["k.range"].status is Status.failed and checks["k.range"].failing_rows == 1

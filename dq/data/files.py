@@ -45,7 +45,13 @@ if TYPE_CHECKING:
 CATALOG = "dq_files"
 
 
-def relation_sql(dataset: Dataset, declared_types: Mapping[str, str] | None = None, *, as_text: bool = False) -> str:
+def relation_sql(
+    dataset: Dataset,
+    declared_types: Mapping[str, str] | None = None,
+    *,
+    as_text: bool = False,
+    partition_types: Mapping[str, str] | None = None,
+) -> str:
     """The DuckDB table function that reads the dataset's files, its path made absolute (`as_text`:
     a CSV's every column as VARCHAR, for dq.data.text_exact)."""
     assert dataset.path is not None
@@ -75,6 +81,9 @@ def relation_sql(dataset: Dataset, declared_types: Mapping[str, str] | None = No
     elif kind == "csv" and declared_types:
         pairs = ", ".join(f"{literal(c)}: {literal(t)}" for c, t in declared_types.items())
         options.append(f"types = {{{pairs}}}")
+    if partition_types and not as_text:  # a partition key's declared type (read_csv's `types` has no such column)
+        pairs = ", ".join(f"{literal(c)}: {literal(t)}" for c, t in partition_types.items())
+        options.append(f"hive_types = {{{pairs}}}")
     return f"read_{kind}({target}, {', '.join(options)})"
 
 
@@ -94,7 +103,10 @@ def resolve_files(
 
         refuse_parquet_inside_delta(str(dataset.path), dataset.describe())
     declared = _declared_types(contract, dataset)
-    sql = relation_sql(dataset, declared)
+    partitions = _partition_types(connection, dataset, declared)
+    if partitions:
+        declared = {c: t for c, t in (declared or {}).items() if c not in partitions} or None
+    sql = relation_sql(dataset, declared, partition_types=partitions)
     name = "files_" + hashlib.sha256(sql.encode()).hexdigest()[:12]
     label = dataset.describe()
     view = f"{quote_ident(CATALOG)}.main.{quote_ident(name)}"
@@ -184,6 +196,21 @@ def _every_cell_parses(
             f"{label}: a value does not read as its column's type ({detail}). Fix: correct the file, or declare the "
             "column's `type` as the file holds it (a CSV's dates are read in ISO form only, YYYY-MM-DD)"
         ) from None
+
+
+def _partition_types(
+    connection: duckdb.DuckDBPyConnection, dataset: Dataset, declared: Mapping[str, str] | None
+) -> dict[str, str] | None:
+    """The declared types of a hive-partitioned CSV's partition keys: the declared columns its
+    files do not hold (one sniff of the files without partitioning tells which they hold)."""
+    if not declared or not dataset.hive_partitioning or (dataset.format or _format(dataset)) != "csv":
+        return None
+    flat = relation_sql(dataset.model_copy(update={"hive_partitioning": False}))
+    try:
+        held = {str(row[0]) for row in connection.execute(f"DESCRIBE SELECT * FROM {flat}").fetchall()}
+    except duckdb.Error:
+        return None  # the typed read reports what is wrong with the files
+    return {c: t for c, t in declared.items() if c not in held} or None
 
 
 def _as_text(dataset: Dataset, ruled: Mapping[str, str]) -> str:
