@@ -297,16 +297,22 @@ def test_a_refused_cell_is_named_with_its_column_and_value(tmp_path: Path) -> No
     assert "column 'x' is read as BIGINT, but it holds '1.5'" in error and "Fix:" in error, error
 
 
-def test_a_partition_key_is_checked_as_its_directory_spells_it(tmp_path: Path) -> None:
-    (tmp_path / "k=0x05").mkdir()
-    (tmp_path / "k=0x05" / "a.csv").write_text("x\n1\n", encoding="utf-8")
+def _on_partitions(tmp_path: Path, files: dict[str, str], columns: str) -> RunResult:
+    """Validate `columns` on a hive-partitioned CSV dataset: {directory: the CSV's text}."""
+    for directory, text in files.items():
+        (tmp_path / directory).mkdir()
+        (tmp_path / directory / "a.csv").write_text(text, encoding="utf-8")
     contract = tmp_path / "c.yml"
     contract.write_text(
         f"contract: hive\nversion: 1.0.0\ndataset: {{path: '{tmp_path}/*/*.csv', hive_partitioning: true}}\n"
-        "columns:\n  k: {accepted_values: [5]}\n",
+        f"columns:\n{columns}",
         encoding="utf-8",
     )
-    run = validate([contract], load_settings(db=tmp_path / "none.duckdb", results_dir=tmp_path / "r"))
+    return validate([contract], load_settings(db=tmp_path / "none.duckdb", results_dir=tmp_path / "r"))
+
+
+def test_a_partition_key_is_checked_as_its_directory_spells_it(tmp_path: Path) -> None:
+    run = _on_partitions(tmp_path, {"k=0x05": "x\n1\n"}, "  k: {accepted_values: [5]}\n")
     assert run.status is not Status.passed, [(c.name, c.status) for c in run.contracts[0].checks]
 
 
@@ -317,16 +323,8 @@ def test_no_csv_row_is_dropped_as_a_comment(tmp_path: Path) -> None:
 
 
 def test_a_declared_type_on_a_partition_key_reads_the_key_in_it(tmp_path: Path) -> None:
-    for key in (1, 2):
-        (tmp_path / f"k={key}").mkdir()
-        (tmp_path / f"k={key}" / "a.csv").write_text(f"x\n{key + 4}\n", encoding="utf-8")
-    contract = tmp_path / "c.yml"
-    contract.write_text(
-        f"contract: hive\nversion: 1.0.0\ndataset: {{path: '{tmp_path}/*/*.csv', hive_partitioning: true}}\n"
-        "columns:\n  x: {type: BIGINT}\n  k: {type: SMALLINT, max: 1}\n",
-        encoding="utf-8",
-    )
-    run = validate([contract], load_settings(db=tmp_path / "none.duckdb", results_dir=tmp_path / "r"))
+    files = {"k=1": "x\n5\n", "k=2": "x\n6\n"}
+    run = _on_partitions(tmp_path, files, "  x: {type: BIGINT}\n  k: {type: SMALLINT, max: 1}\n")
     checks = {c.name: c for c in run.contracts[0].checks}
     assert run.contracts[0].error is None, run.contracts[0].error
     assert checks["k.type"].status is Status.passed  # read as SMALLINT, as declared
