@@ -50,10 +50,12 @@ def relation_sql(
     declared_types: Mapping[str, str] | None = None,
     *,
     as_text: bool = False,
+    text_columns: Mapping[str, str] | None = None,
     partition_types: Mapping[str, str] | None = None,
 ) -> str:
-    """The DuckDB table function that reads the dataset's files, its path made absolute (`as_text`:
-    a CSV's every column as VARCHAR, for dq.data.text_exact)."""
+    """The DuckDB table function that reads the dataset's files, its path made absolute. `as_text`
+    (for dq.data.text_exact): a CSV's every column as VARCHAR, a JSON's `text_columns` as the text
+    of their values."""
     assert dataset.path is not None
     kind = dataset.format or format_of(dataset.path)
     if kind == "delta":  # the files of a Delta directory are not its rows: only its log says which are
@@ -78,6 +80,9 @@ def relation_sql(
         options.append("hive_types_autocast = false")
     if kind == "csv" and as_text:
         options.append("all_varchar = true")
+    elif kind == "json" and as_text and text_columns:
+        pairs = ", ".join(f"{literal(c)}: 'VARCHAR'" for c in text_columns)
+        options.append(f"columns = {{{pairs}}}")
     elif kind == "csv" and declared_types:
         pairs = ", ".join(f"{literal(c)}: {literal(t)}" for c, t in declared_types.items())
         options.append(f"types = {{{pairs}}}")
@@ -126,7 +131,7 @@ def resolve_files(
     kind = dataset.format or _format(dataset)
     if kind in ("csv", "json"):
         rows = _every_cell_parses(connection, view, columns, label)
-        text = _as_text(dataset, ruled_columns(columns)) if kind == "json" else relation_sql(dataset, as_text=True)
+        text = relation_sql(dataset, as_text=True, text_columns=ruled_columns(columns))
         refuse_inexact_cells(connection, text, columns, rows, label, json=kind == "json")
     return Table(connection, settings.db, CATALOG, name, columns, copy_of=label)
 
@@ -211,18 +216,6 @@ def _partition_types(
     except duckdb.Error:
         return None  # the typed read reports what is wrong with the files
     return {c: t for c, t in declared.items() if c not in held} or None
-
-
-def _as_text(dataset: Dataset, ruled: Mapping[str, str]) -> str:
-    """A JSON dataset with its ruled columns read as the text of their values."""
-    assert dataset.path is not None
-    target = literal(str(Path(dataset.path).expanduser().absolute()))
-    hive = "true" if dataset.hive_partitioning else "false"
-    if not ruled:
-        return f"read_json({target}, hive_partitioning = {hive})"
-    as_text = ", ".join(f"{literal(name)}: 'VARCHAR'" for name in ruled)
-    autocast = ", hive_types_autocast = false" if dataset.hive_partitioning else ""
-    return f"read_json({target}, hive_partitioning = {hive}{autocast}, columns = {{{as_text}}})"
 
 
 def _format(dataset: Dataset) -> str:

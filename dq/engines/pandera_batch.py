@@ -407,26 +407,23 @@ def judge_rules(judged: dict[int, tuple[Rule, Any]]) -> dict[int, bool]:
     bits) gets no verdict, which errors its spec."""
     import pandera.polars as pa
 
-    groups: dict[tuple[Any, ...], list[tuple[int, Any]]] = {}
-    rules: dict[tuple[Any, ...], Rule] = {}
+    groups: dict[tuple[Any, ...], tuple[Rule, list[tuple[int, Any]]]] = {}
     for index, (rule, value) in judged.items():
-        key = (*_rule_key(rule), _dtype_key(value, index))
-        groups.setdefault(key, []).append((index, value))
-        rules[key] = rule
-    if not groups:
+        dtype = _dtype_of([value]) or ("alone", index)  # a value polars cannot hold stays alone
+        groups.setdefault((*_rule_key(rule), dtype), (rule, []))[1].append((index, value))
+    shared = [part for (*_, dtype), (rule, members) in groups.items() for part in _columns(rule, dtype, members)]
+    if not shared:
         return {}
-    groups, rules = _held_as_alone(groups, rules)
-    height = max(len(members) for members in groups.values())
+    height = max(len(members) for _, members in shared)
     columns: dict[str, Any] = {_CANARY: pa.Column(checks=[pa.Check.eq(1, name=_CANARY)], name=_CANARY)}
     data: dict[str, list[Any]] = {_CANARY: [0] * height}
     owners: dict[str, list[int]] = {}
-    for number, (key, members) in enumerate(groups.items()):
+    for number, (rule, members) in enumerate(shared):
         name = f"g{number}"
         values = [value for _, value in members]
         # rows past a group's members repeat its last value; their verdicts are never read
         data[name] = values + [values[-1]] * (height - len(values))
-        check = _pandera_check(pa, rules[key], name)
-        columns[name] = pa.Column(checks=[check], nullable=False, coerce=False, name=name)
+        columns[name] = pa.Column(checks=[_pandera_check(pa, rule, name)], nullable=False, coerce=False, name=name)
         owners[name] = [index for index, _ in members]
     failed = _failures(pa, columns, data)
     verdicts: dict[int, bool] = {}
@@ -437,19 +434,12 @@ def judge_rules(judged: dict[int, tuple[Rule, Any]]) -> dict[int, bool]:
     return verdicts
 
 
-def _held_as_alone(
-    groups: dict[tuple[Any, ...], list[tuple[int, Any]]], rules: dict[tuple[Any, ...], Rule]
-) -> tuple[dict[tuple[Any, ...], list[tuple[int, Any]]], dict[tuple[Any, ...], Rule]]:
-    """The groups whose shared column takes the dtype each member takes alone; a group that
-    would not (polars widening its values together) is split into columns of one value each."""
-    kept: dict[tuple[Any, ...], list[tuple[int, Any]]] = {}
-    kept_rules: dict[tuple[Any, ...], Rule] = {}
-    for key, members in groups.items():
-        together = len(members) == 1 or _dtype_of([value for _, value in members]) == key[-1]
-        for part in [members] if together else [[member] for member in members]:
-            part_key = key if together else (*key, part[0][0])
-            kept[part_key], kept_rules[part_key] = part, rules[key]
-    return kept, kept_rules
+def _columns(rule: Rule, dtype: Any, members: list[tuple[int, Any]]) -> list[tuple[Rule, list[tuple[int, Any]]]]:
+    """One column for the members, if together they take the dtype each takes alone; else one
+    column each (polars widening values together would judge them in another type)."""
+    if len(members) == 1 or _dtype_of([value for _, value in members]) == dtype:
+        return [(rule, members)]
+    return [(rule, [member]) for member in members]
 
 
 def _dtype_of(values: list[Any]) -> Any:
@@ -471,12 +461,6 @@ def _rule_key(rule: Rule) -> tuple[Any, ...]:
     of the same types (1 == 1.0 == True in Python, not in a polars comparison)."""
     method, args = rule
     return (method, tuple((type(arg).__name__, repr(arg)) for arg in args))
-
-
-def _dtype_key(value: Any, index: int) -> Any:
-    """The polars dtype a value takes alone, so a shared column holds each value as its own
-    column would; a value polars cannot hold stays alone (its column is dropped: an error)."""
-    return _dtype_of([value]) or ("alone", index)
 
 
 def _failures(pa: Any, columns: dict[str, Any], data: dict[str, list[Any]]) -> dict[str, set[int]]:

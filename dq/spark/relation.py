@@ -108,7 +108,7 @@ def csv_shape(target: str) -> str | None:
     fraction within its scale, as Spark's cast would round `1.005` into DECIMAL(10,2)."""
     if target.upper().startswith("DECIMAL("):
         scale = int(target.rstrip(")").split(",")[1])
-        fraction = f"([.][0-9]{{0,{scale}}})?" if scale else "([.]0*)?"
+        fraction = f"([.][0-9]{{0,{scale}}}0*)?"  # zeros past the scale change nothing (DuckDB's rule too)
         return f"^[ ]*[+-]?[0-9]*{fraction}[ ]*$"
     return CSV_SHAPES.get(target)
 
