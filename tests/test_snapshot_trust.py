@@ -343,3 +343,73 @@ columns:
     writer.discard()
     (check,) = [c for c in run.contracts[0].checks if c.kind == "references"]
     assert check.status.value == "failed" and check.failing_rows == 1, (check, run.contracts[0].error)
+
+
+# --- collations ----------------------------------------------------------------------------------
+
+# Under a collation, `country = 'us'` in a where, an expression or a custom check also selects
+# 'US' (and 'ús', 'u\u0301s' under NOACCENT/NFC): the snapshot's view must select the same rows.
+COLLATED_RULES = """contract: collated
+version: 1.0.0
+dataset: {table: main.t}
+columns:
+  country: {type: varchar}
+  age: {type: integer, min: 18, where: "country = 'us'"}
+expressions:
+  - {name: us_adult, expr: "country <> 'us' OR age >= 18"}
+checks:
+  - {name: no_minor_us, sql: "select * from {dataset} where country = 'us' and age < 18"}
+"""
+COLLATED_CHECKS = ("age.range", "expressions.us_adult", "checks.no_minor_us")
+# collation -> the minor's country, which equals 'us' only under that collation
+MINOR_UNDER = {"nocase": "US", "noaccent": "ús", "nocase.noaccent": "ÚS"}
+
+
+@pytest.mark.parametrize("engine", ["auto", "pandera", "gx"])
+@pytest.mark.parametrize("collation", MINOR_UNDER, ids=list(MINOR_UNDER))
+def test_a_collated_column_selects_the_same_rows_in_the_gate_as_in_validate(
+    make_db: Callable[..., Path], write_contract: Callable[[str], Path], tmp_path: Path, collation: str, engine: str
+) -> None:
+    db = make_db(
+        f"CREATE TABLE t (id INTEGER, country VARCHAR COLLATE {collation}, age INTEGER)",
+        f"INSERT INTO t VALUES (1, '{MINOR_UNDER[collation]}', 10), (2, 'us', 30), (3, 'de', 10)",
+    )
+    contract = write_contract(COLLATED_RULES)
+    validated = validate([contract], load_settings(db=db, results_dir=tmp_path / "v", engine=engine))
+    code, out, seen = gate(db, contract, tmp_path, "--engine", engine)
+    assert code == 1, out
+    assert not seen, "the gate started training on a minor the rules select"
+    checks = checks_of(tmp_path)
+    by_validate = {c.name: c for c in validated.contracts[0].checks}
+    for name in COLLATED_CHECKS:
+        assert (checks[name]["status"], checks[name]["failing_rows"]) == ("failed", 1), (name, out)
+        assert by_validate[name].failing_rows == 1, name
+
+
+def test_a_collated_column_set_aside_by_the_quarantine_is_the_row_the_collation_selects(
+    make_db: Callable[..., Path], write_contract: Callable[[str], Path], tmp_path: Path
+) -> None:
+    db = make_db(
+        "CREATE TABLE t (id INTEGER, country VARCHAR COLLATE NOCASE, age INTEGER)",
+        "INSERT INTO t VALUES (1, 'US', 10), (2, 'us', 30), (3, 'DE', 10)",
+    )
+    rules = COLLATED_RULES.split("expressions:")[0]  # the row rule alone: quarantine sets rows aside by it
+    contract = write_contract(rules + "quarantine: {max_fraction: 0.5}\n")
+    code, out, seen = gate(db, contract, tmp_path, "--quarantine")
+    assert code == 0, out
+    assert seen["ids"] == [2, 3], out  # 'US' aged 10 is set aside, as `country = 'us'` selects it
+
+
+def test_a_collation_the_snapshot_cannot_put_back_is_refused(
+    make_db: Callable[..., Path], write_contract: Callable[[str], Path], tmp_path: Path
+) -> None:
+    db = make_db(
+        "CREATE TABLE t (id INTEGER, country VARCHAR COLLATE de, age INTEGER)",
+        "INSERT INTO t VALUES (1, 'us', 10)",
+    )
+    code, out, seen = gate(db, write_contract(COLLATED_RULES), tmp_path)
+    assert code == 3, out
+    assert not seen
+    said = " ".join(out.split())
+    assert "column 'country' has a collation that Parquet does not keep" in said, out
+    assert "::VARCHAR" in said

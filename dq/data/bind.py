@@ -45,8 +45,17 @@ class BindError(ValueError):
     """A contract value that cannot be compared exactly with its column: the message says the fix."""
 
 
-def collated_columns(table: Table) -> frozenset[str]:
-    """String columns whose comparisons are not byte-wise (COLLATE NOCASE / NOACCENT / NFC).
+# Pairs that compare equal, or in this order, only under a collation: case, accents, composed vs
+# decomposed é (every ICU collation equates those), and case in an ordering ('a' < 'B' is false
+# byte-wise). A column's answers to them are its collation's signature.
+_COLLATION_PROBES = ("{} = 'a'", "{} = 'e'", "{} = 'é'", "{} < 'B'")
+_PROBE_LEFT = ("A", "é", "e\u0301", "a")
+# The collations a gate's snapshot can re-apply (dq/gate/snapshot.py); each signature once.
+BUILTIN_COLLATIONS = ("nocase", "noaccent", "nfc", "nocase.noaccent", "nocase.nfc")
+
+
+def collation_signatures(table: Table) -> dict[str, tuple[bool, ...]]:
+    """String column -> its answers to the collation probes (all False: byte-wise).
 
     The catalog does not show a column's collation, but comparisons inherit it: a CASE whose
     other branch is the column takes the column's collation, so `'A' = 'a'` through it is true
@@ -54,19 +63,36 @@ def collated_columns(table: Table) -> frozenset[str]:
     """
     strings = [c for c, t in table.columns.items() if column_family(t) == "string"]
     if not strings:
-        return frozenset()
-    # pairs that are equal only under a collation: case, accents, and composed vs decomposed é
-    pairs = (("A", "a"), ("é", "e"), ("e\u0301", "é"))
+        return {}
     probes = []
     for column in strings:
-        through = f"(CASE WHEN false THEN p.{quote_ident(column)} ELSE '{{}}' END)"
-        probes.append("(" + " OR ".join(f"{through.format(left)} = '{right}'" for left, right in pairs) + ")")
+        for probe, left in zip(_COLLATION_PROBES, _PROBE_LEFT, strict=True):
+            probes.append(probe.format(f"(CASE WHEN false THEN p.{quote_ident(column)} ELSE '{left}' END)"))
     query = (
         f"SELECT {', '.join(probes)} FROM (SELECT 1) AS one "
         f"LEFT JOIN (SELECT * FROM {table.relation} LIMIT 0) AS p ON true"
     )
     row = table.connection.execute(query).fetchall()[0]
-    return frozenset(column for column, collated in zip(strings, row, strict=True) if collated)
+    width = len(_COLLATION_PROBES)
+    return {column: tuple(bool(v) for v in row[i * width : (i + 1) * width]) for i, column in enumerate(strings)}
+
+
+def builtin_collation_for(connection: Any, signature: tuple[bool, ...]) -> str | None:
+    """The built-in DuckDB collation whose probe answers are `signature`, or None (e.g. an ICU
+    collation such as `de`, whose ordering no built-in one reproduces)."""
+    for name in BUILTIN_COLLATIONS:
+        probes = [
+            probe.format(f"('{left}' COLLATE {name})")
+            for probe, left in zip(_COLLATION_PROBES, _PROBE_LEFT, strict=True)
+        ]
+        if tuple(bool(v) for v in connection.execute(f"SELECT {', '.join(probes)}").fetchall()[0]) == signature:
+            return name
+    return None
+
+
+def collated_columns(table: Table) -> frozenset[str]:
+    """String columns whose comparisons are not byte-wise (COLLATE NOCASE / NOACCENT / NFC / ICU)."""
+    return frozenset(column for column, signature in collation_signatures(table).items() if any(signature))
 
 
 def nan_holding_columns(table: Table) -> frozenset[str]:

@@ -11,8 +11,10 @@ Parquet does not keep every DuckDB type: a HUGEINT becomes a DOUBLE (distinct ke
 ENUM a VARCHAR, a TIME WITH TIME ZONE loses its offset, an INTERVAL its microseconds. `stage`
 compares the relation's columns with what Parquet made of them and refuses (SnapshotError, exit
 3) any column that would not come back as it was, naming the cast that fixes it. Collations
-(`COLLATE NOCASE`) do not survive either, but the values do, and the checks run on the file:
-they compare byte-wise, as training will.
+(`COLLATE NOCASE`) do not survive either, but the values do: the view the checks read puts the
+column's collation back (`col COLLATE nocase`), so a `where`, an expression or a custom check
+selects the rows it selects on the relation (`country = 'us'` also matches 'US'), as `dq validate`
+would; a collation no built-in one reproduces (an ICU collation such as `de`) is refused.
 
 The fingerprint is the sha256 of the Parquet file's bytes, not a hash of the decoded rows, because
 the loader hashes the bytes it holds in memory and then decodes *those same bytes*: nothing can
@@ -41,6 +43,7 @@ from duckdb.sqltypes import DuckDBPyType
 from dq.atomic import write_atomically
 from dq.checks.sql import literal, quote_ident
 from dq.contract.model import Contract
+from dq.data.bind import builtin_collation_for, collation_signatures
 from dq.data.source import SESSION_TIME_ZONE, Table
 from dq.errors import SnapshotError
 from dq.gate.quarantine import QUARANTINE_SUFFIX, Plan, Split
@@ -165,6 +168,8 @@ def stage(
     try:
         directory.mkdir(parents=True, exist_ok=True)
         first = full if quarantine is not None else staging
+        signatures = collation_signatures(table)
+        collations = _collations_back(connection, table, signatures, contract)
         copied = connection.execute(
             f"COPY (SELECT * FROM {table.relation}) TO {literal(str(first))} (FORMAT parquet)"
         ).fetchall()
@@ -172,6 +177,7 @@ def stage(
         if quarantine is not None:
             everything = f"read_parquet({literal(str(full.resolve()))})"
             _prove_lossless(connection, table, everything, contract)
+            everything = f"(SELECT *{collations} FROM {everything})" if collations else everything
             split = quarantine.write(connection, everything, staging, set_aside)
             if split.checked != row_count:
                 raise SnapshotError(
@@ -184,10 +190,15 @@ def stage(
         parquet = f"read_parquet({literal(str(staging.resolve()))})"
         _prove_lossless(connection, table, parquet, contract)
         with duckdb.connect(str(view_db)) as helper:
-            helper.execute(f"CREATE VIEW main.{quote_ident(table.name)} AS SELECT * FROM {parquet}")
+            helper.execute(f"CREATE VIEW main.{quote_ident(table.name)} AS SELECT *{collations} FROM {parquet}")
         connection.execute(f"ATTACH {literal(str(view_db))} AS {quote_ident(catalog)} (READ_ONLY)")
         attached = True
         columns = _columns(connection, catalog, table.name)
+        copy = Table(connection, table.db_path, catalog, table.name, columns, copy_of=table.label)
+        if columns == table.columns and collation_signatures(copy) != signatures:
+            raise SnapshotError(
+                f"cannot snapshot {contract} ({table.label}): the collations of its copy differ from the relation's"
+            )
         if columns != table.columns:
             raise SnapshotError(
                 f"cannot snapshot {contract} ({table.label}): its copy has the columns {columns}, the relation "
@@ -201,8 +212,7 @@ def stage(
             f"cannot write the snapshot of {contract} ({table.label}) to {directory}: {exc}. "
             "Fix: free disk space or choose a writable --snapshot-dir"
         ) from None
-    snapshot = Table(connection, table.db_path, catalog, table.name, columns, copy_of=table.label)
-    return Staged(contract, table, snapshot, staging, view_db, catalog, digest, row_count, split)
+    return Staged(contract, table, copy, staging, view_db, catalog, digest, row_count, split)
 
 
 def publish(
@@ -303,6 +313,28 @@ def _release(
         if path is not None:
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
+
+
+def _collations_back(
+    connection: duckdb.DuckDBPyConnection, table: Table, signatures: Mapping[str, tuple[bool, ...]], contract: str
+) -> str:
+    """The `REPLACE (...)` clause that gives the snapshot's view the relation's collations, or ''."""
+    back: dict[str, str] = {}
+    for column, signature in signatures.items():
+        if not any(signature):
+            continue
+        name = builtin_collation_for(connection, signature)
+        if name is None:
+            raise SnapshotError(
+                f"cannot snapshot {contract} ({table.label}): column {column!r} has a collation that Parquet does not "
+                "keep and dq cannot put back exactly (not NOCASE, NOACCENT or NFC; an ICU collation?), so a check "
+                f"could select other rows on the snapshot than on the relation. Fix: cast it in the model, e.g. "
+                f"{quote_ident(column)}::VARCHAR for byte-wise comparisons, or COLLATE NOCASE / NOACCENT / NFC"
+            )
+        back[column] = name
+    if not back:
+        return ""
+    return " REPLACE (" + ", ".join(f"{quote_ident(c)} COLLATE {n} AS {quote_ident(c)}" for c, n in back.items()) + ")"
 
 
 def _columns(connection: duckdb.DuckDBPyConnection, catalog: str, name: str) -> dict[str, str]:
