@@ -8,8 +8,10 @@ the files are never copied, except by `dq gate`, which snapshots them first (dq/
 Files are not locked while they are read: each check scans them again, so a writer replacing a
 file during `dq validate` can make two checks see different bytes. `dq gate` copies the files once
 to its snapshot *before* any check and validates that copy, so what training reads is what was
-checked. Several files are read by column position and must agree in their column names and
-types (DuckDB refuses a mismatch: a file missing a column is an error, never NULLs).
+checked. Several files must agree in their column names (and a Parquet file's types), without
+duplicates, and a hive partition key must not be a column inside them: dq/data/file_schemas.py reads
+every file's schema or header first and refuses a mismatch (DuckDB would cast every file into the
+first one's schema, drop a column only a later file holds, rename a duplicated or padded name).
 
 A Delta table (`format: delta`, or a directory holding `_delta_log/`) is no table function: its
 latest version is an Arrow dataset registered on the connection (dq/data/delta.py), and the table
@@ -34,6 +36,7 @@ import duckdb
 
 from dq.checks.sql import literal, quote_ident
 from dq.contract.file_formats import format_of
+from dq.data.file_schemas import file_columns, refuse_shadowing_partitions
 from dq.data.text_exact import refuse_inexact_cells, ruled_columns
 from dq.errors import SourceError
 
@@ -64,7 +67,7 @@ def relation_sql(
             "cannot be pasted into a query here (e.g. a dbt post-hook). Fix: reference a model, a table or "
             "Parquet files"
         )
-    target = literal(str(Path(dataset.path).expanduser().absolute()))
+    target = _target(dataset)
     options = [f"hive_partitioning = {'true' if dataset.hive_partitioning else 'false'}"]
     if kind == "csv":
         # dates in ISO form only: DuckDB's sniffer otherwise guesses a file's order of day and
@@ -74,8 +77,7 @@ def relation_sql(
         # and no sniffed preamble (leading lines skipped); the first line is the header.
         # Quoting is RFC 4180's, not sniffed: a sniffed `'` quote or `\\` escape joined rows
         # (`'80s hits,5` opened a quote that closed lines later), as Python's csv never does.
-        options += [f"dateformat = {literal(ISO_DATE)}", "comment = ''", "skip = 0", "header = true"]
-        options += ["quote = '\"'", "escape = '\"'"]
+        options += [*CSV_OPTIONS, "header = true"]
     if as_text:  # partition keys as their directories spell them (`k=0x05` is no integer 5)
         options.append("hive_types_autocast = false")
     if kind == "csv" and as_text:
@@ -92,7 +94,19 @@ def relation_sql(
     return f"read_{kind}({target}, {', '.join(options)})"
 
 
+def _target(dataset: Dataset) -> str:
+    return literal(str(Path(str(dataset.path)).expanduser().absolute()))
+
+
 ISO_DATE = "%Y-%m-%d"
+# how dq reads every CSV, the header aside (dq/data/file_schemas.py reads each file's first record with them)
+CSV_OPTIONS = (
+    f"dateformat = {literal(ISO_DATE)}",
+    "comment = ''",
+    "skip = 0",
+    "quote = '\"'",
+    "escape = '\"'",
+)
 
 
 def resolve_files(
@@ -107,13 +121,16 @@ def resolve_files(
         from dq.data.delta import refuse_parquet_inside_delta
 
         refuse_parquet_inside_delta(str(dataset.path), dataset.describe())
+    label = dataset.describe()
+    kind = dataset.format or _format(dataset)
+    held, files = file_columns(connection, _target(dataset), kind, CSV_OPTIONS, label)
+    keys = refuse_shadowing_partitions(files, held, label) if dataset.hive_partitioning else []
     declared = _declared_types(contract, dataset)
-    partitions = _partition_types(connection, dataset, declared)
+    partitions = _partition_types(connection, dataset, declared, held)
     if partitions:
         declared = {c: t for c, t in (declared or {}).items() if c not in partitions} or None
     sql = relation_sql(dataset, declared, partition_types=partitions)
     name = "files_" + hashlib.sha256(sql.encode()).hexdigest()[:12]
-    label = dataset.describe()
     view = f"{quote_ident(CATALOG)}.main.{quote_ident(name)}"
     try:
         attached = connection.execute("SELECT 1 FROM duckdb_databases() WHERE database_name = ?", [CATALOG]).fetchall()
@@ -128,11 +145,20 @@ def resolve_files(
             f"({Path.cwd()}). Fix: point `dataset.path` at existing {dataset.format or _format(dataset)} files"
         ) from None
     columns = {str(row[0]): str(row[1]) for row in described}
-    kind = dataset.format or _format(dataset)
+    if kind == "csv" and held and set(columns) != {*held, *keys}:
+        raise SourceError(
+            f"{label}: DuckDB reads the columns {', '.join(sorted(set(columns) - {*held, *keys}))} where the files' "
+            f"headers name {', '.join(sorted(set(held) - set(columns)))}. Fix: write the header with the column "
+            "names as they should be read (unique, no spaces around them)"
+        )
+    keyed = {key: columns[key] for key in keys if key in columns}
     if kind in ("csv", "json"):
         rows = _every_cell_parses(connection, view, columns, label)
         text = relation_sql(dataset, as_text=True, text_columns=ruled_columns(columns))
-        refuse_inexact_cells(connection, text, columns, rows, label, json=kind == "json")
+        refuse_inexact_cells(connection, text, columns, rows, label, json=kind == "json", partition_keys=keyed)
+    elif keyed:  # a Parquet file's columns carry their types; its partition keys are text in a path
+        text = relation_sql(dataset, as_text=True)
+        refuse_inexact_cells(connection, text, keyed, None, label, json=False, partition_keys=keyed)
     return Table(connection, settings.db, CATALOG, name, columns, copy_of=label)
 
 
@@ -204,17 +230,18 @@ def _every_cell_parses(
 
 
 def _partition_types(
-    connection: duckdb.DuckDBPyConnection, dataset: Dataset, declared: Mapping[str, str] | None
+    connection: duckdb.DuckDBPyConnection, dataset: Dataset, declared: Mapping[str, str] | None, held: list[str]
 ) -> dict[str, str] | None:
     """The declared types of a hive-partitioned CSV's partition keys: the declared columns its
-    files do not hold (one sniff of the files without partitioning tells which they hold)."""
+    files do not hold (`held`: the files' headers; else one sniff of the files without partitioning)."""
     if not declared or not dataset.hive_partitioning or (dataset.format or _format(dataset)) != "csv":
         return None
-    flat = relation_sql(dataset.model_copy(update={"hive_partitioning": False}))
-    try:
-        held = {str(row[0]) for row in connection.execute(f"DESCRIBE SELECT * FROM {flat}").fetchall()}
-    except duckdb.Error:
-        return None  # the typed read reports what is wrong with the files
+    if not held:
+        flat = relation_sql(dataset.model_copy(update={"hive_partitioning": False}))
+        try:
+            held = [str(row[0]) for row in connection.execute(f"DESCRIBE SELECT * FROM {flat}").fetchall()]
+        except duckdb.Error:
+            return None  # the typed read reports what is wrong with the files
     return {c: t for c, t in declared.items() if c not in held} or None
 
 

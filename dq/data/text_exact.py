@@ -92,16 +92,19 @@ def refuse_inexact_cells(
     label: str,
     *,
     json: bool,
+    partition_keys: Mapping[str, str] | None = None,
 ) -> None:
     """Read `text_source` (the same file, its ruled columns as text) once; raise a SourceError for
-    the first column holding a cell not written as its type, or if the two reads count other rows."""
+    the first column holding a cell not written as its type, or if the two reads count other rows.
+    `partition_keys` (hive directories' `key=value`) are held to JSON's shapes: no padding (`k= 5`)."""
     ruled = ruled_columns(columns)
     if not ruled:
         return
+    keys = partition_keys or {}
     found = []
     for name, kind in ruled.items():
         text = f"CAST({quote_ident(name)} AS VARCHAR)"
-        bad = f"NOT regexp_full_match({text}, {literal(_shape(kind, json) or '')})"
+        bad = f"NOT regexp_full_match({text}, {literal(_shape(kind, json or name in keys) or '')})"
         if kind in ("DOUBLE", "FLOAT"):
             bad = f"({bad} OR {_integer_not_held(text, kind)})"
         found.append(f"min({text}) FILTER (WHERE {text} IS NOT NULL AND {bad})")
@@ -116,6 +119,13 @@ def refuse_inexact_cells(
             "file holds. Fix: write the file with a header row and one record per line"
         )
     for (name, kind), cell in zip(ruled.items(), row[1:], strict=True):
+        if cell is not None and name in keys:
+            raise SourceError(
+                f"{label}: the hive partition key {name!r} is read as {kind}, but a directory names it {name}={cell}, "
+                f"which is not written as a {kind} exactly (DuckDB would read another value: {_why(kind)}). Fix: "
+                f"name the directories with the values as a {kind} is written, or rename them to text that reads "
+                "as VARCHAR"
+            )
         if cell is not None:
             raise SourceError(
                 f"{label}: column {name!r} is read as {kind}, but it holds {cell!r}, which is not written as a "

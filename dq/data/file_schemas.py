@@ -1,0 +1,166 @@
+"""The files of a dataset must agree on their columns, or the dataset is refused.
+
+DuckDB reads a glob with the first file's schema and casts the others into it: a DOUBLE file's
+-0.4 and 100.4 read into a BIGINT column as 0 and 100, a DECIMAL(10,4) as DECIMAL(10,2), `'050'`
+as 50, a TIMESTAMPTZ as a TIMESTAMP; a column only a later file holds is dropped. A CSV header
+`" a",a` is read as `a` (trimmed) and `a_1` (the real `a` renamed), a duplicated header name as
+`x` and `x_1`. A hive partition key that is also a column inside the files replaces the file's
+values with the directory's. Each is a check judged on values the files do not hold.
+
+So before the relation is built, every file's own columns are read (a Parquet file's schema from
+its footer, a CSV's first record as text) and must be exactly the same names, with the same types
+for Parquet, in every file, without duplicates; a partition key must not be a file column.
+Otherwise: a SourceError naming the files, the column and the fix (exit 3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import PurePosixPath
+
+import duckdb
+
+from dq.checks.sql import literal
+from dq.errors import SourceError
+
+# a Parquet column: its name, then (name, DuckDB type, children) of every node under it
+_Column = tuple[tuple[str | None, str | None, int], ...]
+
+
+def file_columns(
+    connection: duckdb.DuckDBPyConnection, target: str, kind: str, csv_options: Sequence[str], label: str
+) -> tuple[list[str], list[str]]:
+    """The column names every file holds (refused unless all files agree, see the module) and the
+    files read. `target`: the path's SQL literal; `csv_options`: the options dq reads a CSV with."""
+    if kind == "parquet":
+        return _parquet_columns(connection, target, label)
+    if kind == "csv":
+        return _csv_columns(connection, target, csv_options, label)
+    return [], []
+
+
+def refuse_shadowing_partitions(files: Sequence[str], columns: Sequence[str], label: str) -> list[str]:
+    """The hive partition keys of `files` (their `key=value` directories); a key that is also a
+    column inside the files is refused (DuckDB would read the directory's value, not the file's)."""
+    keys: list[str] = []
+    for file in files:
+        for part in PurePosixPath(file.replace("\\", "/")).parent.parts:
+            key, equals, _ = part.partition("=")
+            if equals and key and key not in keys:
+                keys.append(key)
+    if shadowed := [key for key in keys if key in columns]:
+        raise SourceError(
+            f"{label}: the hive partition key {shadowed[0]!r} is also a column inside the files, and DuckDB would "
+            "read the directory's value in place of the file's. Fix: rename the column or the partition "
+            "directories, or read the files with `hive_partitioning: false`"
+        )
+    return keys
+
+
+def _parquet_columns(connection: duckdb.DuckDBPyConnection, target: str, label: str) -> tuple[list[str], list[str]]:
+    try:
+        rows = connection.execute(
+            f"SELECT file_name, name, duckdb_type, coalesce(num_children, 0) FROM parquet_schema({target})"
+        ).fetchall()
+    except duckdb.Error:
+        return [], []  # the read itself reports what is wrong with the files
+    nodes: dict[str, list[tuple[str | None, str | None, int]]] = {}
+    for file, name, kind, children in rows:
+        nodes.setdefault(str(file), []).append((name, kind, int(children)))
+    schemas = {file: _top_level(file, found[1:], label) for file, found in nodes.items() if found}  # [0]: the root
+    if not schemas:
+        return [], []
+    first, *others = schemas
+    for other in others:
+        _same_schema(first, schemas[first], other, schemas[other], label)
+    return list(schemas[first]), list(schemas)
+
+
+def _top_level(file: str, nodes: list[tuple[str | None, str | None, int]], label: str) -> dict[str, _Column]:
+    """{column: its subtree} of a file's flattened schema (each node followed by its children)."""
+    columns: dict[str, _Column] = {}
+    at = 0
+    while at < len(nodes):
+        end, pending = at + 1, nodes[at][2]
+        while pending and end < len(nodes):
+            pending += nodes[end][2] - 1
+            end += 1
+        name = str(nodes[at][0])
+        if name in columns:
+            raise SourceError(
+                f"{label}: the Parquet file {file} has two columns named {name!r}; DuckDB would read one of them "
+                f"as {name}_1, and checks on {name!r} would judge only the other. Fix: write the file with unique "
+                "column names"
+            )
+        columns[name] = tuple(nodes[at:end])
+        at = end
+    return columns
+
+
+def _same_schema(first: str, theirs: dict[str, _Column], other: str, ours: dict[str, _Column], label: str) -> None:
+    fix = (
+        "Fix: write every file with the same schema (cast the columns before writing), or point the path at files "
+        "of one schema"
+    )
+    for name in [*theirs, *(n for n in ours if n not in theirs)]:
+        if name not in ours or name not in theirs:
+            has, lacks = (first, other) if name in theirs else (other, first)
+            raise SourceError(
+                f"{label}: column {name!r} is in {has} but not in {lacks}; DuckDB reads every file with one schema "
+                f"and would drop or refuse it. {fix}"
+            )
+        if ours[name] != theirs[name]:
+            raise SourceError(
+                f"{label}: column {name!r} is {_type(theirs[name])} in {first} but {_type(ours[name])} in {other}; "
+                f"DuckDB would cast the values of one file into the other's type (e.g. a DOUBLE 100.4 read as the "
+                f"BIGINT 100). {fix}"
+            )
+
+
+def _type(column: _Column) -> str:
+    kind = column[0][1]
+    return str(kind) if kind is not None and len(column) == 1 else "a " + (kind or "nested column")
+
+
+def _csv_columns(
+    connection: duckdb.DuckDBPyConnection, target: str, csv_options: Sequence[str], label: str
+) -> tuple[list[str], list[str]]:
+    """Each file's first record, read as text as dq reads the file (same quoting, its compression
+    from its name): the header DuckDB would otherwise trim, rename or drop columns of."""
+    try:
+        files = [str(row[0]) for row in connection.execute(f"SELECT file FROM glob({target}) ORDER BY file").fetchall()]
+    except duckdb.Error:
+        return [], []
+    options = ", ".join([*csv_options, "header = false", "all_varchar = true", "hive_partitioning = false"])
+    first: tuple[str, list[str]] | None = None
+    for file in files:
+        try:
+            record = connection.execute(f"SELECT * FROM read_csv({literal(file)}, {options}) LIMIT 1").fetchall()
+        except duckdb.Error:
+            return [], files  # the read itself reports what is wrong with the file
+        if not record:
+            continue
+        header = ["" if cell is None else str(cell) for cell in record[0]]
+        if duplicated := next((name for name in header if header.count(name) > 1), None):
+            raise SourceError(
+                f"{label}: the CSV file {file} names the column {duplicated!r} twice in its header; DuckDB would "
+                f"read the second as {duplicated}_1 and checks on {duplicated!r} would judge only the first. Fix: "
+                "write the file with unique column names"
+            )
+        if (unnamed := next((name for name in header if name != name.strip() or not name), None)) is not None:
+            raise SourceError(
+                f"{label}: the CSV file {file} has the header name {unnamed!r}; DuckDB would trim it or name it "
+                "itself, and a column of that name could shadow another. Fix: write the header without spaces "
+                "around names and without empty names"
+            )
+        if first is None:
+            first = (file, header)
+        elif set(header) != set(first[1]):
+            extra = sorted(set(header) ^ set(first[1]))[0]
+            has, lacks = (file, first[0]) if extra in header else (first[0], file)
+            raise SourceError(
+                f"{label}: column {extra!r} is in the header of {has} but not of {lacks}; DuckDB reads every file "
+                "with the first one's columns and would drop or refuse it. Fix: write every file with the same "
+                "header, or point the path at files of one layout"
+            )
+    return (first[1] if first else []), files
