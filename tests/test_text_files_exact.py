@@ -329,3 +329,41 @@ def test_a_declared_type_on_a_partition_key_reads_the_key_in_it(tmp_path: Path) 
     assert run.contracts[0].error is None, run.contracts[0].error
     assert checks["k.type"].status is Status.passed  # read as SMALLINT, as declared
     assert checks["k.range"].status is Status.failed and checks["k.range"].failing_rows == 1
+
+
+# (file, contract columns, the check, its status and failing rows): in a CSV only an unquoted empty
+# cell is NULL; `""` is the empty string, as Python's csv reads it (DuckDB read it as NULL)
+QUOTED_EMPTY = {
+    "length": ('a\n"x"\n""\n', "  a: {type: varchar, length: {min: 1}}\n", "a.length", (Status.failed, 1)),
+    "unique": ('k\n""\n""\nx\n', "  k: {type: varchar, unique: true}\n", "k.unique", (Status.failed, 2)),
+    "pattern": ('a\nUS\n""\n', "  a: {type: varchar, pattern: '^[A-Z]{2}$'}\n", "a.pattern", (Status.failed, 1)),
+    "accepted": (
+        'a\nUS\n""\n',
+        "  a: {type: varchar, accepted_values: [US]}\n",
+        "a.accepted_values",
+        (Status.failed, 1),
+    ),
+    "not_null": ('a\n""\n', "  a: {type: varchar, nullable: false}\n", "a.not_null", (Status.passed, 0)),
+    "unquoted_is_null": ("a,b\nx,\n", "  b: {nullable: false}\n", "b.not_null", (Status.failed, 1)),
+}
+
+
+@pytest.mark.parametrize("case", QUOTED_EMPTY)
+def test_a_quoted_empty_csv_cell_is_the_empty_string_not_null(tmp_path: Path, case: str) -> None:
+    data, columns, check, verdict = QUOTED_EMPTY[case]
+    run = _run(tmp_path, data, "d.csv", columns)
+    assert run.contracts[0].error is None, run.contracts[0].error
+    found = {c.name: (c.status, c.failing_rows) for c in run.contracts[0].checks}
+    assert found[check] == verdict, found
+
+
+def test_a_quoted_empty_cell_is_an_orphan_of_a_reference(tmp_path: Path) -> None:
+    (tmp_path / "plans.csv").write_text("k\nx\n", encoding="utf-8")
+    columns = f"  k: {{type: varchar, references: {{path: '{tmp_path}/plans.csv', column: k}}}}\n"
+    run = _run(tmp_path, 'k\n""\nx\n', "d.csv", columns)
+    assert next(c.failing_rows for c in run.contracts[0].checks if c.name == "k.references") == 1
+
+
+def test_a_quoted_empty_cell_in_a_typed_column_is_refused_not_null(tmp_path: Path) -> None:
+    run = _run(tmp_path, 'a\n1\n""\n', "d.csv", "  a: {type: bigint}\n")
+    assert run.status is Status.error

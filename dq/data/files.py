@@ -77,6 +77,8 @@ def relation_sql(
         # and no sniffed preamble (leading lines skipped); the first line is the header.
         # Quoting is RFC 4180's, not sniffed: a sniffed `'` quote or `\\` escape joined rows
         # (`'80s hits,5` opened a quote that closed lines later), as Python's csv never does.
+        # Only an unquoted empty cell is NULL: `""` is the empty string (DuckDB's allow_quoted_nulls
+        # read it as NULL, so a `length: {min: 1}` or `unique` passed on it, as Python's csv never does).
         options += [*CSV_OPTIONS, "header = true"]
     if as_text:  # partition keys as their directories spell them (`k=0x05` is no integer 5)
         options.append("hive_types_autocast = false")
@@ -106,6 +108,7 @@ CSV_OPTIONS = (
     "skip = 0",
     "quote = '\"'",
     "escape = '\"'",
+    "allow_quoted_nulls = false",
 )
 
 
