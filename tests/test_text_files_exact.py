@@ -367,3 +367,39 @@ def test_a_quoted_empty_cell_is_an_orphan_of_a_reference(tmp_path: Path) -> None
 def test_a_quoted_empty_cell_in_a_typed_column_is_refused_not_null(tmp_path: Path) -> None:
     run = _run(tmp_path, 'a\n1\n""\n', "d.csv", "  a: {type: bigint}\n")
     assert run.status is Status.error
+
+
+LATE_NUMBERS = "".join('{"a": 5}\n' for _ in range(30_000))  # past DuckDB's sniffing sample
+
+
+@pytest.mark.parametrize(
+    ("columns", "last"),
+    [
+        ("  a: {type: bigint, max: 100}\n", '"7"'),
+        ("  a: {max: 100}\n", '" 7"'),
+        ("  a: {type: bigint}\n", '"0x10"'),
+    ],
+)
+def test_a_json_string_in_a_number_column_is_refused_not_cast(tmp_path: Path, columns: str, last: str) -> None:
+    run = _run(tmp_path, LATE_NUMBERS + f'{{"a": {last}}}\n', "d.ndjson", columns)
+    assert run.status is Status.error
+    assert f"column 'a' is read as BIGINT, but it holds the JSON string {last}" in str(run.contracts[0].error)
+
+
+@pytest.mark.parametrize(
+    ("sniffed", "last", "columns", "kind"),
+    [("true", '"true"', "  a: {accepted_values: [true]}\n", "BOOLEAN"), ("0.5", '"0.25"', "  a: {max: 1}\n", "DOUBLE")],
+)
+def test_a_json_string_in_a_boolean_or_double_column_is_refused(
+    tmp_path: Path, sniffed: str, last: str, columns: str, kind: str
+) -> None:
+    data = f'{{"a": {sniffed}}}\n' * 30_000 + f'{{"a": {last}}}\n'
+    run = _run(tmp_path, data, "d.ndjson", columns)
+    assert run.status is Status.error
+    assert f"is read as {kind}, but it holds the JSON string {last}" in str(run.contracts[0].error)
+
+
+def test_json_numbers_null_and_missing_keys_are_still_read(tmp_path: Path) -> None:
+    run = _run(tmp_path, '{"a": 5}\n{"a": null}\n{}\n{"a": 500, "s": "x"}\n', "d.ndjson", "  a: {max: 100}\n")
+    assert _status(run, "a.range") is Status.failed
+    assert next(c.failing_rows for c in run.contracts[0].checks if c.name == "a.range") == 1

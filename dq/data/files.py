@@ -37,7 +37,7 @@ import duckdb
 from dq.checks.sql import literal, quote_ident
 from dq.contract.file_formats import format_of
 from dq.data.file_schemas import file_columns, refuse_shadowing_partitions
-from dq.data.text_exact import refuse_inexact_cells, ruled_columns
+from dq.data.text_exact import json_text_type, refuse_inexact_cells, ruled_columns
 from dq.errors import SourceError
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def relation_sql(
 ) -> str:
     """The DuckDB table function that reads the dataset's files, its path made absolute. `as_text`
     (for dq.data.text_exact): a CSV's every column as VARCHAR, a JSON's `text_columns` as the text
-    of their values."""
+    of their values (a number's or boolean's as its raw JSON, quotes and all)."""
     assert dataset.path is not None
     kind = dataset.format or format_of(dataset.path)
     if kind == "delta":  # the files of a Delta directory are not its rows: only its log says which are
@@ -85,7 +85,9 @@ def relation_sql(
     if kind == "csv" and as_text:
         options.append("all_varchar = true")
     elif kind == "json" and as_text and text_columns:
-        pairs = ", ".join(f"{literal(c)}: 'VARCHAR'" for c in text_columns)
+        # a number's or boolean's raw JSON: a string "7" in a BIGINT column stays `"7"`, which no number's
+        # shape matches (read as VARCHAR it was 7, and DuckDB's cast read it as the number 7)
+        pairs = ", ".join(f"{literal(c)}: {literal(json_text_type(t))}" for c, t in text_columns.items())
         options.append(f"columns = {{{pairs}}}")
     elif kind == "csv" and declared_types:
         pairs = ", ".join(f"{literal(c)}: {literal(t)}" for c, t in declared_types.items())

@@ -79,6 +79,13 @@ def _integer_not_held(text: str, float_type: str) -> str:
     return f"({integral} AND ({as_int} IS NULL OR {as_int} IS DISTINCT FROM {held}))"
 
 
+def json_text_type(column_type: str) -> str:
+    """The type a JSON column is read again in: its raw JSON (`"7"`, quoted) for a number or a boolean,
+    whose shape no string matches; VARCHAR (the string's text) for the rest."""
+    numeric = column_type in _INTEGER_TYPES or column_type in ("DOUBLE", "FLOAT", "BOOLEAN")
+    return "JSON" if numeric or _DECIMAL.fullmatch(column_type) else "VARCHAR"
+
+
 def ruled_columns(columns: Mapping[str, str]) -> dict[str, str]:
     """The columns whose cells have an exact shape to match: {name: type}."""
     return {name: kind for name, kind in columns.items() if _shape(kind, json=False) is not None}
@@ -125,6 +132,12 @@ def refuse_inexact_cells(
                 f"which is not written as a {kind} exactly (DuckDB would read another value: {_why(kind)}). Fix: "
                 f"name the directories with the values as a {kind} is written, or rename them to text that reads "
                 "as VARCHAR"
+            )
+        if cell is not None and json and cell.startswith('"'):
+            raise SourceError(
+                f"{label}: column {name!r} is read as {kind}, but it holds the JSON string {cell}, which DuckDB "
+                f"would cast into a {kind} (a reader of the JSON sees a string). Fix: write that key's values all "
+                "as JSON numbers or booleans of its type, or all as strings"
             )
         if cell is not None:
             raise SourceError(
