@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -172,6 +172,21 @@ def test_timezone_aware_columns_are_instants(tmp_path: Path) -> None:
         (pl.DataFrame({"x": [None, None]}), r"column x has no type"),
         (pl.LazyFrame({"x": [1.0]}), r"LazyFrame"),
         ({"x": [1.0]}, r"is a builtins.dict; dq checks a pandas.DataFrame"),
+        (
+            pl.DataFrame({"x": pl.Series([Decimal("1.5"), Decimal("1.5")], dtype=pl.Object)}),
+            r"column x is of type Object",
+        ),
+        (
+            pd.DataFrame({"x": pd.Series([date(2024, 1, 1), datetime(2024, 1, 1, 23, 59)], dtype=object)}),
+            r"object column x mixes dates and datetimes",
+        ),
+        (
+            pd.DataFrame({"x": pd.Series([datetime(2024, 1, 1, 23, 59), date(2024, 1, 2)], dtype=object)}),
+            r"object column x mixes dates and datetimes",
+        ),
+        (pa.table({"x": pa.array([1704153540000], pa.date64())}), r"date64 column x holds a time of day"),
+        (pd.DataFrame({"x": pd.Series([1, 2**70], dtype=object)}), r"holds the integer 1180591620717411303424, past"),
+        (pd.DataFrame({"x": pd.Series([1, -(2**63) - 1], dtype=object)}), r"holds the integer -9223372036854775809"),
     ],
 )
 def test_a_frame_dq_cannot_check_exactly_is_refused(tmp_path: Path, frame: Any, message: str) -> None:
@@ -266,3 +281,16 @@ def test_the_ml_rules_block_drifted_frames_as_they_block_the_table(
     assert {name: found[:2] for name, found in _verdicts(on_frame).items()} == expected
     flagged = {name for name, (status, _) in expected.items() if status is Status.failed}
     assert {"label.class_fraction.true", "leakage.disjoint_from", "drift.income.psi", "leakage.before"} <= flagged
+
+
+@pytest.mark.parametrize(
+    ("frame", "failing"),
+    [
+        (pa.table({"x": pa.array([1704067200000, 1704153600000], pa.date64())}), 1),  # midnights: 01-01, 01-02
+        (pd.DataFrame({"x": pd.Series([date(2024, 1, 1), date(2024, 1, 2)], dtype=object)}), 1),
+    ],
+)
+def test_dates_at_midnight_and_plain_dates_are_read(tmp_path: Path, frame: Any, failing: int) -> None:
+    contract = _contract(tmp_path, "  x: {type: date, accepted_values: ['2024-01-01']}\n")
+    found = _only(dq.validate(contract, data=frame, results_dir=tmp_path))
+    assert found["x.accepted_values"] == (Status.failed, failing)

@@ -10,7 +10,10 @@ Exactness comes first. A frame's column reaches the checks with its own type or 
 the column's name and the fix, never guessed:
 - a pandas `object` column must hold one kind of Python value (all str, all int, ...); a mix of
   ints and floats would silently become doubles (2**60 + 1 is then 2**60), a mix of naive and
-  aware datetimes would lose the zones: both are refused;
+  aware datetimes would lose the zones, dates beside datetimes would all become dates, an int past
+  64 bits has no Arrow type: all are refused;
+- a polars `Object` column (Arrow sees the objects' addresses) and an Arrow date64 value off
+  midnight (DuckDB reads the day alone) are refused;
 - a column whose type cannot be known (all None in an `object` column, polars' Null) is refused;
 - pandas' NaN in a float column is pandas' missing value and is checked as NULL; polars and Arrow
   keep NaN and NULL apart, and dq's SQL counts NaN as missing either way;
@@ -64,6 +67,12 @@ def to_arrow(obj: Any, name: str) -> Frame:
     if module == "pandas" and type(obj).__name__ == "DataFrame":
         table = _from_pandas(obj, name)
     elif module == "polars" and type(obj).__name__ == "DataFrame":
+        if objects := [column for column, dtype in obj.schema.items() if "Object" in str(dtype)]:
+            raise FrameError(
+                f"frame {name}: polars column {objects[0]} is of type Object (Python objects), which polars hands "
+                "to Arrow as the objects' 8-byte addresses, not their values. Fix: cast it to a polars type "
+                f"(pl.col({objects[0]!r}).cast(pl.Int64), pl.Utf8, pl.Decimal, ...) before checking"
+            )
         try:
             table = obj.to_arrow()
         except Exception as exc:  # polars' Object dtype has no Arrow form
@@ -117,6 +126,21 @@ def _from_pandas(frame: Any, name: str) -> Any:
                 f"frame {name}: object column {column} mixes kinds of values ({inferred}); converting it would "
                 f"change some of them. Fix: give it one dtype (df[{column!r}].astype(...)) before checking"
             )
+        if (
+            inferred == "integer"
+            and (big := next((v for v in series.dropna() if not -(2**63) <= v < 2**64), None)) is not None
+        ):
+            raise FrameError(
+                f"frame {name}: object column {column} holds the integer {big}, past 64 bits: no Arrow or DuckDB "
+                f"integer type holds it exactly. Fix: store it as text (df[{column!r}].astype('string')) or as "
+                "decimal.Decimal values, and declare that type"
+            )
+        if inferred in ("date", "datetime") and len({_is_datetime(v) for v in series.dropna()}) > 1:
+            raise FrameError(
+                f"frame {name}: object column {column} mixes dates and datetimes; Arrow would read every value as "
+                f"a {inferred}, cutting the times off or adding midnights. Fix: pd.to_datetime(df[{column!r}]) (all "
+                "datetimes) or df[{column!r}].map(lambda v: v.date()) (all dates) before checking"
+            )
         if inferred == "datetime":
             aware = {getattr(v, "tzinfo", None) is not None for v in series.dropna()}
             if len(aware) > 1:
@@ -126,12 +150,22 @@ def _from_pandas(frame: Any, name: str) -> Any:
                 )
     try:
         return pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowException, ValueError, TypeError) as exc:
+    except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
         raise FrameError(f"frame {name}: pandas cannot hand this frame over as Arrow: {exc}") from None
+
+
+def _is_datetime(value: Any) -> bool:
+    import datetime
+
+    return isinstance(value, datetime.datetime)
+
+
+_DAY_MS = 86_400_000
 
 
 def _known_columns(table: Any, name: str) -> None:
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     names = table.schema.names
     duplicated = sorted({n for n in names if names.count(n) > 1})
@@ -143,6 +177,14 @@ def _known_columns(table: Any, name: str) -> None:
                 f"frame {name}: column {field.name} has no type (every value is null, Arrow type null). "
                 "Fix: cast it to the type the contract declares"
             )
+        if pa.types.is_date64(field.type):  # milliseconds, which Arrow allows off midnight: DuckDB drops the time
+            millis = pc.cast(table[field.name], pa.int64())
+            if pc.any(pc.not_equal(pc.subtract(millis, pc.multiply(pc.divide(millis, _DAY_MS), _DAY_MS)), 0)).as_py():
+                raise FrameError(
+                    f"frame {name}: Arrow date64 column {field.name} holds a time of day (not a multiple of a "
+                    "day's milliseconds), which DuckDB would read as that day, cutting the time off. Fix: cast it "
+                    "to pa.timestamp('ms') (to check the times) or to pa.date32() (to drop them) before checking"
+                )
 
 
 class FrameCatalog:
