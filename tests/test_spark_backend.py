@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -335,6 +336,24 @@ FILES_AS_DUCKDB_READS_THEM = {
             ("timestamptz", "2024-01-05 10:00:00+02:00", "2024"),
         ]
     },
+    "a header name with spaces around it is refused, not trimmed into the real column's": (
+        "d.csv",
+        " a,a\n5,500\n",
+        "columns:\n  a: {type: bigint, max: 100}\n",
+        ExitCode.NOT_VALIDATED,
+    ),
+    "a header naming a column twice is refused": (
+        "d.csv",
+        "a,a\n5,500\n",
+        "columns:\n  a: {type: bigint, max: 100}\n",
+        ExitCode.NOT_VALIDATED,
+    ),
+    "a quoted empty cell is the empty string, not NULL": (
+        "d.csv",
+        'id,name\n1,"x"\n2,""\n3,\n',
+        "columns:\n  id: {type: bigint}\n  name: {type: varchar, length: {min: 1}}\n",
+        ExitCode.CHECKS_FAILED,
+    ),
     "a JSON integer no double equals, in a key read as double, is refused": (
         "d.jsonl",
         '{"id": 1, "x": 9007199254740993}\n{"id": 2, "x": 0.5}\n',
@@ -378,9 +397,30 @@ def test_csv_and_json_files_are_read_on_spark_as_duckdb_reads_them_or_refused(
     on_spark = _run(contract, tmp_path, Backend.spark, spark)
     assert exit_code_for(on_spark.status) is expected, (on_spark.contracts[0].error, on_spark.contracts[0].checks)
     assert (exit_code_for(on_duckdb.status) is ExitCode.OK) is (expected is ExitCode.OK), on_duckdb.contracts[0]
-    if expected is ExitCode.OK:
+    if expected is not ExitCode.NOT_VALIDATED:
         for mine, theirs in zip(on_spark.contracts[0].checks, on_duckdb.contracts[0].checks, strict=True):
             assert_same(mine, theirs)
+
+
+@pytest.mark.parametrize("second", ["double", "extra_column"])
+def test_parquet_files_of_two_schemas_are_refused_on_spark_as_on_duckdb(
+    spark: Any, tmp_path: Path, second: str
+) -> None:
+    (tmp_path / "d").mkdir()
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT 5::BIGINT AS a) TO '{tmp_path}/d/1.parquet' (FORMAT parquet)")
+        other = "SELECT 100.4::DOUBLE AS a" if second == "double" else "SELECT 6::BIGINT AS a, 'x' AS c"
+        con.execute(f"COPY ({other}) TO '{tmp_path}/d/2.parquet' (FORMAT parquet)")
+    contract = tmp_path / "c.yml"
+    contract.write_text(
+        f"contract: c\nversion: 1.0.0\ndataset: {{path: '{tmp_path}/d/*.parquet'}}\ncolumns:\n  a: {{max: 100}}\n",
+        encoding="utf-8",
+    )
+    for run in (_run(contract, tmp_path, Backend.duckdb), _run(contract, tmp_path, Backend.spark, spark)):
+        assert exit_code_for(run.status) is ExitCode.NOT_VALIDATED
+        assert "column 'a' is BIGINT in" in str(run.contracts[0].error) or "column 'c' is in" in str(
+            run.contracts[0].error
+        ), run.contracts[0].error
 
 
 # --- the gate on Spark: the trusted snapshot written by the session that validated --------------

@@ -113,6 +113,9 @@ def csv_shape(target: str) -> str | None:
     return CSV_SHAPES.get(target)
 
 
+_NO_CELL = "\u0000dq: an unquoted empty cell\u0000"
+
+
 def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> Any:
     """Parquet, JSON, a Delta table, or CSV with a header row. A CSV's columns the contract types are read in
     those types (a cell that does not parse fails the read: ANSI casts raise), the rest as text.
@@ -130,6 +133,8 @@ def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> An
     kind = dataset.format or format_of(path)
     if kind == "delta":
         return _read_delta(dataset, session, path)
+    if kind in ("parquet", "csv") and "://" not in path:
+        _files_agree(dataset, path, kind)
     if kind == "parquet":
         from dq.data.delta import refuse_parquet_inside_delta
 
@@ -140,7 +145,11 @@ def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> An
         _json_integers_exact(dataset, session, path, frame)
         return frame
     reader = session.read.option("header", "true").option("inferSchema", "false").option("mode", "FAILFAST")
-    frame = reader.option("multiLine", "true").option("escape", '"').csv(path)
+    frame = reader.option("multiLine", "true").option("escape", '"')
+    # only an unquoted empty cell is NULL, `""` is the empty string (as on DuckDB): univocity hands
+    # Spark `nullValue` for the one and `emptyValue` for the other, and Spark makes NULL of every
+    # cell equal to `nullValue`, so `nullValue` is a text no cell holds (by default both were "")
+    frame = frame.option("nullValue", _NO_CELL).option("emptyValue", "").csv(path)
     declared = {} if contract is None or contract.dataset != dataset else contract.columns
     typed = {name: rule.type for name, rule in declared.items() if rule.type is not None and name in frame.columns}
     if not typed:
@@ -173,6 +182,20 @@ def _read_files(dataset: Dataset, session: Any, contract: Contract | None) -> An
             "Fix the data, or the column's `type` in the contract"
         )
     return frame.selectExpr(*selected)
+
+
+def _files_agree(dataset: Dataset, path: str, kind: str) -> None:
+    """DuckDB's refusals of local files that disagree on their columns (dq/data/file_schemas.py):
+    Parquet files of two schemas, a CSV header with a duplicated, padded or missing name, a hive
+    partition key that is also a file column. Spark would read them with one file's schema too."""
+    from dq.checks.sql import literal
+    from dq.data.file_schemas import file_columns, refuse_shadowing_partitions
+    from dq.data.files import CSV_OPTIONS
+
+    with duckdb.connect() as connection:
+        held, files = file_columns(connection, literal(path), kind, CSV_OPTIONS, dataset.describe())
+    if dataset.hive_partitioning:
+        refuse_shadowing_partitions(files, held, dataset.describe())
 
 
 def _json_integers_exact(dataset: Dataset, session: Any, path: str, frame: Any) -> None:
