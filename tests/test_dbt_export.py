@@ -175,7 +175,7 @@ def test_a_model_the_users_yaml_describes_is_gated_by_the_post_hook_alone(tmp_pa
     # constraint kinds as well, as it does on a view
     assert export is not None and not export.enforced
     assert "order_id.type" in {s.name for s in export.asserted}
-    assert "{{ dq_assert('orders 0.1.0', checks, constrained, false) }}" in files[MACROS_FILE]
+    assert "{{ dq_assert('orders 0.1.0', checks, constrained, false, \"contracts/orders.yml\") }}" in files[MACROS_FILE]
 
 
 @pytest.mark.parametrize(

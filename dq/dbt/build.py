@@ -171,6 +171,9 @@ class Build:
         self._deferred: dict[str, tuple[ContractResult, set[str]]] = {}
         self._db_path: Path | None = None
         self.in_model: dict[str, frozenset[str]] = {}  # see dq/dbt/in_model.py, set by invoke()
+        # unique_id -> contract label, for each model whose exported gate logged that it ran (the
+        # enforcing query, in this run, after its NodeStart): the only proof dq takes that it held
+        self.gate_ran: dict[str, str] = {}
         # the history's fingerprint documents a run and decides nothing: it is read on a thread of
         # its own while dbt builds on, and collected before dbt closes its database
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dq-fingerprint")
@@ -198,7 +201,7 @@ class Build:
 
         outcome = BuildOutcome(self.run, self.dq_dir)
         argv = dbt_arguments(args, self.project_dir, self.target_path)
-        self.in_model = in_model_checks(self.contracts, self.project_dir, args)
+        self.in_model = in_model_checks(self.contracts, self.project_dir)
         closing: _Closing | None = None
         try:
             with _env("DBT_TARGET_PATH", str(self.target_path)):
@@ -237,6 +240,9 @@ class Build:
         name = event.info.name
         if name == "FinishedRunningStats":  # every node done, dbt's database still open
             self._collect_fingerprints()
+        if name == "JinjaLogDebug":
+            self._note_gate(str(getattr(event.data, "msg", "")))
+            return
         if name not in ("NodeStart", "NodeFinished"):
             return
         info = event.data.node_info
@@ -244,6 +250,8 @@ class Build:
         if kind not in ("model", "seed", "snapshot"):
             return
         if name == "NodeStart":
+            with self._lock:
+                self.gate_ran.pop(info.unique_id, None)  # proof counts from this node's start on
             self.progress.start(info.node_name)
             self._warm_engines()
             return
@@ -257,6 +265,25 @@ class Build:
         elif status == "error":
             self._record_model_error(info.node_name, event.data.run_result.message)
 
+    def _note_gate(self, message: str) -> None:
+        """An exported gate's marker (dq.dbt.export.GATE_MARKER): `<marker><unique_id> <label>`."""
+        from dq.dbt.export import GATE_MARKER
+
+        if message.startswith(GATE_MARKER):
+            unique_id, _, label = message[len(GATE_MARKER) :].partition(" ")
+            with self._lock:
+                self.gate_ran[unique_id] = label
+
+    def held_by_gate(self, unique_id: str, model: str) -> frozenset[str]:
+        """The row checks the exported gate held for this model in this run: none unless its
+        marker, naming this model's node and contract, was logged before the model finished."""
+        _, contract = self.contracts[model]
+        with self._lock:
+            ran = self.gate_ran.get(unique_id)
+        if ran != f"{contract.contract} {contract.version}":
+            return frozenset()
+        return self.in_model.get(model, frozenset())
+
     def _validate(self, unique_id: str, model: str) -> None:
         """The model's contract, now; a check reading a model this run builds later, when it is built."""
         from dq.dbt.cross import models_read, read_model, selected_names
@@ -267,7 +294,8 @@ class Build:
         self.progress.wait_running(reads)
         later = {m for m in reads if self.progress.state(m, selected) == "later"}
         failed = {m for m in reads if self.progress.state(m, selected) == "failed"}
-        result = self._check(model, lambda spec: read_model(spec) not in later)
+        held = self.held_by_gate(unique_id, model)
+        result = self._check(model, lambda spec: read_model(spec) not in later, held=held)
         for other in sorted(failed):
             result.error = result.error or (
                 f"{path}: a check reads model {other!r}, which dbt did not build in this run "
@@ -282,10 +310,16 @@ class Build:
             raise ContractFailed(f"dq: contract {contract.contract} {result.status.value}: {_why(result)}")
 
     def _check(
-        self, model: str, only: Any, result: ContractResult | None = None, db: Path | None = None
+        self,
+        model: str,
+        only: Any,
+        result: ContractResult | None = None,
+        db: Path | None = None,
+        held: frozenset[str] = frozenset(),
     ) -> ContractResult:
         """Validate `model`'s contract (the specs `only` keeps) into `result`, on dbt's database
-        instance while dbt runs, or on the file `db` after it."""
+        instance while dbt runs, or on the file `db` after it; `held`: the row checks the exported
+        gate proved it held (`held_by_gate`), taken from it instead of run again."""
         from dq.run import history
         from dq.run.runner import now, validate_contract
 
@@ -297,7 +331,7 @@ class Build:
         with self._lock, _connection(db) as (connection, db_path):
             self._db_path = db_path
             settings = replace(self.settings, db=db_path, dbt_project=self.project_dir)
-            held = self.in_model.get(model, frozenset()) if first else frozenset()
+            held = held if first else frozenset()
             try:
                 table = validate_contract(
                     contract, connection, settings, result, only=lambda s: only(s) and s.name not in held

@@ -65,6 +65,10 @@ ENFORCE_JINJA = f"{{{{ var('{ENFORCE_VAR}', true) | as_bool }}}}"
 # The exported generic data tests carry this tag: `dq dbt build` leaves them out (its callback
 # runs the whole contract, those checks included), plain `dbt build` / `dbt test` run them.
 TEST_TAG = "dq_contract"
+# The exported post-hook logs this (a JinjaLogDebug event, which dbtRunner's callbacks receive at
+# any log level) followed by the model's unique_id and the contract label, when it renders the
+# enforcing query: `dq dbt build` takes a model's row checks as held in the model only then.
+GATE_MARKER = "dq gate ran: "
 # Placeholders in generated SQL that become Jinja outside the {% raw %} blocks.
 _THIS = "__DQ_THIS__"
 _SCHEMA = "__DQ_SCHEMA__"
@@ -430,16 +434,27 @@ def _no_endraw(text: str, what: str) -> None:
 
 # ---- assertion macros -------------------------------------------------------------------------
 
-DQ_ASSERT_MACRO = """\
-{% macro dq_assert(contract, checks, constrained_checks, enforced) -%}
+DQ_ASSERT_MACRO = (
+    """\
+{% macro dq_assert(contract, checks, constrained_checks, constraints_exported, contract_path) -%}
 {#- One query over the model just built, run as a post_hook inside its transaction: if an
     error-severity check fails, DuckDB's error() aborts the transaction, so the model errors,
-    its previous relation is kept and dbt skips its children. On a table with an enforced
-    contract, dbt's constraints already enforced `constrained_checks` on <model>__dbt_tmp. -#}
-{%- set rows = checks ~ ('' if (enforced and config.get('materialized') == 'table') else constrained_checks) -%}
+    its previous relation is kept and dbt skips its children. dbt's constraints enforced
+    `constrained_checks` on <model>__dbt_tmp only if dq exported them and dbt loaded dq's patch
+    (meta.data_contract names this contract) with the contract enforced, on a table: decided
+    from the live node, never from what the export expected. -#}
+{%- set live = model.get('contract') or {} -%}
+{%- set meta = ((model.get('config') or {}).get('meta') or {}).get('data_contract') or {} -%}
+{%- set by_constraints = constraints_exported and live.get('enforced') is sameas true
+      and config.get('materialized') == 'table' and meta.get('path') == contract_path -%}
+{%- set rows = checks ~ ('' if by_constraints else constrained_checks) -%}
 {%- if (var('dq_enforce', true) | string | lower) in ('false', '0', 'no') -%}
 SELECT 1 AS dq_enforce_off
 {%- else -%}
+{#- positive proof for `dq dbt build` that this model's gate ran (dq/dbt/in_model.py) -#}
+{%- if execute -%}{{ log('"""
+    + GATE_MARKER
+    + """' ~ model.unique_id ~ ' ' ~ contract, info=False) }}{%- endif -%}
 SELECT error('dq contract {{ contract }} failed: ' || string_agg(check_name || ' (' || observed || ')', '; '))
 FROM (SELECT NULL::VARCHAR AS check_name, 0::BIGINT AS failing, NULL::VARCHAR AS observed
 {{- rows }}
@@ -449,6 +464,7 @@ HAVING count(*) > 0
 {%- endif -%}
 {%- endmacro %}
 """
+)
 
 
 # Called from `on-run-end` in dbt_project.yml. Reporting only: by the time on-run-end runs every
@@ -545,6 +561,7 @@ def _jinja_string(text: str) -> str:
 def _model_macro(e: ModelExport) -> str:
     refs: list[str] = []
     label = f"{e.contract.contract} {e.contract.version}"
+    path = _jinja_string(e.contract_path)
     checks = _check_rows(e.asserted, refs)
     constrained = _check_rows(e.constrained, refs)
     lines = [
@@ -553,7 +570,7 @@ def _model_macro(e: ModelExport) -> str:
         f"{{% macro dq_assert__{e.model}() -%}}",
         "{%- set checks -%}" + _to_jinja(checks, refs) + "{%- endset -%}",
         "{%- set constrained -%}" + _to_jinja(constrained, refs) + "{%- endset -%}",
-        f"{{{{ dq_assert('{label}', checks, constrained, {str(e.enforced).lower()}) }}}}",
+        f"{{{{ dq_assert('{label}', checks, constrained, {str(e.enforced).lower()}, {path}) }}}}",
         "{%- endmacro %}",
         "",
     ]

@@ -1,19 +1,20 @@
 """Which checks `dq dbt build` may take as judged by the exported in-model gate.
 
-With `dq dbt export`'s files current and the gate on, a model dbt reports as built has passed its
-post-hook (and constraints) inside its own transaction: dq's own SQL (`dq/checks/sql.py`), every
-violation counted, over the very rows the callback would read next. Re-running the same row
-checks in the callback doubles the build's cost (a view's columns recomputed, a regex over every
-row) for the same verdict, so the callback takes those verdicts (engine `dbt`, 0 failing rows)
-and runs the rest: aggregates (their observed values go to the history), references (the post-hook
-may read a model this run rebuilds later: dq/dbt/cross.py), dq-only kinds, and any row check whose
-exported SQL is not exact for the live table (an undeclared type, a column whose live type differs
-from the declared one, a collated column: see docs/dbt.md, "How exact the exported gate is").
+With `dq dbt export`'s files current and the model's gate proven to have run in this build (its post-hook logs a marker
+when it renders the enforcing query: dq.dbt.export.GATE_MARKER), a model dbt reports as built has
+passed its post-hook (and constraints) inside its own transaction: dq's own SQL
+(`dq/checks/sql.py`), every violation counted, over the very rows the callback would read next.
+Re-running the same row checks in the callback doubles the build's cost (a view's columns
+recomputed, a regex over every row) for the same verdict, so the callback takes those verdicts
+(engine `dbt`, 0 failing rows) and runs the rest: aggregates (their observed values go to the
+history), references (the post-hook may read a model this run rebuilds later: dq/dbt/cross.py),
+dq-only kinds, and any row check whose exported SQL is not exact for the live table (an undeclared
+type, a column whose live type differs from the declared one, a collated column: see docs/dbt.md,
+"How exact the exported gate is").
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 from dq.checks.result import CheckResult, Status
@@ -34,34 +35,18 @@ ROW_KINDS = frozenset(
 ENGINE = "dbt"
 
 
-def gate_is_off(dbt_args: Sequence[str], project_dir: Path) -> bool:
-    """`--vars '{dq_enforce: false}'` (or the project's own vars) switches the exported gates off."""
-    import yaml
-
-    from dq.dbt.build import option_value
-    from dq.dbt.export import ENFORCE_VAR
-
-    found: object = None
-    try:
-        project = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8")) or {}
-        found = (project.get("vars") or {}).get(ENFORCE_VAR) if isinstance(project, dict) else None
-        given = option_value(dbt_args, "--vars")
-        if given:
-            cli = yaml.safe_load(given) or {}
-            found = cli.get(ENFORCE_VAR, found) if isinstance(cli, dict) else found
-    except (OSError, yaml.YAMLError, AttributeError):
-        return True  # unreadable: trust nothing the gate may not have done
-    return found is not None and str(found).strip().lower() in ("false", "0", "no")
-
-
-def in_model_checks(
-    contracts: dict[str, tuple[Path, Contract]], project_dir: Path, dbt_args: Sequence[str]
-) -> dict[str, frozenset[str]]:
+def in_model_checks(contracts: dict[str, tuple[Path, Contract]], project_dir: Path) -> dict[str, frozenset[str]]:
     """model -> the row checks its exported gate asserts exactly; empty when the exported files are
-    not those the contracts produce now (never exported, stale, other contracts) or the gate is off."""
+    not those the contracts produce now (never exported, stale, other contracts).
+
+    What dq *could* take from the gate, not what it does: the callback takes these only for a
+    model whose gate logged, in this run, that it rendered its enforcing query
+    (`Build.held_by_gate`). Whether the gate is on is never read from `vars:` here: a var can be
+    package-scoped, rendered from Jinja, given on the command line or by a selector, and dbt
+    alone knows what it came to."""
     from dq.dbt.export import export_plan, stale_files
 
-    if not contracts or gate_is_off(dbt_args, project_dir):
+    if not contracts:
         return {}
     try:
         files, plans = export_plan([(contract, path) for path, contract in contracts.values()], project_dir)

@@ -1,0 +1,119 @@
+"""The exported in-model gate cannot vanish, and `dq dbt build` never trusts a gate that did not run.
+
+Each test copies the vendored jaffle_shop with its frozen contracts (tests/fixtures/dbt_export/
+jaffle_shop/contracts), changes one thing a real project does (a package-scoped or rendered var,
+other model and macro paths, an attached database, an ephemeral model, a versioned model), exports,
+and runs a real `dbt build` / `dq dbt build` on a refund booked as a negative payment, which
+stg_payments' `amount: {min: 0}` must block with exactly one failing row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+from tests.test_dbt_real_projects import _append_csv, _dbt, _dq
+
+pytestmark = pytest.mark.slow
+JAFFLE = ROOT / "tests" / "fixtures" / "dbt_projects" / "jaffle_shop_duckdb"
+CONTRACTS = ROOT / "tests" / "fixtures" / "dbt_export" / "jaffle_shop" / "contracts"
+DEFECT = "114,3,credit_card,-500"  # a refund: stg_payments.amount -5.0 against `min: 0`
+
+
+def _jaffle(tmp_path: Path, profile_extra: dict[str, Any] | None = None) -> Path:
+    project = tmp_path / "jaffle_shop"
+    shutil.copytree(JAFFLE, project)
+    shutil.copytree(CONTRACTS, project / "contracts")
+    output = {"type": "duckdb", "path": str(tmp_path / "wh.duckdb"), "threads": 4, **(profile_extra or {})}
+    profile = {"jaffle_shop": {"target": "dev", "outputs": {"dev": output}}}
+    (project / "profiles.yml").write_text(yaml.safe_dump(profile), encoding="utf-8")
+    return project
+
+
+def _export(project: Path, *extra: str) -> tuple[int, str]:
+    return _dq("dbt", "export", "--contracts", str(project / "contracts"), "--dbt-project", str(project), *extra)
+
+
+def _dq_build(project: Path, *dbt_args: str) -> tuple[int, str]:
+    return _dq("dbt", "build", "--dbt-project", str(project), "--contracts", str(project / "contracts"),
+               "--results-dir", str(project.parent / "results"), "--quiet", *dbt_args)  # fmt: skip
+
+
+def _check(project: Path, model: str, check: str) -> dict[str, Any]:
+    runs = sorted((project / "target" / "dq").iterdir(), key=lambda p: p.stat().st_mtime)
+    result = json.loads((runs[-1] / "dq" / f"{model}.json").read_text())["contracts"][0]
+    return dict(next(c for c in result["checks"] if c["name"] == check))
+
+
+def _edit_project(project: Path, edit: Any) -> None:
+    path = project / "dbt_project.yml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edit(config)
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+
+# ---- 1. a gate switched off where dq cannot see it ---------------------------------------------
+
+
+def _package_scoped_var(project: Path) -> None:
+    _edit_project(project, lambda c: c.setdefault("vars", {}).update({"jaffle_shop": {"dq_enforce": False}}))
+
+
+def _rendered_var(project: Path) -> None:
+    _edit_project(
+        project, lambda c: c.setdefault("vars", {}).update({"dq_enforce": "{{ env_var('DQ_GATE', 'true') }}"})
+    )
+    os.environ["DQ_GATE"] = "false"
+
+
+@pytest.mark.parametrize("switch_off", [_package_scoped_var, _rendered_var], ids=["package-scoped", "jinja-rendered"])
+def test_dq_dbt_build_runs_the_row_checks_itself_when_the_gate_did_not_run(
+    tmp_path: Path, switch_off: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A var dq cannot read statically switched the post-hook off: only the gate's own marker,
+    logged when it renders the enforcing query, lets dq take its row checks as held."""
+    monkeypatch.delenv("DQ_GATE", raising=False)
+    project = _jaffle(tmp_path)
+    assert _export(project)[0] == 0
+    code, output = _dq_build(project)
+    assert code == 0, output
+    held = _check(project, "stg_payments", "amount.range")
+    assert (held["engine"], held["status"]) == ("dbt", "passed")  # the marker was seen: held in the model
+    _append_csv(project / "seeds" / "raw_payments.csv", DEFECT)
+    switch_off(project)
+    ok, log = _dbt(project)
+    assert ok, log  # the gate is off in dbt: plain dbt build publishes the refund
+    code, output = _dq_build(project)
+    assert code == 1, output
+    check = _check(project, "stg_payments", "amount.range")
+    assert check["status"] == "failed" and check["failing_rows"] == 1
+    assert check["engine"] != "dbt"
+
+
+def test_constrained_checks_stay_in_the_post_hook_when_dbt_did_not_load_dqs_patch(tmp_path: Path) -> None:
+    """stg_payments as a table no other YAML describes gets an enforced contract with constraints
+    from dq's patch; without that patch in dbt the post-hook must check them itself."""
+    project = _jaffle(tmp_path)
+    staging = project / "models" / "staging"
+    schema = yaml.safe_load((staging / "schema.yml").read_text(encoding="utf-8"))
+    schema["models"] = [m for m in schema["models"] if m["name"] != "stg_payments"]
+    (staging / "schema.yml").write_text(yaml.safe_dump(schema, sort_keys=False), encoding="utf-8")
+    sql = staging / "stg_payments.sql"
+    sql.write_text("{{ config(materialized='table') }}\n" + sql.read_text(encoding="utf-8"), encoding="utf-8")
+    code, output = _export(project)
+    assert code == 0, output
+    assert "checks, constrained, true" in (project / "macros" / "dq_contracts.sql").read_text()
+    _append_csv(project / "seeds" / "raw_payments.csv", DEFECT)
+    ok, log = _dbt(project)
+    assert not ok and "Constraint Error" in log, log  # dq's patch loaded: the CHECK constraint stops it
+    (project / "models" / "dq_contracts.yml").unlink()  # e.g. left out of a deploy, or a path dbt skips
+    ok, log = _dbt(project)
+    assert not ok
+    assert "dq contract stg_payments 0.1.0 failed: amount.range (1 rows)" in log, log
