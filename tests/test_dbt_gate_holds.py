@@ -117,3 +117,29 @@ def test_constrained_checks_stay_in_the_post_hook_when_dbt_did_not_load_dqs_patc
     ok, log = _dbt(project)
     assert not ok
     assert "dq contract stg_payments 0.1.0 failed: amount.range (1 rows)" in log, log
+
+
+# ---- 2. other model and macro paths ------------------------------------------------------------
+
+
+def test_export_writes_where_dbt_reads_with_other_model_and_macro_paths(tmp_path: Path) -> None:
+    project = _jaffle(tmp_path)
+    (project / "models").rename(project / "transform")
+    _edit_project(project, lambda c: c.update({"model-paths": ["transform"], "macro-paths": ["dbt_macros"]}))
+    code, output = _export(project)
+    assert code == 0, output
+    assert (project / "transform" / "dq_contracts.yml").is_file()
+    assert (project / "dbt_macros" / "dq_contracts.sql").is_file()
+    assert not (project / "models").exists() and not (project / "macros").exists()
+    assert _export(project, "--check")[0] == 0
+    (project / "dbt_macros" / "dq_contracts.sql").write_text("{# edited #}\n", encoding="utf-8")
+    assert _export(project, "--check")[0] == 1  # --check reads where dbt reads
+    assert _export(project)[0] == 0
+    _append_csv(project / "seeds" / "raw_payments.csv", DEFECT)
+    ok, log = _dbt(project)
+    assert not ok
+    assert "dq contract stg_payments 0.1.0 failed: amount.range (1 rows)" in log, log
+    code, output = _dq_build(project)
+    assert code == 1, output
+    check = _check(project, "stg_payments", "amount.range")
+    assert check["status"] == "failed" and check["failing_rows"] == 1

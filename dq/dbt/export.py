@@ -1,6 +1,7 @@
 """Contracts -> dbt artefacts, so DuckDB refuses a bad model while dbt builds it (write-audit-publish).
 
-`dq dbt export` writes two generated files into the dbt project, from the same compiled specs
+`dq dbt export` writes two generated files into the dbt project (in its first `model-paths` and
+`macro-paths` folders, where dbt reads them; `models/` and `macros/` by default), from the same compiled specs
 (`dq/checks/compile.py`) and the same SQL (`dq/checks/sql.py`) that `dq validate` runs, and adds two hooks to the
 project's own `dbt_project.yml` (`dq/dbt/project_config.py`):
 
@@ -53,6 +54,9 @@ from dq.dbt import reconcile_hook
 from dq.dbt.project_config import PROJECT_FILE, with_dq_hooks
 from dq.errors import ContractError
 
+# Where they go in a project with dbt's default paths; generated_files() reads the project's own
+# `model-paths` / `macro-paths` (dbt reads nothing outside them: a file there would be a gate that
+# never runs).
 PROPERTIES_FILE = Path("models/dq_contracts.yml")
 MACROS_FILE = Path("macros/dq_contracts.sql")
 GENERATED_FILES = (PROPERTIES_FILE, MACROS_FILE)
@@ -139,7 +143,9 @@ def export_plan(
                 f"(models there: {close}). Fix: correct the contract's model name"
             )
     exports.sort(key=lambda e: e.model)
-    files = {PROPERTIES_FILE: render_properties(exports), MACROS_FILE: render_macros(exports)}
+    has_project = (project_dir / PROJECT_FILE).is_file()
+    properties_file, macros_file = generated_files(project_dir) if has_project else GENERATED_FILES
+    files = {properties_file: render_properties(exports), macros_file: render_macros(exports)}
     if exports:
         files[PROJECT_FILE] = with_dq_hooks(_read(project_dir / PROJECT_FILE), project_dir / PROJECT_FILE)
     return files, exports
@@ -152,14 +158,32 @@ def _read(path: Path) -> str:
         raise ExportError(f"{path} cannot be read: {exc}. Fix: point --dbt-project at a dbt project") from None
 
 
-def _model_paths(project_dir: Path) -> list[Path]:
+def _project_paths(project_dir: Path, key: str, default: str) -> list[Path]:
+    """dbt_project.yml's `model-paths` / `macro-paths`, relative to the project (dbt's default if unset)."""
     import yaml
 
     try:
         config = yaml.safe_load(_read(project_dir / PROJECT_FILE)) or {}
     except yaml.YAMLError as exc:
         raise ExportError(f"{project_dir / PROJECT_FILE} cannot be read: {exc}") from None
-    return [project_dir / str(folder) for folder in (config.get("model-paths") or ["models"])]
+    folders = config.get(key) if isinstance(config, dict) else None
+    if folders is None:
+        folders = [default]
+    if not isinstance(folders, list) or not folders or not all(isinstance(f, str) and f for f in folders):
+        raise ExportError(f"{project_dir / PROJECT_FILE}: `{key}` is not a list of folders")
+    return [Path(os.path.normpath(f)) for f in folders]
+
+
+def _model_paths(project_dir: Path) -> list[Path]:
+    return [project_dir / folder for folder in _project_paths(project_dir, "model-paths", "models")]
+
+
+def generated_files(project_dir: Path) -> tuple[Path, Path]:
+    """(properties YAML, macros file) relative to the project: in its first `model-paths` and
+    `macro-paths` folders, where dbt reads them."""
+    models = _project_paths(project_dir, "model-paths", "models")[0]
+    macros = _project_paths(project_dir, "macro-paths", "macros")[0]
+    return models / PROPERTIES_FILE.name, macros / MACROS_FILE.name
 
 
 _INCREMENTAL = re.compile(r"""materialized\s*=\s*['"]incremental['"]""")
@@ -195,9 +219,10 @@ def user_patched_models(project_dir: Path) -> dict[str, Path]:
     import yaml
 
     found: dict[str, Path] = {}
+    ours = project_dir / generated_files(project_dir)[0]
     for root in _model_paths(project_dir):
         for path in sorted(root.rglob("*")):
-            if path.suffix.lower() not in (".yml", ".yaml") or path == project_dir / PROPERTIES_FILE:
+            if path.suffix.lower() not in (".yml", ".yaml") or path == ours:
                 continue
             try:
                 document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
