@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 import yaml
 
@@ -143,3 +144,26 @@ def test_export_writes_where_dbt_reads_with_other_model_and_macro_paths(tmp_path
     assert code == 1, output
     check = _check(project, "stg_payments", "amount.range")
     assert check["status"] == "failed" and check["failing_rows"] == 1
+
+
+# ---- 4. an attached database with the same schema.table ---------------------------------------
+
+
+def test_schema_checks_read_only_the_models_own_database(tmp_path: Path) -> None:
+    """`attach:` puts a second catalog beside the model's: its main.stg_payments has the column
+    the contract requires and the model lacks; it must not count."""
+    with duckdb.connect(str(tmp_path / "prod.duckdb")) as con:
+        con.execute(
+            "CREATE TABLE main.stg_payments (payment_id INTEGER, order_id INTEGER, payment_method VARCHAR, "
+            "amount DOUBLE, note VARCHAR)"
+        )
+    project = _jaffle(
+        tmp_path, {"attach": [{"path": str(tmp_path / "prod.duckdb"), "alias": "prod", "read_only": True}]}
+    )
+    contract = project / "contracts" / "stg_payments.yml"
+    text = contract.read_text(encoding="utf-8").replace("extra_columns: forbid", "extra_columns: allow")
+    contract.write_text(text + "  note:\n    type: varchar\n", encoding="utf-8")
+    assert _export(project)[0] == 0
+    ok, log = _dbt(project)
+    assert not ok
+    assert "note.exists (1 bad column(s))" in log, log

@@ -75,6 +75,7 @@ TEST_TAG = "dq_contract"
 GATE_MARKER = "dq gate ran: "
 # Placeholders in generated SQL that become Jinja outside the {% raw %} blocks.
 _THIS = "__DQ_THIS__"
+_DATABASE = "__DQ_DATABASE__"
 _SCHEMA = "__DQ_SCHEMA__"
 _NAME = "__DQ_NAME__"
 _REF = re.compile(r"__DQ_REF_(\d+)__")
@@ -609,7 +610,8 @@ def _check_rows(specs: Sequence[CheckSpec], refs: list[str]) -> str:
     schema = [s for s in specs if s.kind in SCHEMA_KINDS]
     rows = [_check_row(s, refs) for s in specs if s not in scanned and s.kind not in SCHEMA_KINDS]
     if schema:
-        where = f"table_schema = {_SCHEMA} AND table_name = {_NAME}"
+        # the catalog too: an attached database (a profile's `attach:`) can hold the same schema.table
+        where = f"table_catalog = {_DATABASE} AND table_schema = {_SCHEMA} AND table_name = {_NAME}"
         counts = ", ".join(f"{_schema_count(s)} AS {quote_ident(s.name)}" for s in schema)
         rows.insert(
             0,
@@ -708,11 +710,13 @@ def _to_jinja(sql: str, refs: list[str]) -> str:
     if not sql:
         return ""
     _no_endraw(sql, "a contract's SQL")
-    tokens = re.split(rf"({_THIS}|{_SCHEMA}|{_NAME}|__DQ_REF_\d+__)", sql)
+    tokens = re.split(rf"({_THIS}|{_DATABASE}|{_SCHEMA}|{_NAME}|__DQ_REF_\d+__)", sql)
     out = []
     for token in tokens:
         if token == _THIS:
             out.append("{{ this }}")
+        elif token == _DATABASE:
+            out.append("'{{ this.database }}'")
         elif token == _SCHEMA:
             out.append("'{{ this.schema }}'")
         elif token == _NAME:
