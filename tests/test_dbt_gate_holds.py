@@ -167,3 +167,55 @@ def test_schema_checks_read_only_the_models_own_database(tmp_path: Path) -> None
     ok, log = _dbt(project)
     assert not ok
     assert "note.exists (1 bad column(s))" in log, log
+
+
+# ---- 3. an ephemeral model ---------------------------------------------------------------------
+
+
+def _ephemeral_in_sql(project: Path) -> None:
+    sql = project / "models" / "staging" / "stg_payments.sql"
+    sql.write_text("{{ config(materialized='ephemeral') }}\n" + sql.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def _ephemeral_folder(project: Path) -> None:
+    _edit_project(project, lambda c: c["models"]["jaffle_shop"]["staging"].update({"+materialized": "ephemeral"}))
+
+
+def _ephemeral_in_yaml(project: Path) -> None:
+    path = project / "models" / "staging" / "schema.yml"
+    schema = yaml.safe_load(path.read_text(encoding="utf-8"))
+    next(m for m in schema["models"] if m["name"] == "stg_payments")["config"] = {"materialized": "ephemeral"}
+    path.write_text(yaml.safe_dump(schema, sort_keys=False), encoding="utf-8")
+
+
+@pytest.mark.parametrize("make_ephemeral", [_ephemeral_in_sql, _ephemeral_folder, _ephemeral_in_yaml])
+def test_a_contract_on_an_ephemeral_model_is_refused_at_export(tmp_path: Path, make_ephemeral: Any) -> None:
+    """dbt inlines an ephemeral model into its children: no relation, no post-hook, no gate."""
+    project = _jaffle(tmp_path)
+    make_ephemeral(project)
+    for extra in ([], ["--check"]):
+        code, output = _export(project, *extra)
+        assert code == 3, output
+        assert "stg_payments.yml" in output and "'stg_payments' is materialized as ephemeral" in output, output
+        assert "Fix: materialize stg_payments as a view or table" in output
+
+
+def test_a_model_made_ephemeral_after_the_export_fails_the_build(tmp_path: Path) -> None:
+    project = _jaffle(tmp_path)
+    assert _export(project)[0] == 0
+    _ephemeral_in_sql(project)
+    _append_csv(project / "seeds" / "raw_payments.csv", DEFECT)
+    ok, log = _dbt(project)
+    assert not ok
+    assert "contract contracts/stg_payments.yml gates model 'stg_payments', which is materialized as ephemeral" in log
+    code, output = _dq_build(project)
+    assert code == 3, output
+    assert "ephemeral" in output, output
+
+
+def test_dq_dbt_build_says_a_contracts_model_is_ephemeral(tmp_path: Path) -> None:
+    project = _jaffle(tmp_path)  # no export: dq's callback alone
+    _ephemeral_in_sql(project)
+    code, output = _dq_build(project)
+    assert code == 3, output
+    assert "dataset.model 'stg_payments': is materialized as ephemeral" in " ".join(output.split()), output

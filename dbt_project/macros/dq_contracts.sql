@@ -56,12 +56,19 @@ HAVING count(*) > 0
 {% macro dq_require_models() -%}
 {%- if execute -%}
   {%- set present = [] -%}
+  {%- set paths = dq_contract_paths() -%}
   {%- for node in graph.nodes.values() -%}
     {%- if node.resource_type == 'model' and node.package_name == project_name -%}
       {%- do present.append(node.name) -%}
+      {%- if node.name in paths and node.config.materialized == 'ephemeral' -%}
+        {{- exceptions.raise_compiler_error("dq: contract " ~ paths[node.name] ~ " gates model '" ~ node.name
+            ~ "', which is materialized as ephemeral: dbt builds no relation for it and runs no post-hook, so "
+            ~ "its gate would never run. Fix: materialize it as a view or table, or put the contract on a "
+            ~ "model built from it, and re-run `dq dbt export`") -}}
+      {%- endif -%}
     {%- endif -%}
   {%- endfor -%}
-  {%- for model, path in dq_contract_paths().items() -%}
+  {%- for model, path in paths.items() -%}
     {%- if model not in present -%}
       {{- exceptions.raise_compiler_error("dq: contract " ~ path ~ " gates model '" ~ model ~ "', which this "
           ~ "project does not have (renamed or removed?). Fix: restore the model, or correct dataset.model "

@@ -456,12 +456,22 @@ class Build:
         except DqError:
             return
         for model, (path, contract) in self.contracts.items():
+            where = f"{self.project_dir}'s manifest"
             try:
-                select_node(manifest, model, None, where=f"{self.project_dir}'s manifest", resource_types=REFABLE)
+                node = select_node(manifest, model, contract.dataset.version, where=where, resource_types=REFABLE)
+                problem = None
+                if (node.get("config") or {}).get("materialized") == "ephemeral":
+                    problem = (
+                        "is materialized as ephemeral: dbt inlines it into the models that ref it and builds "
+                        f"no relation, so there is nothing to validate. Fix: materialize {model} as a view or "
+                        "table, or put the contract on a model built from it"
+                    )
             except DqError as exc:
+                problem = str(exc)
+            if problem is not None:
                 result = ContractResult(contract=path.stem, path=str(path), started_at=now())
                 result.contract, result.version, result.dataset = contract.contract, contract.version, f"model {model}"
-                result.error = f"{path}: contract {contract.contract}: dataset.model {model!r}: {exc}"
+                result.error = f"{path}: contract {contract.contract}: dataset.model {model!r}: {problem}"
                 self._keep(model, result)
 
     def _record_model_error(self, model: str, message: str) -> None:

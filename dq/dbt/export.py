@@ -143,6 +143,15 @@ def export_plan(
                 f"{e.contract_path}: dataset.model {e.model!r} is not a model of {project_dir} "
                 f"(models there: {close}). Fix: correct the contract's model name"
             )
+    ephemeral = materialized_as(project_dir, "ephemeral") if exports else set()
+    for e in exports:
+        if e.model in ephemeral:
+            # dbt inlines an ephemeral model as a CTE: no relation, no post-hook, nothing to validate
+            raise ExportError(
+                f"{e.contract_path}: dataset.model {e.model!r} is materialized as ephemeral in {project_dir}: "
+                "dbt builds no relation for it and runs no post-hook, so its gate would never run. Fix: "
+                f"materialize {e.model} as a view or table, or put the contract on a model built from it"
+            )
     exports.sort(key=lambda e: e.model)
     has_project = (project_dir / PROJECT_FILE).is_file()
     properties_file, macros_file = generated_files(project_dir) if has_project else GENERATED_FILES
@@ -187,19 +196,17 @@ def generated_files(project_dir: Path) -> tuple[Path, Path]:
     return models / PROPERTIES_FILE.name, macros / MACROS_FILE.name
 
 
-_INCREMENTAL = re.compile(r"""materialized\s*=\s*['"]incremental['"]""")
+_MATERIALIZED = re.compile(r"""materialized\s*=\s*['"](\w+)['"]""")
 
 
-def incremental_models(project_dir: Path) -> set[str]:
-    """Models materialized as incremental: by their own `config(materialized='incremental')`, or
-    by the manifest of an earlier dbt run when there is one (folder-level config included)."""
+def materialized_as(project_dir: Path, kind: str) -> set[str]:
+    """Models materialized as `kind`, best effort without dbt, each source fail-closed (any of
+    them saying so counts): the model's own `config(materialized=...)`, its properties YAML's
+    `config.materialized`, dbt_project.yml's folder config (`models: <project>: <folder>:
+    +materialized`), and the manifest of an earlier dbt run when there is one."""
     import json
 
-    found = set()
-    for root in _model_paths(project_dir):
-        for path in root.rglob("*.sql"):
-            if _INCREMENTAL.search(path.read_text(encoding="utf-8", errors="replace")):
-                found.add(path.stem)
+    found = {name for name, materialized in _parsed_materializations(project_dir).items() if kind in materialized}
     manifest = project_dir / "target" / "manifest.json"
     if manifest.is_file():
         try:
@@ -209,17 +216,47 @@ def incremental_models(project_dir: Path) -> set[str]:
         found.update(
             str(n.get("name"))
             for n in nodes.values()
-            if n.get("resource_type") == "model" and (n.get("config") or {}).get("materialized") == "incremental"
+            if n.get("resource_type") == "model" and (n.get("config") or {}).get("materialized") == kind
         )
     return found
 
 
-def user_patched_models(project_dir: Path) -> dict[str, Path]:
-    """Models the project's own properties YAML already describes (name -> file): dbt allows one
-    patch per model, so dq must not write a second one for them."""
+def incremental_models(project_dir: Path) -> set[str]:
+    return materialized_as(project_dir, "incremental")
+
+
+def _parsed_materializations(project_dir: Path) -> dict[str, set[str]]:
+    """model -> every materialization its SQL, YAML or folder config names (read without dbt)."""
     import yaml
 
-    found: dict[str, Path] = {}
+    config = yaml.safe_load(_read(project_dir / PROJECT_FILE)) or {}
+    models_config = config.get("models") if isinstance(config, dict) else None
+    project = models_config.get(str(config.get("name"))) if isinstance(models_config, dict) else None
+    out: dict[str, set[str]] = {}
+    for root in _model_paths(project_dir):
+        for path in root.rglob("*"):
+            if path.suffix.lower() not in (".sql", ".py") or not path.is_file():
+                continue
+            named = out.setdefault(path.stem, set())
+            level = project
+            for part in (None, *path.relative_to(root).parts[:-1]):
+                level = level if part is None else (level.get(part) if isinstance(level, dict) else None)
+                if isinstance(level, dict):
+                    for key in ("+materialized", "materialized"):
+                        if isinstance(level.get(key), str):
+                            named.add(level[key])
+            named.update(_MATERIALIZED.findall(path.read_text(encoding="utf-8", errors="replace")))
+    for name, properties in _yaml_models(project_dir):
+        model_config = properties.get("config")
+        if isinstance(model_config, dict) and isinstance(model_config.get("materialized"), str):
+            out.setdefault(name, set()).add(model_config["materialized"])
+    return out
+
+
+def _yaml_models(project_dir: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(name, properties) of every model the project's properties YAML describes (dq's own file not)."""
+    import yaml
+
     ours = project_dir / generated_files(project_dir)[0]
     for root in _model_paths(project_dir):
         for path in sorted(root.rglob("*")):
@@ -232,7 +269,15 @@ def user_patched_models(project_dir: Path) -> dict[str, Path]:
             models = document.get("models") if isinstance(document, dict) else None
             for model in models if isinstance(models, list) else []:
                 if isinstance(model, dict) and model.get("name"):
-                    found.setdefault(str(model["name"]), path)
+                    yield str(model["name"]), {**model, "__path__": path}
+
+
+def user_patched_models(project_dir: Path) -> dict[str, Path]:
+    """Models the project's own properties YAML already describes (name -> file): dbt allows one
+    patch per model, so dq must not write a second one for them."""
+    found: dict[str, Path] = {}
+    for name, properties in _yaml_models(project_dir):
+        found.setdefault(name, properties["__path__"])
     return found
 
 
@@ -526,17 +571,25 @@ DQ_GATE_MACRO = """\
 """
 
 # on-run-start: dbt only warns about a patch for a model it does not have, and a post-hook
-# dispatching on a name never fires for a renamed model. A gate must not vanish in silence.
+# dispatching on a name never fires for a renamed model, nor on an ephemeral one (dbt inlines it,
+# running no hooks). A gate must not vanish in silence.
 DQ_REQUIRE_MACRO = """\
 {% macro dq_require_models() -%}
 {%- if execute -%}
   {%- set present = [] -%}
+  {%- set paths = dq_contract_paths() -%}
   {%- for node in graph.nodes.values() -%}
     {%- if node.resource_type == 'model' and node.package_name == project_name -%}
       {%- do present.append(node.name) -%}
+      {%- if node.name in paths and node.config.materialized == 'ephemeral' -%}
+        {{- exceptions.raise_compiler_error("dq: contract " ~ paths[node.name] ~ " gates model '" ~ node.name
+            ~ "', which is materialized as ephemeral: dbt builds no relation for it and runs no post-hook, so "
+            ~ "its gate would never run. Fix: materialize it as a view or table, or put the contract on a "
+            ~ "model built from it, and re-run `dq dbt export`") -}}
+      {%- endif -%}
     {%- endif -%}
   {%- endfor -%}
-  {%- for model, path in dq_contract_paths().items() -%}
+  {%- for model, path in paths.items() -%}
     {%- if model not in present -%}
       {{- exceptions.raise_compiler_error("dq: contract " ~ path ~ " gates model '" ~ model ~ "', which this "
           ~ "project does not have (renamed or removed?). Fix: restore the model, or correct dataset.model "
