@@ -219,3 +219,43 @@ def test_dq_dbt_build_says_a_contracts_model_is_ephemeral(tmp_path: Path) -> Non
     code, output = _dq_build(project)
     assert code == 3, output
     assert "dataset.model 'stg_payments': is materialized as ephemeral" in " ".join(output.split()), output
+
+
+# ---- 5. a versioned model ----------------------------------------------------------------------
+
+
+def _versioned_customers(project: Path) -> None:
+    """customers in two versions, v2 the latest; v1 keeps a legacy column the contract forbids."""
+    models = project / "models"
+    sql = (models / "customers.sql").read_text(encoding="utf-8")
+    (models / "customers.sql").unlink()
+    (models / "customers_v2.sql").write_text(sql, encoding="utf-8")
+    (models / "customers_v1.sql").write_text(f"select *, 1 as legacy from (\n{sql}\n) as v2\n", encoding="utf-8")
+    schema = yaml.safe_load((models / "schema.yml").read_text(encoding="utf-8"))
+    customers = next(m for m in schema["models"] if m["name"] == "customers")
+    customers.update({"latest_version": 2, "versions": [{"v": 1}, {"v": 2}]})
+    (models / "schema.yml").write_text(yaml.safe_dump(schema, sort_keys=False), encoding="utf-8")
+
+
+@pytest.mark.parametrize("pinned", [None, 1])
+def test_a_versioned_models_contract_gates_the_version_it_resolves_to(tmp_path: Path, pinned: int | None) -> None:
+    project = _jaffle(tmp_path)
+    _versioned_customers(project)
+    if pinned is not None:
+        contract = project / "contracts" / "customers.yml"
+        text = contract.read_text(encoding="utf-8").replace(
+            "  model: customers\n", f"  model: customers\n  version: {pinned}\n"
+        )
+        contract.write_text(text, encoding="utf-8")
+    code, output = _export(project)
+    assert code == 0, output  # `{model: customers}` is the versioned model, not a missing one
+    ok, log = _dbt(project)
+    code, output = _dq_build(project)
+    if pinned is None:  # ref('customers') is v2: v1's legacy column is no business of the contract
+        assert ok, log
+        assert code == 0, output
+        assert _check(project, "customers", "schema.no_extra_columns")["status"] == "passed"
+    else:
+        assert not ok
+        assert "dq contract customers 0.1.0 failed: schema.no_extra_columns (1 bad column(s))" in log, log
+        assert code == 1, output

@@ -47,9 +47,11 @@ HAVING count(*) > 0
 
 {% macro dq_gate() -%}
 {%- set name = model.name -%}
-{%- if name == "customer_orders" -%}{{ dq_assert__customer_orders() }}
-{%- elif name == "stg_customers" -%}{{ dq_assert__stg_customers() }}
-{%- elif name == "training_set" -%}{{ dq_assert__training_set() }}
+{%- set version = none if model.get('version') is none else (model.get('version') | string) -%}
+{%- set latest = none if model.get('latest_version') is none else (model.get('latest_version') | string) -%}
+{%- if name == "customer_orders" and (version is none or latest is none or version == latest) -%}{{ dq_assert__customer_orders() }}
+{%- elif name == "stg_customers" and (version is none or latest is none or version == latest) -%}{{ dq_assert__stg_customers() }}
+{%- elif name == "training_set" and (version is none or latest is none or version == latest) -%}{{ dq_assert__training_set() }}
 {%- endif -%}
 {%- endmacro %}
 

@@ -260,10 +260,25 @@ class Build:
         self._run_deferred(info.node_name)
         if kind != "model" or info.node_name not in self.contracts:
             return
+        if not self._is_contracts_node(info.unique_id, info.node_name):
+            return  # another version of a versioned model: the contract gates the one it resolves to
         if status == "success":
             self._validate(info.unique_id, info.node_name)
         elif status == "error":
             self._record_model_error(info.node_name, event.data.run_result.message)
+
+    def _is_contracts_node(self, unique_id: str, model: str) -> bool:
+        """Whether this node is the one the contract's `{model, version}` resolves to, as `ref()`
+        does (a versioned model's versions share a name); True when the manifest cannot say."""
+        from dq.dbt.artifacts import REFABLE, read_manifest_file, select_node
+
+        _, contract = self.contracts[model]
+        try:
+            manifest = read_manifest_file(self.target_path / "manifest.json", self.project_dir)
+            node = select_node(manifest, model, contract.dataset.version, where="manifest", resource_types=REFABLE)
+        except DqError:
+            return True
+        return node.get("unique_id") in (None, unique_id)
 
     def _note_gate(self, message: str) -> None:
         """An exported gate's marker (dq.dbt.export.GATE_MARKER): `<marker><unique_id> <label>`."""

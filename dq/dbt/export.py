@@ -312,6 +312,8 @@ def project_models(project_dir: Path) -> set[str]:
     found: set[str] = set()
     for root in _model_paths(project_dir):
         found.update(p.stem for p in root.rglob("*") if p.suffix.lower() in (".sql", ".py") and p.is_file())
+    # a versioned model is named in its YAML (`versions:`); its files are <name>_v<N>.sql or `defined_in`
+    found.update(name for name, properties in _yaml_models(project_dir) if properties.get("versions"))
     return found
 
 
@@ -562,10 +564,13 @@ DQ_RUN_SUMMARY_MACRO = """\
 """
 
 # The project-level post-hook (dbt_project.yml, `models: <project>: +post-hook`) runs on every
-# model; it renders the model's own assertion, or nothing (dbt skips an empty hook).
+# model; it renders the model's own assertion, or nothing (dbt skips an empty hook). A versioned
+# model's versions share one name: the contract gates the version it resolves to (_version_test).
 DQ_GATE_MACRO = """\
 {% macro dq_gate() -%}
 {%- set name = model.name -%}
+{%- set version = none if model.get('version') is none else (model.get('version') | string) -%}
+{%- set latest = none if model.get('latest_version') is none else (model.get('latest_version') | string) -%}
 {%- GATES -%}
 {%- endmacro %}
 """
@@ -606,7 +611,8 @@ def render_macros(exports: Iterable[ModelExport]) -> str:
     labels = {e.model: f"{e.contract.contract} {e.contract.version}" for e in exports}
     paths = {e.model: e.contract_path for e in exports}
     gates = "".join(
-        f"\n{{%- {'if' if i == 0 else 'elif'} name == {_jinja_string(e.model)} -%}}{{{{ dq_assert__{e.model}() }}}}"
+        f"\n{{%- {'if' if i == 0 else 'elif'} name == {_jinja_string(e.model)} and {_version_test(e)} -%}}"
+        f"{{{{ dq_assert__{e.model}() }}}}"
         for i, e in enumerate(exports)
     )
     gates += "\n{%- endif -%}\n" if exports else "\n"
@@ -622,6 +628,16 @@ def render_macros(exports: Iterable[ModelExport]) -> str:
     for e in exports:
         parts.append(_model_macro(e))
     return "\n".join(parts)
+
+
+def _version_test(e: ModelExport) -> str:
+    """Which of a versioned model's versions the contract gates: the one it pins
+    (`dataset.version`), else the one `ref(name)` means (dbt's `latest_version`); an unversioned
+    model, or a version dbt gives no latest for, is gated (never less than the contract says)."""
+    pinned = e.contract.dataset.version
+    if pinned is not None:
+        return f"version == {_jinja_string(str(pinned))}"
+    return "(version is none or latest is none or version == latest)"
 
 
 def _constant_macro(name: str, values: dict[str, str]) -> str:
