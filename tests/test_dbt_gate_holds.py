@@ -265,3 +265,65 @@ def test_a_versioned_models_contract_gates_the_version_it_resolves_to(tmp_path: 
         assert not ok
         assert "dq contract customers 0.1.0 failed: schema.no_extra_columns (1 bad column(s))" in log, log
         assert code == 1, output
+
+
+# ---- 6. a hook after the gate, a NaN past a NOT NULL constraint, seeds and snapshots --------------
+
+
+def test_a_model_hook_that_runs_after_the_gate_makes_dq_judge_the_published_table(tmp_path: Path) -> None:
+    """dbt appends a model's own post-hooks after the project's (dq's gate): one that updates the
+    table changes the rows the gate passed, so its marker cannot stand for the published table."""
+    project = _jaffle(tmp_path)
+    schema_path = project / "models" / "schema.yml"
+    schema = yaml.safe_load(schema_path.read_text(encoding="utf-8"))
+    customers = next(m for m in schema["models"] if m["name"] == "customers")
+    customers["config"] = {"post_hook": "update {{ this }} set customer_lifetime_value = -7 where customer_id = 1"}
+    schema_path.write_text(yaml.safe_dump(schema, sort_keys=False), encoding="utf-8")
+    assert _export(project)[0] == 0
+    code, output = _dq_build(project)
+    assert code == 1, output
+    check = _check(project, "customers", "customer_lifetime_value.range")
+    assert (check["status"], check["failing_rows"]) == ("failed", 1)
+    assert check["engine"] != "dbt"
+
+
+def test_a_nan_in_a_not_null_double_of_an_enforced_table_fails_its_constraint(tmp_path: Path) -> None:
+    """dbt's NOT NULL lets a NaN through; a NaN is a missing value to dq, so the exported
+    constraints of a FLOAT/DOUBLE `nullable: false` column also hold `NOT isnan(...)`."""
+    project = _jaffle(tmp_path)
+    (project / "models" / "pay_t.sql").write_text(
+        "{{ config(materialized='table') }}\n"
+        "select payment_id, order_id, payment_method, amount from {{ ref('stg_payments') }}\n"
+        "union all select 1000, 1, 'coupon', 'nan'::double\n",
+        encoding="utf-8",
+    )
+    (project / "contracts" / "pay_t.yml").write_text(
+        "contract: pay_t\nversion: 1.0.0\ndataset: {model: pay_t}\nextra_columns: forbid\ncolumns:\n"
+        "  payment_id: {type: integer, nullable: false, unique: true}\n  order_id: {type: integer, nullable: false}\n"
+        "  payment_method: {type: varchar, nullable: false}\n  amount: {type: double, nullable: false, min: 0}\n",
+        encoding="utf-8",
+    )
+    assert _export(project)[0] == 0
+    ok, log = _dbt(project)
+    assert not ok, log
+    assert "pay_t" in log
+    code, output = _dq_build(project)
+    assert code == 1, output
+
+
+def test_a_contract_on_a_seed_is_validated_by_dq_dbt_build(tmp_path: Path) -> None:
+    """`dq dbt export` gates models only, but `dq dbt build` validates every contract's node as it
+    finishes, a seed's and a snapshot's too: never a contract left out in silence."""
+    project = _jaffle(tmp_path)
+    for contract in (project / "contracts").glob("*.yml"):
+        contract.unlink()
+    (project / "contracts" / "raw_payments.yml").write_text(
+        "contract: raw_payments\nversion: 1.0.0\ndataset: {model: raw_payments}\ncolumns:\n"
+        "  id: {type: integer, nullable: false, unique: true}\n  amount: {type: integer, max: 100000}\n",
+        encoding="utf-8",
+    )
+    _append_csv(project / "seeds" / "raw_payments.csv", "114,3,credit_card,99999999")
+    code, output = _dq_build(project)
+    assert code == 1, output
+    check = _check(project, "raw_payments", "amount.range")
+    assert (check["status"], check["failing_rows"]) == ("failed", 1)

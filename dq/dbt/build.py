@@ -258,8 +258,8 @@ class Build:
         status = str(event.data.run_result.status)
         self.progress.finish(info.node_name, status)
         self._run_deferred(info.node_name)
-        if kind != "model" or info.node_name not in self.contracts:
-            return
+        if info.node_name not in self.contracts:
+            return  # a seed's or snapshot's contract is validated like a model's (export gates models only)
         if not self._is_contracts_node(info.unique_id, info.node_name):
             return  # another version of a versioned model: the contract gates the one it resolves to
         if status == "success":
@@ -295,9 +295,34 @@ class Build:
         _, contract = self.contracts[model]
         with self._lock:
             ran = self.gate_ran.get(unique_id)
-        if ran != f"{contract.contract} {contract.version}":
+        if ran != f"{contract.contract} {contract.version}" or not self._gate_hook_runs_last(unique_id):
             return frozenset()
         return self.in_model.get(model, frozenset())
+
+    def _gate_hook_runs_last(self, unique_id: str) -> bool:
+        """Whether no post-hook of the node runs after dq's gate: dbt appends a model's own hooks
+        after the project's, and one that updates the table would change the rows the gate passed
+        (then the callback judges every check on the table as published). False when unsure."""
+        from dq.dbt.artifacts import read_manifest_file
+        from dq.dbt.project_config import GATE_HOOK
+
+        try:
+            manifest = read_manifest_file(self.target_path / "manifest.json", self.project_dir)
+        except DqError:
+            return False
+        node = (manifest.get("nodes") or {}).get(unique_id) or {}
+        hooks = (node.get("config") or {}).get("post-hook")
+        if not isinstance(hooks, list):
+            return False
+        ours = [i for i, hook in enumerate(hooks) if isinstance(hook, dict) and hook.get("sql") == GATE_HOOK]
+        if not ours:
+            return False
+        # hooks outside the transaction run after every hook inside it, whatever their place
+        return all(
+            i < ours[-1] and isinstance(hook, dict) and hook.get("transaction", True)
+            for i, hook in enumerate(hooks)
+            if i not in ours
+        )
 
     def _validate(self, unique_id: str, model: str) -> None:
         """The model's contract, now; a check reading a model this run builds later, when it is built."""

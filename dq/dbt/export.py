@@ -456,7 +456,8 @@ def _column_constraints(e: ModelExport, name: str) -> list[dict[str, Any]]:
             continue
         if spec.kind is CheckKind.not_null:
             out.append({"type": "not_null", "warn_unsupported": False})
-        else:
+        if spec.kind is not CheckKind.not_null or spec.args.get("nan_columns"):
+            # a NaN is missing to dq, not to SQL's NOT NULL: a FLOAT/DOUBLE's not_null is also a check
             # dbt renders constraint expressions with Jinja at parse time: protect regexes like {2}
             expression = _jinja_safe(f"NOT ({violation_predicate(spec)})")
             out.append({"type": "check", "expression": expression, "warn_unsupported": False})
