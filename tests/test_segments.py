@@ -407,7 +407,9 @@ def test_per_segment_verdicts_match_a_plain_python_grouping(
     for key, name in names.items():
         check = _check(result, name)
         assert check.observed["segments"] == segments
-        found = _failing(check)
+        found = {
+            segment: float(v) if key == "mean" and v is not None else v for segment, v in _failing(check).items()
+        }  # exact: Decimal
         assert found == (expected[key] if key == "share" else pytest.approx(expected[key])), name
         assert check.status is (Status.failed if expected[key] else Status.passed), name
 
@@ -513,5 +515,6 @@ def test_schema_exports_leave_per_segment_checks_out_and_say_why(make_db: MakeDb
     if target == "pandera":
         assert "name='v.mean'" in text and "name='v.mean.by.s'" not in text
     else:
+        # an INTEGER mean is judged as an exact fraction: GX's float average is left out too, saying why
         expectations = json.dumps(json.loads(text)["expectations"])
-        assert "v.mean" in expectations and "v.mean.by.s" not in expectations
+        assert "v.mean" not in expectations and "plain float sum" in dict(skipped)["v.mean"]

@@ -90,7 +90,16 @@ ENGINES = (BATCH, PANDERA, GX)
 # Facts binding adds to a spec of any kind (dq.data.bind, the runner's reference binding): the live
 # column type and what it implies. They are part of every kind's typed arguments.
 BOUND_ARGS = frozenset(
-    {"column_type", "collated_columns", "nan_columns", "nan_present", "relation", "ref_type", "ref_collated"}
+    {
+        "column_type",
+        "collated_columns",
+        "nan_columns",
+        "nan_present",
+        "relation",
+        "ref_type",
+        "ref_collated",
+        "exact_bounds",
+    }
 )
 
 Words = Callable[[Mapping[str, Any], tuple[str, ...]], str]
@@ -186,6 +195,8 @@ def expression_text(expr: str) -> str:
 
 
 def _bounded(args: Mapping[str, Any], columns: tuple[str, ...]) -> str:
+    if "exact_bounds" in args:  # a mean judged as a fraction: the bounds as the contract wrote them
+        return bounds_text(dict(zip(("min", "max"), args["exact_bounds"], strict=True)))
     return bounds_text(args)
 
 

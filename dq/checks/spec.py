@@ -133,8 +133,11 @@ class CheckSpec:
         as 2**53, a DECIMAL(18,3) loses its last digits), and both average with a plain sum
         (1e16 - 1 - 1e16 averages to 0, values near 1e308 overflow to -inf). Bounded checks on
         columns past a double's exact range, and means and deviations of anything but small
-        integers, stay with dq's own SQL (pandera-batch: Kahan sums, shifted deviations).
+        integers, stay with dq's own SQL (pandera-batch: exact sums, shifted deviations); so do
+        means of integers, decimals and booleans, which it judges as exact fractions.
         """
+        if self.kind is CheckKind.mean and "exact_bounds" in self.args:
+            return False  # judged as an exact fraction (1/3 of the rows true is above 0.3333333333333333)
         if self.kind in (CheckKind.mean, CheckKind.stddev):
             small = {"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER", "BOOLEAN", ""}
             return str(self.args.get("column_type", "")).upper() in small

@@ -334,6 +334,38 @@ def _stddev(spec: CheckSpec, col: str, shift: str) -> str:
     return f"stddev_samp(({col}::{wide} - {shift}::{wide})::DOUBLE)"
 
 
+def mean_parts(spec: CheckSpec) -> str:
+    """The exact sum of an integer, DECIMAL or BOOLEAN column's values in scope, as a struct
+    (high, low, part, n): the sum is high * 2**64 + low + part, the mean that over n
+    (dq.engines.pandera_batch.exact_mean), so a mean is judged as a fraction, never a double: a
+    BIGINT mean of 2**53 + 1 is not 2**53. More aggregates of the same scan, none overflowing:
+    - BIGINT and narrower (BOOLEAN as 0/1): a HUGEINT sum (exact for 2**63 rows);
+    - HUGEINT/UHUGEINT: the values' upper and lower 64 bits, summed apart as HUGEINTs;
+    - DECIMAL(p<=18,s): a DECIMAL(38,s) sum;
+    - DECIMAL(p>18,s): the integer parts' upper and lower 64 bits as for a HUGEINT, and the
+      fractions (each below 1) as a DECIMAL(38,s) sum; only that one can overflow (10**(38-s)
+      rows or more), which is DuckDB's overflow error: exit 3, never a rounded mean.
+    """
+    scope = scope_predicate(spec)
+    col = quote_ident(spec.columns[0])
+    if scope is not None:
+        col = f"(CASE WHEN {scope} THEN {col} END)"
+    column_type = str(spec.args.get("column_type", "")).upper()
+    wide = _family(spec) == "decimal" and decimal_precision(column_type) > 18
+    high, part = "0::HUGEINT", "0::HUGEINT"
+    if column_type in ("HUGEINT", "UHUGEINT") or wide:
+        whole = f"trunc({col})::HUGEINT" if wide else col
+        high = f"sum(({whole} >> 64)::HUGEINT)"
+        low = f"sum(({whole} & 18446744073709551615)::HUGEINT)"
+        if wide:
+            part = f"sum({col} - trunc({col}))"
+    elif _family(spec) == "decimal":
+        low = f"sum({col}::DECIMAL(38,{decimal_scale(column_type)}))"
+    else:
+        low = f"sum({col}::INTEGER::HUGEINT)" if column_type == "BOOLEAN" else f"sum({col}::HUGEINT)"
+    return f"struct_pack(high := {high}, low := {low}, part := {part}, n := count({col}))"
+
+
 def _skip_nan(spec: CheckSpec) -> str:
     """Aggregates leave NaN out as they leave NULL out (NaN is a missing value)."""
     column = spec.columns[0]

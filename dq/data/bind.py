@@ -133,6 +133,8 @@ def bind_spec(
         case CheckKind.mean | CheckKind.stddev:
             if column_family(column_type) not in {"integer", "float", "decimal", "boolean"}:
                 raise BindError(f"{key}: needs a numeric or BOOLEAN column; {column} is {column_type}")
+            if spec.kind is CheckKind.mean and column_family(column_type) != "float":
+                args["exact_bounds"] = _exact_mean_bounds(args, column_type, key)
             args.update(_float_bounds(args))
         case CheckKind.null_fraction:
             args.update(_float_bounds(args))
@@ -319,9 +321,11 @@ def _within_type(bounds: dict[str, Any], column_type: str) -> dict[str, Any]:
     exact number never has to be written.
     """
     limits = _type_range(column_type)
+    return bounds if limits is None else _within_limits(bounds, limits)
+
+
+def _within_limits(bounds: Mapping[str, Any], limits: tuple[Any, Any]) -> dict[str, Any]:
     low, high = bounds.get("min"), bounds.get("max")
-    if limits is None:
-        return bounds
     smallest, largest = limits
     if (low is not None and low > largest) or (high is not None and high < smallest):
         return {"min": largest, "max": smallest}
@@ -493,6 +497,22 @@ def _float_bounds(args: Mapping[str, Any]) -> dict[str, Any]:
         for side in ("min", "max")
         if side in args
     }
+
+
+def _exact_mean_bounds(args: Mapping[str, Any], column_type: str, key: str) -> tuple[Decimal | None, Decimal | None]:
+    """(min, max) of a mean of integers, decimals or booleans, which is judged as an exact
+    fraction (dq.checks.sql.mean_parts): the contract's own digits, never a double's reading
+    (`max: 9007199254740992` is that integer, which a mean of 2**53 + 1 exceeds). A mean lies
+    within its column type's range (a BOOLEAN's true-rate within 0..1), so a bound past it is the
+    type's extreme, with the same meaning, and no bound has more digits than the type's values."""
+    bounds: dict[str, Any] = {
+        side: None if args.get(side) is None else _as_decimal(args[side], key) for side in ("min", "max")
+    }
+    limits = (0, 1) if column_family(column_type) == "boolean" else _type_range(column_type)
+    if limits is not None:
+        bounds = _within_limits(bounds, limits)
+    low, high = (None if bounds[side] is None else Decimal(bounds[side]) for side in ("min", "max"))
+    return low, high
 
 
 def _count_bounds(args: Mapping[str, Any]) -> dict[str, Any]:

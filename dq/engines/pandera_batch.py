@@ -23,7 +23,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
+from fractions import Fraction
 from typing import Any
 
 import duckdb
@@ -36,6 +37,7 @@ from dq.checks.sql import (
     custom_sql,
     failing_count_query,
     key_sql,
+    mean_parts,
     metric_expression,
     scope_predicate,
     violation_predicate,
@@ -189,6 +191,8 @@ def _pass_expression(spec: CheckSpec, relation: str) -> str:
         )
         # surplus copies: 0 exactly when every non-null key is unique
         return _with_scope_rows(spec, f"count(*) FILTER (WHERE {not_null}) - {distinct}")
+    if spec.kind is CheckKind.mean and "exact_bounds" in spec.args:
+        return mean_parts(spec)
     return metric_expression(spec, relation)
 
 
@@ -253,6 +257,8 @@ def _as_measure(spec: CheckSpec, value: Any) -> _Measure:
         return _Measure(value=int(value), failing_rows=int(value))
     if spec.kind is CheckKind.freshness:
         return _Measure(value=_age_hours(value))
+    if spec.kind is CheckKind.mean and "exact_bounds" in spec.args:
+        return _exact_mean_measure(spec, value)
     if spec.kind is CheckKind.stddev and isinstance(value, float) and math.isinf(value):
         # the deviation of values is never infinite: DuckDB's sum of squares overflowed (values
         # past ~1e154), and `inf >= min` would pass a lower bound the real deviation may miss
@@ -262,6 +268,44 @@ def _as_measure(spec: CheckSpec, value: Any) -> _Measure:
         # judged against a bound of the same type (dq.data.bind): no detour through a double
         return _Measure(value=value)
     return _Measure(value=float(value))
+
+
+def exact_mean(parts: Any) -> Fraction | None:
+    """The mean dq.checks.sql.mean_parts measured, as a fraction: (high * 2**64 + low + part) / n."""
+    if not isinstance(parts, dict):
+        raise TypeError(f"the mean's parts are a {type(parts).__name__}, not a struct")
+    if not parts["n"] or parts["low"] is None:
+        return None  # no value in scope (or Spark's sum overflowed to NULL): no mean, which fails
+    total = Fraction(int(parts["high"] or 0) * 2**64) + Fraction(parts["low"]) + Fraction(parts["part"] or 0)
+    return total / int(parts["n"])
+
+
+def _exact_mean_measure(spec: CheckSpec, parts: Any) -> _Measure:
+    """Judged: the exact mean rounded to the bounds' decimal places, down unless it lies above
+    `max`, then up (no bound lies strictly between a fraction and that rounding, so each bound
+    holds of the rounding exactly when it holds of the mean: 9007199254740993 / 1 > 2**53 stays
+    so). Shown: the mean itself, an integer if it is one, else to 12 digits past its point."""
+    mean = exact_mean(parts)
+    if mean is None:
+        return _Measure(value=None)
+    low, high = spec.args["exact_bounds"]
+    places = max((-_exponent(b) for b in (low, high) if b is not None), default=0)
+    scaled = mean * 10**places
+    up = high is not None and mean > Fraction(high)
+    rounded = math.ceil(scaled) if up else math.floor(scaled)
+    judged = Decimal(f"{rounded}E-{places}")  # read from text: exact at any number of digits
+    if mean.denominator == 1:
+        return _Measure(value=judged, shown=int(mean))
+    with localcontext() as context:
+        context.prec = len(str(abs(int(mean)))) + 12
+        shown = Decimal(mean.numerator) / Decimal(mean.denominator)
+    return _Measure(value=judged, shown=shown)
+
+
+def _exponent(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # a finite Decimal (binding refuses the others)
+    return min(exponent, 0)
 
 
 def _history_measure(spec: CheckSpec, value: Any) -> _Measure:
@@ -525,11 +569,16 @@ def _rule(spec: CheckSpec, sample: Any) -> Rule:
             return ("le", (typed_bound(sample, a["threshold"], "high"),))  # |modified z|
         case CheckKind.change_from_last:
             return ("le", (typed_bound(sample, a["max_pct"], "high"),))  # |change| in %
+        case CheckKind.mean if "exact_bounds" in a:
+            return _bounds_rule(*a["exact_bounds"])  # the exact mean's rounding (_exact_mean_measure)
         case _ if spec.is_row_level and spec.allowed_failing is not None:
             return ("le", (0,))  # failing * den - num * rows (_apply_tolerance)
         case _ if spec.is_row_level:
             return ("eq", (0,))
-    low, high = typed_bound(sample, a.get("min"), "low"), typed_bound(sample, a.get("max"), "high")
+    return _bounds_rule(typed_bound(sample, a.get("min"), "low"), typed_bound(sample, a.get("max"), "high"))
+
+
+def _bounds_rule(low: Any, high: Any) -> Rule:
     if low is not None and high is not None and low > high:
         # binding rounded the bounds inward past each other (`min: 64.5, max: 64.5` on an
         # integer column): no value of the column's type lies in between, so nothing passes
@@ -617,7 +666,8 @@ def _segment_result(spec: CheckSpec, found: Segmented, failing: set[int]) -> Che
 def _segment_shown(spec: CheckSpec, raw: Any) -> Any:
     if spec.kind is CheckKind.label_class_fraction:
         return raw.observed
-    return _as_measure(spec, raw).value
+    measured = _as_measure(spec, raw)
+    return measured.value if measured.shown is None else measured.shown
 
 
 def _result(spec: CheckSpec, measured: _Measure, holds: bool | None) -> CheckResult:

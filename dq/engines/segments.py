@@ -22,7 +22,7 @@ import duckdb
 
 from dq.checks.segments import segment_name
 from dq.checks.spec import CheckKind, CheckSpec
-from dq.checks.sql import metric_expression, quote_ident, scope_predicate
+from dq.checks.sql import mean_parts, metric_expression, quote_ident, scope_predicate
 from dq.contract.model import DEFAULT_MAX_SEGMENTS
 from dq.contract.types import column_family
 from dq.data.source import Table
@@ -140,6 +140,8 @@ def _metric(spec: CheckSpec, table: Table, shift: str | None = None) -> str:
     if _is_class_fraction(spec):
         labelled, shown = label_classes(table, spec)
         return f"histogram({shown}) FILTER (WHERE {labelled})"
+    if spec.kind is CheckKind.mean and "exact_bounds" in spec.args:
+        return mean_parts(spec)
     return metric_expression(spec, table.relation, shift)
 
 

@@ -195,6 +195,8 @@ def _statistic(spec: CheckSpec, table: SparkTable, shared: dict[Any, Any]) -> Me
 
 
 def _measured(spec: CheckSpec, value: Any) -> Measure:
+    if hasattr(value, "asDict"):  # a struct (an exact mean's parts) is a Row
+        value = value.asDict()
     if spec.kind is CheckKind.freshness and isinstance(value, int) and not isinstance(value, bool):
         column_type = str(spec.args.get("column_type", "")).upper()
         epoch = datetime(1970, 1, 1, tzinfo=UTC)

@@ -202,6 +202,8 @@ def metric_expression(spec: CheckSpec) -> str:
             return f"CASE WHEN count(*) = 0 THEN CAST(0 AS DOUBLE) ELSE {share} END"
         case CheckKind.mean:
             kept = _kept(spec, col)
+            if "exact_bounds" in spec.args:
+                return mean_parts(spec, col)
             if family in ("integer", "decimal"):
                 return f"try_divide(sum(CAST({kept} AS DOUBLE)), count({kept}))"
             if family == "float":
@@ -224,6 +226,23 @@ def metric_expression(spec: CheckSpec) -> str:
                 return f"unix_micros(max({col}))"
             return f"max({col})"
     raise NotOnSpark(f"{spec.kind} has no metric expression")
+
+
+def mean_parts(spec: CheckSpec, col: str) -> str:
+    """dq.checks.sql.mean_parts' struct (high, low, part, n) on Spark: the sum in an exact
+    DECIMAL (an integer column's as DECIMAL(38,0), a DECIMAL(p,s)'s as Spark's DECIMAL(p+10,s)
+    sum), so the mean is judged as a fraction. A sum past 38 digits is Spark's overflow error,
+    or NULL without ANSI mode: no mean, which fails every bound; never a rounded one."""
+    family = column_family(str(spec.args.get("column_type", "")))
+    if family == "boolean":
+        total = f"sum(CAST(CAST({col} AS INT) AS DECIMAL(38,0)))"
+    elif family == "integer":
+        total = f"sum(CAST({col} AS DECIMAL(38,0)))"
+    elif family == "decimal":
+        total = f"sum({col})"
+    else:
+        raise NotOnSpark(f"an exact mean of a {spec.args.get('column_type')} column")
+    return f"named_struct('high', 0, 'low', {total}, 'part', 0, 'n', count({col}))"
 
 
 def distinct_count_query(spec: CheckSpec, view: str) -> str:
