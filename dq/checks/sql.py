@@ -258,11 +258,11 @@ def metric_expression(spec: CheckSpec, relation: str | None = None, shift: str |
                 return _mean(spec, col)
             return f"avg({_numeric(spec, col)}){_skip_nan(spec)}"
         case CheckKind.stddev:
-            if (relation is not None or shift is not None) and _family(spec) in ("integer", "decimal"):
-                return _stddev(spec, col, shift or f"(SELECT {col} FROM {relation} WHERE {col} IS NOT NULL LIMIT 1)")
-            if _family(spec) == "float":
-                # squares of values past ~1e154 overflow: then the deviation is taken on the values
-                # scaled by 2**-512 (exact: a power of two) and scaled back, in the same pass
+            family = _family(spec)
+            if (relation is not None or shift is not None) and family in ("integer", "decimal", "float"):
+                lookup = f"(SELECT {col} FROM {relation} WHERE {_shift_filter(spec, col)} LIMIT 1)"
+                return _stddev(spec, col, shift or lookup)
+            if family == "float":
                 plain, kept = f"stddev_samp({col}){_skip_nan(spec)}", _skip_nan(spec)
                 scaled = f"stddev_samp({col} * 2.0 ** -512){kept} * 2.0 ** 512"
                 return f"CASE WHEN isinf({plain}) THEN {scaled} ELSE {plain} END"
@@ -320,18 +320,53 @@ def _mean(spec: CheckSpec, col: str) -> str:
 
 
 def _stddev(spec: CheckSpec, col: str, shift: str) -> str:
-    """The sample standard deviation of integers or decimals, shifted by one of the column's own
-    values first (the deviation is shift-invariant): 10**17 + (0 or 1) has a deviation of 0.5, but
-    as doubles every value is 1e17 and the deviation 0. The shift is one cheap LIMIT 1 lookup, or
-    (per segment) a value of the segment's own: another segment's 1e17 would swamp 0 and 1 again."""
+    """The sample standard deviation, taken on the values minus one of the column's own values
+    (the deviation is shift-invariant): 10**17 + (0 or 1) has a deviation of 0.5, but as doubles
+    every value is 1e17 and the deviation 0; DOUBLEs 1e17, 1e17 + 16, 1e17 + 32 have 16, which
+    DuckDB's stddev_samp of the unshifted doubles gives as 19.6. The difference is taken in the
+    column's own type, or a wider exact one (a BIGINT difference can need 65 bits), and only the
+    small difference becomes a DOUBLE (a difference past the type, HUGEINTs 2**127 apart, is
+    taken in DOUBLE: a deviation that large is exact to 2**-53 of itself, never an overflow). The shift is one cheap
+    LIMIT 1 lookup, or (per segment) a value of the segment's own: another segment's 1e17 would
+    swamp 0 and 1 again.
+
+    A DOUBLE deviation whose squares overflow (values past ~1e154) is taken on the values scaled by
+    2**-512 (exact: a power of two) and scaled back, in the same pass; a column holding +-inf has
+    the NaN deviation it really has (inf - inf), which fails every bound."""
     column_type = str(spec.args.get("column_type", "")).upper()
-    if _family(spec) == "integer" and column_type not in ("HUGEINT", "UHUGEINT"):
+    family = _family(spec)
+    if family == "float":
+        kept = _skip_nan(spec)
+        plain = f"stddev_samp({col}::DOUBLE - {shift}::DOUBLE){kept}"
+        scaled = f"stddev_samp({col}::DOUBLE * 2.0 ** -512 - {shift}::DOUBLE * 2.0 ** -512){kept} * 2.0 ** 512"
+        return f"CASE WHEN isfinite({plain}) THEN {plain} ELSE {scaled} END"
+    if column_type == "UHUGEINT":  # no signed type holds every difference: the larger minus the smaller
+        return (
+            f"stddev_samp(CASE WHEN {col} >= {shift} THEN ({col} - {shift})::DOUBLE "
+            f"ELSE -(({shift} - {col})::DOUBLE) END)"
+        )
+    if family == "integer" and column_type != "HUGEINT":
         wide = "HUGEINT"  # a BIGINT difference can need 65 bits
-    elif _family(spec) == "decimal" and decimal_precision(column_type) <= 18:
+    elif family == "decimal":
+        # DECIMAL(38,s): a DECIMAL(<=18,s) difference fits, a wider one is checked for overflow
         wide = f"DECIMAL(38,{decimal_scale(column_type)})"
     else:
-        wide = "DOUBLE"  # HUGEINT and DECIMAL(>18): no exact wider type; the shift still helps
-    return f"stddev_samp(({col}::{wide} - {shift}::{wide})::DOUBLE)"
+        wide = column_type  # HUGEINT
+    difference = f"({col}::{wide} - {shift}::{wide})::DOUBLE"
+    if column_type == "HUGEINT" or (family == "decimal" and decimal_precision(column_type) > 18):
+        # a difference of values of one sign fits the type; of two signs it may not (HUGEINTs
+        # 2**127 apart), and is taken in DOUBLE: |x| + |shift| is |x - shift|, so each cast's
+        # rounding is within 2**-53 of the difference itself, as the exact difference's would be
+        difference = (
+            f"CASE WHEN ({col} >= 0) = ({shift} >= 0) THEN {difference} ELSE {col}::DOUBLE - {shift}::DOUBLE END"
+        )
+    return f"stddev_samp({difference})"
+
+
+def _shift_filter(spec: CheckSpec, col: str) -> str:
+    """Which of the column's values can be the shift: any present one, a finite one for FLOAT/DOUBLE
+    (an infinite shift would make every difference infinite or NaN)."""
+    return f"isfinite({col})" if _family(spec) == "float" else f"{col} IS NOT NULL"
 
 
 def mean_parts(spec: CheckSpec) -> str:

@@ -86,7 +86,7 @@ def _grouped(specs: Sequence[CheckSpec], into: Sequence[Segmented], table: Table
     if shifts:
         # each segment's own smallest value, the shift its stddev is taken after (dq.checks.sql._stddev)
         windows = ", ".join(
-            f"min({quote_ident(specs[i].columns[0])}) OVER (PARTITION BY {', '.join(keys)}) AS {name}"
+            f"min({_shift_candidate(specs[i])}) OVER (PARTITION BY {', '.join(keys)}) AS {name}"
             for i, name in shifts.items()
         )
         source = f"(SELECT *, {windows} FROM {table.relation} AS __t) AS __t"
@@ -146,9 +146,17 @@ def _metric(spec: CheckSpec, table: Table, shift: str | None = None) -> str:
 
 
 def _shifted(spec: CheckSpec) -> bool:
-    """A stddev of integers or decimals: shifted per segment, by the segment's own smallest value."""
+    """A stddev: shifted per segment, by the segment's own smallest (finite) value."""
     family = column_family(str(spec.args.get("column_type", "")))
-    return spec.kind is CheckKind.stddev and family in ("integer", "decimal")
+    return spec.kind is CheckKind.stddev and family in ("integer", "decimal", "float")
+
+
+def _shift_candidate(spec: CheckSpec) -> str:
+    """The values a segment's shift is the smallest of: a FLOAT/DOUBLE's finite ones (-inf would
+    make every difference infinite)."""
+    col = quote_ident(spec.columns[0])
+    family = column_family(str(spec.args.get("column_type", "")))
+    return f"CASE WHEN isfinite({col}) THEN {col} END" if family == "float" else col
 
 
 def _is_class_fraction(spec: CheckSpec) -> bool:

@@ -79,6 +79,8 @@ def refusal(spec: CheckSpec, table: SparkTable) -> str | None:
             table.sql(f"SELECT count(*) FROM ({_custom(spec, table)})")
         elif spec.kind in (CheckKind.references, CheckKind.disjoint_keys):
             sql.cross_count_query(spec, table.view)
+        elif spec.kind in _PASS_METRICS:
+            sql.metric_expression(spec, table.view)  # what Spark cannot measure exactly raises NotOnSpark
     except UnsafeRegex as exc:
         return f"its regex may mean something else in Java's regex dialect than in RE2's: {exc}"
     except sql.NotOnSpark as exc:
@@ -154,7 +156,7 @@ def measure(specs: Sequence[CheckSpec], table: SparkTable) -> list[Measure]:
         elif spec.kind in _PASS_ROW_KINDS:
             in_pass[index] = f"count_if({sql.violation_predicate(spec, params)})"
         elif spec.kind in _PASS_METRICS:
-            in_pass[index] = sql.metric_expression(spec)
+            in_pass[index] = sql.metric_expression(spec, table.view)
         else:
             measures[index] = _own_query(spec, table)
     if in_pass:

@@ -21,7 +21,7 @@ from typing import Any
 
 from dq.checks.relation import Relation
 from dq.checks.spec import CheckKind, CheckSpec, TypedText
-from dq.contract.types import column_family
+from dq.contract.types import column_family, decimal_precision, decimal_scale
 from dq.spark.regex import java_regex
 from dq.spark.types import spark_type
 
@@ -188,10 +188,12 @@ def _kept(spec: CheckSpec, col: str) -> str:
     return f"CASE WHEN NOT isnan({col}) THEN {col} END" if _nan_column(spec, spec.columns[0]) else col
 
 
-def metric_expression(spec: CheckSpec) -> str:
+def metric_expression(spec: CheckSpec, view: str) -> str:
     """The aggregate an aggregate spec compares to its bounds (dq.checks.sql.metric_expression's
-    twin). Means and deviations of FLOAT/DOUBLE columns are Spark's double sums, not DuckDB's
-    compensated ones: they can differ in the last digits (README, "Spark")."""
+    twin). A mean of integers, decimals or booleans is its exact parts (`mean_parts`); a deviation
+    is taken after a shift by one of the column's values (`_stddev`). Means and deviations of
+    FLOAT/DOUBLE columns are Spark's double sums, not DuckDB's compensated ones: they can differ
+    in the last digits (README, "Spark")."""
     col = ident(spec.columns[0]) if spec.columns else ""
     family = column_family(str(spec.args.get("column_type", "")))
     match spec.kind:
@@ -215,7 +217,7 @@ def metric_expression(spec: CheckSpec) -> str:
                 )
             return f"avg(CAST({kept} AS DOUBLE))"
         case CheckKind.stddev:
-            return f"stddev_samp(CAST({_kept(spec, col)} AS DOUBLE))"
+            return _stddev(spec, col, view)
         case CheckKind.freshness:
             column_type = str(spec.args.get("column_type", "")).upper()
             if column_type == "DATE":
@@ -243,6 +245,35 @@ def mean_parts(spec: CheckSpec, col: str) -> str:
     else:
         raise NotOnSpark(f"an exact mean of a {spec.args.get('column_type')} column")
     return f"named_struct('high', 0, 'low', {total}, 'part', 0, 'n', count({col}))"
+
+
+def _stddev(spec: CheckSpec, col: str, view: str) -> str:
+    """The sample deviation after subtracting one of the column's own values (dq.checks.sql._stddev):
+    in DECIMAL(20,0) for integers, in the column's own DECIMAL(p,s) (whose difference Spark holds
+    exactly as DECIMAL(p+1,s)), in DOUBLE by a finite value for FLOAT/DOUBLE; only the small
+    difference is a DOUBLE. A DECIMAL(38,s) difference would need 39 digits, which Spark rounds
+    to fewer places past s > 6: refused there."""
+    column_type = str(spec.args.get("column_type", "")).upper()
+    family = column_family(column_type)
+    kept = _kept(spec, col)
+    if family == "float":
+        finite = f"{present(spec, spec.columns[0])} AND abs({col}) < CAST('Infinity' AS DOUBLE)"
+        shift = f"(SELECT CAST({col} AS DOUBLE) FROM {ident(view)} WHERE {finite} LIMIT 1)"
+        return f"stddev_samp(CAST({kept} AS DOUBLE) - {shift})"
+    shift = f"(SELECT {col} FROM {ident(view)} WHERE {col} IS NOT NULL LIMIT 1)"
+    if family == "integer":
+        return f"stddev_samp(CAST(CAST({col} AS DECIMAL(20,0)) - CAST({shift} AS DECIMAL(20,0)) AS DOUBLE))"
+    if family == "decimal":
+        if decimal_precision(column_type) >= 38 and decimal_scale(column_type) > 6:
+            raise NotOnSpark(
+                f"a deviation of a {column_type} column: Spark rounds a difference of two such values "
+                "to fewer decimal places; validate it with --backend duckdb"
+            )
+        # DECIMAL(38,s) values 10**(38-s) apart: that row's difference in DOUBLE (try_subtract's
+        # NULL, in either ANSI mode), never a row left out
+        doubles = f"CAST({col} AS DOUBLE) - CAST({shift} AS DOUBLE)"
+        return f"stddev_samp(coalesce(CAST(try_subtract({col}, {shift}) AS DOUBLE), {doubles}))"
+    return f"stddev_samp(CAST({kept} AS DOUBLE))"
 
 
 def distinct_count_query(spec: CheckSpec, view: str) -> str:
