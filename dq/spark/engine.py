@@ -65,6 +65,14 @@ def refusal(spec: CheckSpec, table: SparkTable) -> str | None:
             "the session runs with spark.sql.ansi.enabled=false, where a cast or arithmetic that fails is NULL "
             "(a row that passes) instead of an error; validate in a session with ANSI mode on"
         )
+    if spec.kind in (CheckKind.expression, CheckKind.custom_sql) and not _utc(table):
+        zone = table.session.conf.get("spark.sql.session.timeZone", "")
+        return (
+            f"the session's time zone (spark.sql.session.timeZone) is {zone!r}, not UTC, where DuckDB reads "
+            "TIMESTAMP WITH TIME ZONE values in UTC: hour(ts), CAST(ts AS DATE) and timestamp literals would "
+            "give other rows; set spark.sql.session.timeZone to UTC ([tool.dq.spark] conf, or "
+            'spark.conf.set("spark.sql.session.timeZone", "UTC") in your session)'
+        )
     collated = [c for c in spec.columns if "COLLATE" in table.columns.get(c, "")]
     if collated:
         return f"column {collated[0]} has a collation ({table.columns[collated[0]]}): compare byte-wise strings"
@@ -95,6 +103,17 @@ def _ansi_off(table: SparkTable) -> bool:
     NULL, which an expression rule (NULL holds) and a custom query (NULL is no violating row) pass,
     where DuckDB and ANSI Spark raise. dq changes none of a caller's settings, so it refuses."""
     return str(table.session.conf.get("spark.sql.ansi.enabled", "true")).strip().lower() != "true"
+
+
+_UTC_NAMES = frozenset({"UTC", "ETC/UTC", "Z", "+00:00", "GMT", "ETC/GMT"})
+
+
+def _utc(table: SparkTable) -> bool:
+    """Contract SQL is Spark's to evaluate, in the session's time zone: a TIMESTAMP WITH TIME ZONE
+    (Spark's `timestamp`) is read in it by hour(), a cast to DATE and a timestamp literal, where
+    dq's DuckDB runs in UTC. dq changes none of a caller's settings, so it refuses another zone."""
+    zone = str(table.session.conf.get("spark.sql.session.timeZone", "")).strip().upper()
+    return zone in _UTC_NAMES
 
 
 def _boolean_on_spark(spec: CheckSpec, table: SparkTable) -> str | None:
