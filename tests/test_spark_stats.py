@@ -12,8 +12,11 @@ significant digits, every verdict and report value exactly.
 from __future__ import annotations
 
 import json
+import math
 import random
 from datetime import datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,7 @@ from dq.data.bind import bind_spec
 from dq.data.files import memory_connection
 from dq.data.source import Table
 from dq.engines.pandera import PanderaEngine
+from dq.engines.pandera_batch import PanderaBatchEngine
 from dq.ml import stats
 from dq.spark import stats as spark_stats
 from dq.spark.engine import SparkBatchEngine, refusal
@@ -158,4 +162,115 @@ def test_what_spark_cannot_count_as_duckdb_does_is_refused(spark: Any, spec: Che
     assert why is not None and named in why
     ok = _spec(CheckKind.label_class_fraction, "y", min=0.1)
     assert refusal(ok, view_table(spark, "refused_stats", "main.refused_stats", shadow)) is None
+    shadow.close()
+
+
+# The reviewer's mean/stddev cases (tests/test_exact_stats.py) that Spark's types hold, each a
+# column of one table (NULL past its rows: means and deviations leave NULL out), so one Spark pass
+# measures them all: (column, DuckDB type, values, kind, min, max)
+EXACT = [
+    ("mean_big_ids", "BIGINT", [2**53 + 1] * 2, "mean", None, str(2**53)),
+    ("mean_big", "BIGINT", [2**62 + 1] * 2, "mean", None, str(2**62)),
+    ("mean_big_frac", "BIGINT", [2**62, 2**62 + 1, 2**62 + 1], "mean", None, f"{2**62}.6666"),
+    ("mean_big_frac_above", "BIGINT", [2**62, 2**62 + 1, 2**62 + 1], "mean", None, f"{2**62}.6667"),
+    ("mean_min_big", "BIGINT", [2**53 - 1] * 2, "mean", str(2**53), None),
+    ("mean_dec", "DECIMAL(38,0)", [10**37 + 1] * 2, "mean", None, str(10**37)),
+    ("mean_dec18", "DECIMAL(18,3)", ["999999999999999.999"] * 2, "mean", None, "999999999999999.998"),
+    ("mean_dec38_money", "DECIMAL(38,2)", ["12345678901234567.01"] * 2, "mean", None, "12345678901234567.00"),
+    ("mean_bool_third", "BOOLEAN", [True, False, False], "mean", None, "0.3333333333333333"),
+    ("sd_big", "BIGINT", [2**62, 2**62 + 1, 2**62 + 2], "stddev", None, "0.9999999"),
+    ("sd_dec", "DECIMAL(37,0)", [10**36, 10**36 + 1, 10**36 + 2], "stddev", None, "0.9999999"),
+    (
+        "sd_dec38_money",
+        "DECIMAL(38,2)",
+        ["1234567890123456.01", "1234567890123456.02", "1234567890123456.03"],
+        "stddev",
+        None,
+        "0.009",
+    ),
+    ("sd_dbl_under", "DOUBLE", [10000000000000006.0, 10000000000000004.0], "stddev", None, "1"),
+    ("sd_dbl_over", "DOUBLE", [1e17, 1e17 + 16, 1e17 + 32], "stddev", "17", None),
+]
+
+
+def _exact_table(con: duckdb.DuckDBPyConnection) -> None:
+    height = max(len(values) for _, _, values, *_ in EXACT)
+    columns = ", ".join(f"{name} {kind}" for name, kind, *_ in EXACT)
+    con.execute(f"CREATE TABLE main.exact ({columns})")
+    for row in range(height):
+        cells = [str(values[row]) if row < len(values) else None for _, _, values, *_ in EXACT]
+        con.execute(f"INSERT INTO main.exact VALUES ({', '.join('?' * len(cells))})", cells)
+
+
+def _oracle(values: list[Any], kind: str) -> Fraction | float:
+    exact = [Fraction(v) if isinstance(v, bool | int | float) else Fraction(str(v)) for v in values]
+    mean = sum(exact, Fraction(0)) / len(exact)
+    if kind == "mean":
+        return mean
+    return math.sqrt(sum(((v - mean) ** 2 for v in exact), Fraction(0)) / (len(exact) - 1))
+
+
+def test_means_and_deviations_on_spark_are_judged_as_the_oracle_judges_them(spark: Any, tmp_path: Path) -> None:
+    """Each case on both backends against a `fractions` oracle: the same verdict, the mean exactly
+    (to 12 places where the fraction does not end), the deviation to 9 significant digits."""
+    con = duckdb.connect(str(tmp_path / "exact.duckdb"))
+    _exact_table(con)
+    columns = dict(
+        con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'exact'").fetchall()
+    )
+    table = Table(con, tmp_path / "exact.duckdb", "main", "exact", columns)
+    con.execute(f"COPY main.exact TO '{tmp_path / 'exact.parquet'}' (FORMAT parquet)")
+    spark.read.parquet(str(tmp_path / "exact.parquet")).createOrReplaceTempView("exact_stats")
+    shadow = memory_connection()
+    on_spark = view_table(spark, "exact_stats", "main.exact", shadow)
+    kinds = {"mean": CheckKind.mean, "stddev": CheckKind.stddev}
+    bounds = [
+        {side: Decimal(v) for side, v in (("min", low), ("max", high)) if v is not None} for *_, low, high in EXACT
+    ]
+    specs = [
+        bind_spec(_spec(kinds[kind], name, **bound), table, frozenset())
+        for (name, _, _, kind, _, _), bound in zip(EXACT, bounds, strict=True)
+    ]
+    assert [refusal(s, on_spark) for s in specs] == [None] * len(specs)
+    results = {"duckdb": PanderaBatchEngine().run(specs, table), "spark": SparkBatchEngine().run(specs, on_spark)}
+    for backend, found in results.items():
+        for (name, _, values, kind, low, high), result in zip(EXACT, found, strict=True):
+            truth = _oracle(values, kind)
+            holds = (low is None or Fraction(truth) >= Fraction(low)) and (
+                high is None or Fraction(truth) <= Fraction(high)
+            )
+            where = (backend, name, result.status, result.observed, result.message)
+            assert result.status is (Status.passed if holds else Status.failed), where
+            if kind == "mean":
+                assert abs(Fraction(str(result.observed)) - truth) < Fraction(1, 10**11), where
+            else:
+                assert result.observed == pytest.approx(truth, rel=1e-9), where
+    shadow.close()
+    con.close()
+
+
+def test_spark_refuses_what_it_cannot_state_as_duckdb_does(spark: Any) -> None:
+    """A DECIMAL(38,s>6) difference is rounded by Spark (refused); contract SQL in a session whose
+    time zone is not UTC reads TIMESTAMP WITH TIME ZONE values in another zone (refused)."""
+    spark.sql(
+        "SELECT CAST(1.5 AS DECIMAL(38,20)) AS wide, CAST(1.5 AS DECIMAL(38,2)) AS money, "
+        "TIMESTAMP'2024-01-01 23:30:00' AS ts"
+    ).createOrReplaceTempView("refused_exact")
+    shadow = memory_connection()
+    table = view_table(spark, "refused_exact", "main.refused_exact", shadow)
+    wide = _spec(CheckKind.stddev, "wide", max=1, column_type="DECIMAL(38,20)")
+    money = _spec(CheckKind.stddev, "money", max=1, column_type="DECIMAL(38,2)")
+    assert "DECIMAL(38,20)" in (refusal(wide, table) or "") and refusal(money, table) is None
+    hour = CheckSpec("e", CheckKind.expression, Severity.error, (), {"expr": "hour(ts) <> 23"})
+    assert refusal(hour, table) is None
+    spark.conf.set("spark.sql.session.timeZone", "America/New_York")
+    try:
+        why = refusal(hour, table)
+        custom = CheckSpec(
+            "c", CheckKind.custom_sql, Severity.error, (), {"sql": "SELECT * FROM {dataset} WHERE hour(ts) = 23"}
+        )
+        assert why is not None and "spark.sql.session.timeZone" in why and "UTC" in why
+        assert "spark.sql.session.timeZone" in (refusal(custom, table) or "")
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
     shadow.close()
