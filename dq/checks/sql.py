@@ -374,7 +374,7 @@ def mean_parts(spec: CheckSpec) -> str:
     (high, low, part, n): the sum is high * 2**64 + low + part, the mean that over n
     (dq.engines.pandera_batch.exact_mean), so a mean is judged as a fraction, never a double: a
     BIGINT mean of 2**53 + 1 is not 2**53. More aggregates of the same scan, none overflowing:
-    - BIGINT and narrower (BOOLEAN as 0/1): a HUGEINT sum (exact for 2**63 rows);
+    - BIGINT, UBIGINT and narrower: DuckDB's HUGEINT sum (exact for 2**63 rows); BOOLEAN: the trues;
     - HUGEINT/UHUGEINT: the values' upper and lower 64 bits, summed apart as HUGEINTs;
     - DECIMAL(p<=18,s): a DECIMAL(38,s) sum;
     - DECIMAL(p>18,s): the integer parts' upper and lower 64 bits as for a HUGEINT, and the
@@ -397,7 +397,8 @@ def mean_parts(spec: CheckSpec) -> str:
     elif _family(spec) == "decimal":
         low = f"sum({col}::DECIMAL(38,{decimal_scale(column_type)}))"
     else:
-        low = f"sum({col}::INTEGER::HUGEINT)" if column_type == "BOOLEAN" else f"sum({col}::HUGEINT)"
+        # DuckDB sums every integer type up to UBIGINT as a HUGEINT (exact for 2**63 rows)
+        low = f"count(*) FILTER (WHERE {col})" if column_type == "BOOLEAN" else f"sum({col})"
     return f"struct_pack(high := {high}, low := {low}, part := {part}, n := count({col}))"
 
 
