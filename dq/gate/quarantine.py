@@ -33,7 +33,7 @@ from dq.checks.result import CheckResult, Status
 from dq.checks.spec import CheckKind, CheckSpec
 from dq.checks.sql import key_sql, literal, violation_predicate
 from dq.contract.model import Contract, Severity
-from dq.data.bind import BindError, bind_spec
+from dq.data.bind import BindError, bind_spec, collated_columns
 from dq.data.source import Table
 from dq.errors import SnapshotError
 
@@ -162,14 +162,16 @@ def plan(contract: Contract, table: Table, path: str | None = None) -> Plan:
             "to the contract, or run the gate without --quarantine"
         )
     specs = []
+    # the split reads the staged copy with the relation's collations put back (dq/gate/snapshot.py):
+    # accepted values and keys compare byte-wise on a collated column, as the checks do
+    collated = collated_columns(table)
     for spec in compile_contract(contract):
         if spec.kind not in QUARANTINED_KINDS or spec.severity is not Severity.error:
             continue
         if any(c not in table.columns for c in spec.columns):
             continue  # the check itself errors (column missing): the run blocks
         try:
-            # the staged copy is Parquet: no collations, every comparison byte-wise
-            specs.append(bind_spec(spec, table, frozenset()))
+            specs.append(bind_spec(spec, table, collated))
         except BindError:
             continue  # the check itself reports the BindError (exit 3): the run blocks
     return Plan(contract.contract, contract.quarantine.max_fraction, tuple(specs))
