@@ -157,18 +157,31 @@ def _partitioned(tmp_path: Path, kind: str, directories: dict[str, str]) -> None
     for directory, column in directories.items():
         (tmp_path / "d" / directory).mkdir(parents=True)
         with duckdb.connect() as con:
-            options = "(FORMAT parquet)" if kind == "parquet" else "(HEADER)"
+            options = {"parquet": "(FORMAT parquet)", "csv": "(HEADER)", "json": "(FORMAT json)"}[kind]
             con.execute(f"COPY (SELECT 5 AS {column}) TO '{tmp_path}/d/{directory}/f.{kind}' {options}")
 
 
-@pytest.mark.parametrize("kind", ["parquet", "csv"])
-def test_a_partition_key_that_is_also_a_file_column_is_refused(tmp_path: Path, kind: str) -> None:
-    _partitioned(tmp_path, kind, {"k=1": "k"})  # the file's k is 5, the directory's 1
+@pytest.mark.parametrize("kind", ["parquet", "csv", "json"])
+@pytest.mark.parametrize(("directory", "column"), [("k=1", "k"), ("K=1", "k"), ("k=1", "K")])
+def test_a_partition_key_that_is_also_a_file_column_is_refused(
+    tmp_path: Path, kind: str, directory: str, column: str
+) -> None:
+    # the file's k is 5, the directory's 1; DuckDB matches K and k as one name (it read k as 1)
+    _partitioned(tmp_path, kind, {directory: column})
     run = _validate(tmp_path, f"d/*/*.{kind}", "  k: {type: bigint, min: 5}\n", hive=True)
+    _refused(run, f"the hive partition key {directory[0]!r} is also a column inside the files", "Fix:")
+    assert run.contracts[0].checks == []
+
+
+def test_a_json_key_past_the_sniffing_sample_that_a_partition_key_shadows_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "d" / "k=1").mkdir(parents=True)  # DuckDB sniffs 20480 records: the last one's k was dropped
+    rows = '{"v": 1}\n' * 25_000 + '{"v": 1, "k": 9}\n'
+    (tmp_path / "d" / "k=1" / "f.json").write_text(rows, encoding="utf-8")
+    run = _validate(tmp_path, "d/*/*.json", "  k: {type: bigint, max: 5}\n", hive=True)
     _refused(run, "the hive partition key 'k' is also a column inside the files")
 
 
-@pytest.mark.parametrize("kind", ["parquet", "csv"])
+@pytest.mark.parametrize("kind", ["parquet", "csv", "json"])
 @pytest.mark.parametrize("spelled", ["0x05", " 5", "5 "])
 def test_a_partition_key_not_written_as_its_type_is_refused(tmp_path: Path, kind: str, spelled: str) -> None:
     _partitioned(tmp_path, kind, {f"k={spelled}": "x", "k=1": "x"})
@@ -176,8 +189,20 @@ def test_a_partition_key_not_written_as_its_type_is_refused(tmp_path: Path, kind
     _refused(run, "the hive partition key 'k' is read as", f"k={spelled}, which is not written as")
 
 
-@pytest.mark.parametrize("kind", ["parquet", "csv"])
+@pytest.mark.parametrize("kind", ["parquet", "csv", "json"])
 def test_partition_keys_written_as_their_type_are_read(tmp_path: Path, kind: str) -> None:
     _partitioned(tmp_path, kind, {"k=1": "x", "k=20": "x"})
     found = _checks(_validate(tmp_path, f"d/*/*.{kind}", "  k: {type: bigint, max: 10}\n", hive=True))
     assert found["k.range"] == (Status.failed, 1)
+
+
+def test_an_int96_parquet_timestamp_is_refused_never_read_without_its_nanoseconds(tmp_path: Path) -> None:
+    # DuckDB read INT96 as a TIMESTAMP in microseconds: ...123456789 and ...123456000 were one value
+    values = pa.array([1_767_225_600_123_456_789, 1_767_225_600_123_456_000], pa.timestamp("ns"))
+    pq.write_table(pa.table({"t": values}), tmp_path / "a.parquet", use_deprecated_int96_timestamps=True)
+    run = _validate(tmp_path, "a.parquet", "  t: {type: timestamp, distinct_count: {max: 1}}\n")
+    _refused(run, "column 't' of the Parquet file", "is an INT96 timestamp", "Fix: write it as TIMESTAMP_NS")
+    assert run.contracts[0].checks == []
+    pq.write_table(pa.table({"t": values}), tmp_path / "a.parquet")  # timestamp[ns]: read exactly
+    found = _checks(_validate(tmp_path, "a.parquet", "  t: {type: timestamp_ns, distinct_count: {max: 1}}\n"))
+    assert found["t.distinct_count"][0] is Status.failed

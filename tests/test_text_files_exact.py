@@ -403,3 +403,26 @@ def test_json_numbers_null_and_missing_keys_are_still_read(tmp_path: Path) -> No
     run = _run(tmp_path, '{"a": 5}\n{"a": null}\n{}\n{"a": 500, "s": "x"}\n', "d.ndjson", "  a: {max: 100}\n")
     assert _status(run, "a.range") is Status.failed
     assert next(c.failing_rows for c in run.contracts[0].checks if c.name == "a.range") == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"), [("7", "number"), ("true", "boolean"), ('{"k": 1}', "object"), ("[1]", "array")]
+)
+def test_a_json_non_string_past_the_sniffing_sample_in_a_varchar_column_is_refused(
+    tmp_path: Path, value: str, kind: str
+) -> None:
+    # DuckDB sniffed s as VARCHAR from the first 20480 records and turned the later 7 into the text '7'
+    data = '{"s": "a"}\n' * 25_000 + f'{{"s": {value}}}\n'
+    run = _run(tmp_path, data, "a.json", "  s: {type: varchar, accepted_values: ['a', '7', 'true', '[1]']}\n")
+    assert run.status is Status.error and run.contracts[0].checks == []
+    error = str(run.contracts[0].error)
+    assert "column 's' is read as VARCHAR, but it holds the JSON value" in error, error
+    assert f"a reader of the JSON sees a {kind}" in error and str(tmp_path / "a.json") in error and "Fix:" in error
+
+
+def test_json_strings_and_nulls_in_a_varchar_column_are_read(tmp_path: Path) -> None:
+    data = '{"s": "a"}\n{"s": null}\n{}\n{"s": "7"}\n{"s": "x\\ny"}\n'
+    run = _run(tmp_path, data, "a.json", "  s: {type: varchar, accepted_values: ['a', '7']}\n")
+    assert run.contracts[0].error is None, run.contracts[0].error
+    found = {c.name: (c.status, c.failing_rows) for c in run.contracts[0].checks}
+    assert found["s.accepted_values"] == (Status.failed, 1)

@@ -28,15 +28,37 @@ _Column = tuple[tuple[str | None, str | None, int], ...]
 
 
 def file_columns(
-    connection: duckdb.DuckDBPyConnection, target: str, kind: str, csv_options: Sequence[str], label: str
+    connection: duckdb.DuckDBPyConnection,
+    target: str,
+    kind: str,
+    csv_options: Sequence[str],
+    label: str,
+    *,
+    hive: bool = False,
 ) -> tuple[list[str], list[str]]:
     """The column names every file holds (refused unless all files agree, see the module) and the
-    files read. `target`: the path's SQL literal; `csv_options`: the options dq reads a CSV with."""
+    files read. `target`: the path's SQL literal; `csv_options`: the options dq reads a CSV with.
+    A JSON dataset's keys are read only when it is hive-partitioned (`hive`), for the shadowing check."""
     if kind == "parquet":
         return _parquet_columns(connection, target, label)
     if kind == "csv":
         return _csv_columns(connection, target, csv_options, label)
+    if kind == "json" and hive:
+        return _json_keys(connection, target)
     return [], []
+
+
+def _json_keys(connection: duckdb.DuckDBPyConnection, target: str) -> tuple[list[str], list[str]]:
+    """Every key of every record of the files (one pass over them, past DuckDB's sniffing sample) and the files."""
+    try:
+        files = [str(row[0]) for row in connection.execute(f"SELECT file FROM glob({target}) ORDER BY file").fetchall()]
+        keys = connection.execute(
+            f"SELECT DISTINCT unnest(json_keys(json)) FROM read_json_objects({target}, hive_partitioning = false) "
+            "WHERE json_type(json) = 'OBJECT'"
+        ).fetchall()
+    except duckdb.Error:
+        return [], []  # the read itself reports what is wrong with the files
+    return sorted(str(row[0]) for row in keys), files
 
 
 def refuse_shadowing_partitions(files: Sequence[str], columns: Sequence[str], label: str) -> list[str]:
@@ -48,11 +70,13 @@ def refuse_shadowing_partitions(files: Sequence[str], columns: Sequence[str], la
             key, equals, _ = part.partition("=")
             if equals and key and key not in keys:
                 keys.append(key)
-    if shadowed := [key for key in keys if key in columns]:
+    held = {column.lower(): column for column in columns}  # DuckDB matches names case-insensitively
+    if shadowed := [key for key in keys if key.lower() in held]:
+        named = "" if held[shadowed[0].lower()] == shadowed[0] else f" (as {held[shadowed[0].lower()]!r})"
         raise SourceError(
-            f"{label}: the hive partition key {shadowed[0]!r} is also a column inside the files, and DuckDB would "
-            "read the directory's value in place of the file's. Fix: rename the column or the partition "
-            "directories, or read the files with `hive_partitioning: false`"
+            f"{label}: the hive partition key {shadowed[0]!r} is also a column inside the files{named}, and DuckDB "
+            "would read the directory's value in place of the file's (it matches names case-insensitively). Fix: "
+            "rename the column or the partition directories, or read the files with `hive_partitioning: false`"
         )
     return keys
 
@@ -60,12 +84,19 @@ def refuse_shadowing_partitions(files: Sequence[str], columns: Sequence[str], la
 def _parquet_columns(connection: duckdb.DuckDBPyConnection, target: str, label: str) -> tuple[list[str], list[str]]:
     try:
         rows = connection.execute(
-            f"SELECT file_name, name, duckdb_type, coalesce(num_children, 0) FROM parquet_schema({target})"
+            f"SELECT file_name, name, duckdb_type, coalesce(num_children, 0), type FROM parquet_schema({target})"
         ).fetchall()
     except duckdb.Error:
         return [], []  # the read itself reports what is wrong with the files
     nodes: dict[str, list[tuple[str | None, str | None, int]]] = {}
-    for file, name, kind, children in rows:
+    for file, name, kind, children, physical in rows:
+        if physical == "INT96":
+            raise SourceError(
+                f"{label}: column {name!r} of the Parquet file {file} is an INT96 timestamp, which DuckDB reads as "
+                "a TIMESTAMP in microseconds, dropping its nanoseconds (checks would judge other values than the "
+                "file holds). Fix: write it as TIMESTAMP_NS / timestamp[ns] (pyarrow: "
+                "use_deprecated_int96_timestamps=False; coerce_timestamps='us' only if it holds no nanoseconds)"
+            )
         nodes.setdefault(str(file), []).append((name, kind, int(children)))
     schemas = {file: _top_level(file, found[1:], label) for file, found in nodes.items() if found}  # [0]: the root
     if not schemas:
@@ -86,9 +117,10 @@ def _top_level(file: str, nodes: list[tuple[str | None, str | None, int]], label
             pending += nodes[end][2] - 1
             end += 1
         name = str(nodes[at][0])
-        if name in columns:
+        if name.lower() in (seen.lower() for seen in columns):  # DuckDB matches names case-insensitively
             raise SourceError(
-                f"{label}: the Parquet file {file} has two columns named {name!r}; DuckDB would read one of them "
+                f"{label}: the Parquet file {file} has two columns named {name!r} (DuckDB matches names "
+                "case-insensitively) and would read one of them "
                 f"as {name}_1, and checks on {name!r} would judge only the other. Fix: write the file with unique "
                 "column names"
             )
@@ -141,9 +173,11 @@ def _csv_columns(
         if not record:
             continue
         header = ["" if cell is None else str(cell) for cell in record[0]]
-        if duplicated := next((name for name in header if header.count(name) > 1), None):
+        lowered = [name.lower() for name in header]  # DuckDB matches names case-insensitively
+        if duplicated := next((name for name in header if lowered.count(name.lower()) > 1), None):
             raise SourceError(
-                f"{label}: the CSV file {file} names the column {duplicated!r} twice in its header; DuckDB would "
+                f"{label}: the CSV file {file} names the column {duplicated!r} twice in its header (DuckDB matches "
+                "names case-insensitively) and would "
                 f"read the second as {duplicated}_1 and checks on {duplicated!r} would judge only the first. Fix: "
                 "write the file with unique column names"
             )

@@ -81,12 +81,13 @@ def relation_sql(
         # read it as NULL, so a `length: {min: 1}` or `unique` passed on it, as Python's csv never does).
         options += [*CSV_OPTIONS, "header = true"]
     if as_text:  # partition keys as their directories spell them (`k=0x05` is no integer 5)
-        options.append("hive_types_autocast = false")
+        options += ["hive_types_autocast = false", f"filename = {literal(FILE_COLUMN)}"]
     if kind == "csv" and as_text:
         options.append("all_varchar = true")
     elif kind == "json" and as_text and text_columns:
         # a number's or boolean's raw JSON: a string "7" in a BIGINT column stays `"7"`, which no number's
-        # shape matches (read as VARCHAR it was 7, and DuckDB's cast read it as the number 7)
+        # shape matches (read as VARCHAR it was 7, and DuckDB's cast read it as the number 7); a VARCHAR's
+        # too: a 7, true or {"k":1} past the sniffing sample is no string (read as VARCHAR it was text)
         pairs = ", ".join(f"{literal(c)}: {literal(json_text_type(t))}" for c, t in text_columns.items())
         options.append(f"columns = {{{pairs}}}")
     elif kind == "csv" and declared_types:
@@ -103,6 +104,7 @@ def _target(dataset: Dataset) -> str:
 
 
 ISO_DATE = "%Y-%m-%d"
+FILE_COLUMN = "__dq_file"  # the text re-read's column naming each row's file
 # how dq reads every CSV, the header aside (dq/data/file_schemas.py reads each file's first record with them)
 CSV_OPTIONS = (
     f"dateformat = {literal(ISO_DATE)}",
@@ -128,7 +130,9 @@ def resolve_files(
         refuse_parquet_inside_delta(str(dataset.path), dataset.describe())
     label = dataset.describe()
     kind = dataset.format or _format(dataset)
-    held, files = file_columns(connection, _target(dataset), kind, CSV_OPTIONS, label)
+    held, files = file_columns(
+        connection, _target(dataset), kind, CSV_OPTIONS, label, hive=bool(dataset.hive_partitioning)
+    )
     keys = refuse_shadowing_partitions(files, held, label) if dataset.hive_partitioning else []
     declared = _declared_types(contract, dataset)
     partitions = _partition_types(connection, dataset, declared, held)
@@ -151,15 +155,17 @@ def resolve_files(
         ) from None
     columns = {str(row[0]): str(row[1]) for row in described}
     if kind == "csv" and held and set(columns) != {*held, *keys}:
+        read, named = sorted(set(columns) - {*held, *keys}), sorted({*held, *keys} - set(columns))
         raise SourceError(
-            f"{label}: DuckDB reads the columns {', '.join(sorted(set(columns) - {*held, *keys}))} where the files' "
-            f"headers name {', '.join(sorted(set(held) - set(columns)))}. Fix: write the header with the column "
-            "names as they should be read (unique, no spaces around them)"
+            f"{label}: DuckDB reads the columns {', '.join(read or sorted(columns))} where the files' headers and "
+            f"partition directories name {', '.join(named or sorted({*held, *keys}))}. Fix: write the header with "
+            "the column names as they should be read (unique, no spaces around them)"
         )
     keyed = {key: columns[key] for key in keys if key in columns}
     if kind in ("csv", "json"):
         rows = _every_cell_parses(connection, view, columns, label)
-        text = relation_sql(dataset, as_text=True, text_columns=ruled_columns(columns))
+        reread = {c: t for c, t in ruled_columns(columns, json=kind == "json").items() if c not in keyed}
+        text = relation_sql(dataset, as_text=True, text_columns=reread)
         refuse_inexact_cells(connection, text, columns, rows, label, json=kind == "json", partition_keys=keyed)
     elif keyed:  # a Parquet file's columns carry their types; its partition keys are text in a path
         text = relation_sql(dataset, as_text=True)

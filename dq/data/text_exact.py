@@ -81,14 +81,20 @@ def _integer_not_held(text: str, float_type: str) -> str:
 
 def json_text_type(column_type: str) -> str:
     """The type a JSON column is read again in: its raw JSON (`"7"`, quoted) for a number or a boolean,
-    whose shape no string matches; VARCHAR (the string's text) for the rest."""
-    numeric = column_type in _INTEGER_TYPES or column_type in ("DOUBLE", "FLOAT", "BOOLEAN")
+    whose shape no string matches, and for a VARCHAR (whose every value must be a JSON string, quoted);
+    VARCHAR (the string's text) for the rest."""
+    numeric = column_type in _INTEGER_TYPES or column_type in ("DOUBLE", "FLOAT", "BOOLEAN", "VARCHAR")
     return "JSON" if numeric or _DECIMAL.fullmatch(column_type) else "VARCHAR"
 
 
-def ruled_columns(columns: Mapping[str, str]) -> dict[str, str]:
-    """The columns whose cells have an exact shape to match: {name: type}."""
-    return {name: kind for name, kind in columns.items() if _shape(kind, json=False) is not None}
+def ruled_columns(columns: Mapping[str, str], *, json: bool = False) -> dict[str, str]:
+    """The columns whose cells have an exact shape to match: {name: type}; of a JSON file (`json`),
+    its VARCHAR columns too (every value a JSON string: DuckDB turns a 7 or a true into text)."""
+    return {
+        name: kind
+        for name, kind in columns.items()
+        if _shape(kind, json=False) is not None or (json and kind == "VARCHAR")
+    }
 
 
 def refuse_inexact_cells(
@@ -104,17 +110,27 @@ def refuse_inexact_cells(
     """Read `text_source` (the same file, its ruled columns as text) once; raise a SourceError for
     the first column holding a cell not written as its type, or if the two reads count other rows.
     `partition_keys` (hive directories' `key=value`) are held to JSON's shapes: no padding (`k= 5`)."""
-    ruled = ruled_columns(columns)
+    from dq.data.files import FILE_COLUMN
+
+    keys = partition_keys or {}
+    ruled = {
+        name: kind
+        for name, kind in ruled_columns(columns, json=json).items()
+        if kind != "VARCHAR" or name not in keys  # a partition key's text is any text
+    }
     if not ruled:
         return
-    keys = partition_keys or {}
     found = []
     for name, kind in ruled.items():
         text = f"CAST({quote_ident(name)} AS VARCHAR)"
-        bad = f"NOT regexp_full_match({text}, {literal(_shape(kind, json or name in keys) or '')})"
+        if kind == "VARCHAR":  # a JSON string's raw JSON is quoted; a number's, boolean's, object's or array's not
+            bad = f"NOT starts_with({text}, '\"')"
+        else:
+            bad = f"NOT regexp_full_match({text}, {literal(_shape(kind, json or name in keys) or '')})"
         if kind in ("DOUBLE", "FLOAT"):
             bad = f"({bad} OR {_integer_not_held(text, kind)})"
-        found.append(f"min({text}) FILTER (WHERE {text} IS NOT NULL AND {bad})")
+        where = f"WHERE {text} IS NOT NULL AND {bad}"
+        found.append(f"min({text}) FILTER ({where}), arg_min({quote_ident(FILE_COLUMN)}, {text}) FILTER ({where})")
     try:
         row = connection.execute(f"SELECT count(*), {', '.join(found)} FROM {text_source}").fetchall()[0]
     except duckdb.Error as exc:
@@ -125,7 +141,7 @@ def refuse_inexact_cells(
             f"{label}: read as text it has {row[0]} rows, read in its types {rows}; dq cannot tell which rows the "
             "file holds. Fix: write the file with a header row and one record per line"
         )
-    for (name, kind), cell in zip(ruled.items(), row[1:], strict=True):
+    for (name, kind), cell, file in zip(ruled.items(), row[1::2], row[2::2], strict=True):
         if cell is not None and name in keys:
             raise SourceError(
                 f"{label}: the hive partition key {name!r} is read as {kind}, but a directory names it {name}={cell}, "
@@ -133,15 +149,24 @@ def refuse_inexact_cells(
                 f"name the directories with the values as a {kind} is written, or rename them to text that reads "
                 "as VARCHAR"
             )
+        if cell is not None and kind == "VARCHAR":
+            raise SourceError(
+                f"{label}: column {name!r} is read as VARCHAR, but it holds the JSON value {cell} (in {file}), "
+                "which is no string (a number, boolean, object or array): DuckDB would turn it into the text "
+                f"{cell!r}, a reader of the JSON sees a {_json_kind(cell)}. Fix: write that key's values all as JSON "
+                "strings, or declare the column's `type` as its values are (BIGINT, BOOLEAN, JSON, ...)"
+            )
         if cell is not None and json and cell.startswith('"'):
             raise SourceError(
-                f"{label}: column {name!r} is read as {kind}, but it holds the JSON string {cell}, which DuckDB "
+                f"{label}: column {name!r} is read as {kind}, but it holds the JSON string {cell} (in {file}), "
+                "which DuckDB "
                 f"would cast into a {kind} (a reader of the JSON sees a string). Fix: write that key's values all "
                 "as JSON numbers or booleans of its type, or all as strings"
             )
         if cell is not None:
             raise SourceError(
-                f"{label}: column {name!r} is read as {kind}, but it holds {cell!r}, which is not written as a "
+                f"{label}: column {name!r} is read as {kind}, but it holds {cell!r} (in {file}), "
+                "which is not written as a "
                 f"{kind} exactly (DuckDB would read another value: {_why(kind)}). Fix: "
                 + (
                     "write those values as JSON strings, or provide the data as Parquet with an exact type"
@@ -150,6 +175,14 @@ def refuse_inexact_cells(
                     "text as it is)"
                 )
             )
+
+
+def _json_kind(raw: str) -> str:
+    if raw.startswith("{"):
+        return "object"
+    if raw.startswith("["):
+        return "array"
+    return "boolean" if raw in ("true", "false") else "number"
 
 
 def _why(kind: str) -> str:
