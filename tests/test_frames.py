@@ -185,6 +185,30 @@ def test_timezone_aware_columns_are_instants(tmp_path: Path) -> None:
             r"object column x mixes dates and datetimes",
         ),
         (pa.table({"x": pa.array([1704153540000], pa.date64())}), r"date64 column x holds a time of day"),
+        # a dictionary's values, a struct's field, a list's items: DuckDB read the day of each alone
+        (
+            pa.table({"x": pa.array([1704153540000], pa.date64()).dictionary_encode()}),
+            r"date64 column x holds a time of day",
+        ),
+        (
+            pa.table({"x": pa.StructArray.from_arrays([pa.array([1704153540000], pa.date64())], ["d"])}),
+            r"date64 column x holds a time of day",
+        ),
+        (
+            pa.table({"x": pa.array([[1704067200000, 1704153540000]], pa.list_(pa.date64()))}),
+            r"date64 column x holds a time of day",
+        ),
+        # nanoseconds DuckDB's INTERVAL (microseconds) or Arrow's timestamp[us] would drop
+        (pd.DataFrame({"x": pd.to_timedelta([1500, 1700], unit="ns")}), r"column x is a duration in nanoseconds"),
+        (pl.DataFrame({"x": pl.Series([1500, 1700]).cast(pl.Duration("ns"))}), r"column x is a duration in nanos"),
+        (
+            pa.table({"x": pa.array([[1000, 1001]], pa.list_(pa.duration("ns")))}),
+            r"column x is a duration in nanoseconds",
+        ),
+        (
+            pd.DataFrame({"x": pd.Series([pd.Timestamp("2026-01-01 00:00:00.000000001")], dtype=object)}),
+            r"object column x holds pd.Timestamp values with nanoseconds",
+        ),
         (pd.DataFrame({"x": pd.Series([1, 2**70], dtype=object)}), r"holds the integer 1180591620717411303424, past"),
         (pd.DataFrame({"x": pd.Series([1, -(2**63) - 1], dtype=object)}), r"holds the integer -9223372036854775809"),
     ],
@@ -288,9 +312,25 @@ def test_the_ml_rules_block_drifted_frames_as_they_block_the_table(
     [
         (pa.table({"x": pa.array([1704067200000, 1704153600000], pa.date64())}), 1),  # midnights: 01-01, 01-02
         (pd.DataFrame({"x": pd.Series([date(2024, 1, 1), date(2024, 1, 2)], dtype=object)}), 1),
+        (pa.table({"x": pa.array([1704067200000, 1704153600000], pa.date64()).dictionary_encode()}), 1),
     ],
 )
 def test_dates_at_midnight_and_plain_dates_are_read(tmp_path: Path, frame: Any, failing: int) -> None:
     contract = _contract(tmp_path, "  x: {type: date, accepted_values: ['2024-01-01']}\n")
     found = _only(dq.validate(contract, data=frame, results_dir=tmp_path))
     assert found["x.accepted_values"] == (Status.failed, failing)
+
+
+@pytest.mark.parametrize(
+    ("frame", "unique"),
+    [
+        (pd.DataFrame({"x": pd.to_timedelta([1000, 3000], unit="ns")}), Status.passed),  # whole microseconds
+        (pl.DataFrame({"x": pl.Series([1000, 3000]).cast(pl.Duration("ns"))}), Status.passed),
+        (pd.DataFrame({"x": pd.Series([pd.Timestamp("2026-01-01 00:00:00.000001")] * 2, dtype=object)}), Status.failed),
+    ],
+)
+def test_durations_and_timestamps_without_nanoseconds_are_read(tmp_path: Path, frame: Any, unique: Status) -> None:
+    contract = _contract(tmp_path, "  x: {nullable: false, unique: true}\n")
+    found = _only(dq.validate(contract, data=frame, results_dir=tmp_path))
+    assert found["x.not_null"] == (Status.passed, 0)
+    assert found["x.unique"][0] is unique

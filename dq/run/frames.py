@@ -12,8 +12,10 @@ the column's name and the fix, never guessed:
   ints and floats would silently become doubles (2**60 + 1 is then 2**60), a mix of naive and
   aware datetimes would lose the zones, dates beside datetimes would all become dates, an int past
   64 bits has no Arrow type: all are refused;
-- a polars `Object` column (Arrow sees the objects' addresses) and an Arrow date64 value off
-  midnight (DuckDB reads the day alone) are refused;
+- a polars `Object` column (Arrow sees the objects' addresses), an Arrow date64 value off
+  midnight (DuckDB reads the day alone) and a nanosecond duration with a sub-microsecond part
+  (DuckDB's INTERVAL keeps microseconds) are refused, in a dictionary, struct, list or map too;
+  so is a pandas object column of pd.Timestamp values with nanoseconds (Arrow made them microseconds);
 - a column whose type cannot be known (all None in an `object` column, polars' Null) is refused;
 - pandas' NaN in a float column is pandas' missing value and is checked as NULL; polars and Arrow
   keep NaN and NULL apart, and dq's SQL counts NaN as missing either way;
@@ -141,6 +143,12 @@ def _from_pandas(frame: Any, name: str) -> Any:
                 f"a {inferred}, cutting the times off or adding midnights. Fix: pd.to_datetime(df[{column!r}]) (all "
                 "datetimes) or df[{column!r}].map(lambda v: v.date()) (all dates) before checking"
             )
+        if inferred == "datetime" and any(getattr(v, "nanosecond", 0) for v in series.dropna()):
+            raise FrameError(
+                f"frame {name}: object column {column} holds pd.Timestamp values with nanoseconds, which Arrow "
+                f"would read as microseconds, dropping them. Fix: pd.to_datetime(df[{column!r}]) (a datetime64[ns] "
+                "column, checked as TIMESTAMP_NS) before checking"
+            )
         if inferred == "datetime":
             aware = {getattr(v, "tzinfo", None) is not None for v in series.dropna()}
             if len(aware) > 1:
@@ -165,7 +173,6 @@ _DAY_MS = 86_400_000
 
 def _known_columns(table: Any, name: str) -> None:
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     names = table.schema.names
     duplicated = sorted({n for n in names if names.count(n) > 1})
@@ -177,14 +184,64 @@ def _known_columns(table: Any, name: str) -> None:
                 f"frame {name}: column {field.name} has no type (every value is null, Arrow type null). "
                 "Fix: cast it to the type the contract declares"
             )
-        if pa.types.is_date64(field.type):  # milliseconds, which Arrow allows off midnight: DuckDB drops the time
-            millis = pc.cast(table[field.name], pa.int64())
-            if pc.any(pc.not_equal(pc.subtract(millis, pc.multiply(pc.divide(millis, _DAY_MS), _DAY_MS)), 0)).as_py():
-                raise FrameError(
-                    f"frame {name}: Arrow date64 column {field.name} holds a time of day (not a multiple of a "
-                    "day's milliseconds), which DuckDB would read as that day, cutting the time off. Fix: cast it "
-                    "to pa.timestamp('ms') (to check the times) or to pa.date32() (to drop them) before checking"
-                )
+        if _lossy(field.type):
+            for chunk in table[field.name].chunks:
+                _refuse_lossy(chunk, field.name, name)
+
+
+def _lossy(kind: Any) -> bool:
+    """Whether the Arrow type holds (at any depth) a type DuckDB may read as another value: a date64
+    (milliseconds, allowed off midnight: DuckDB reads the day) or a duration in nanoseconds (DuckDB's
+    INTERVAL keeps microseconds)."""
+    import pyarrow as pa
+
+    if pa.types.is_date64(kind) or (pa.types.is_duration(kind) and kind.unit == "ns"):
+        return True
+    if pa.types.is_dictionary(kind):
+        return _lossy(kind.value_type)
+    if pa.types.is_map(kind):
+        return _lossy(kind.key_type) or _lossy(kind.item_type)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        return _lossy(kind.value_type)
+    if pa.types.is_struct(kind):
+        return any(_lossy(kind.field(i).type) for i in range(kind.num_fields))
+    return False
+
+
+def _refuse_lossy(array: Any, column: str, name: str) -> None:
+    """Refuse a date64 value off midnight or a nanosecond duration with a sub-microsecond part,
+    wherever it is: in a dictionary's values, a struct's field, a list's or map's items."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = array.type
+    if pa.types.is_dictionary(kind):  # every value of the dictionary, used or not: refused in doubt
+        _refuse_lossy(array.dictionary, column, name)
+    elif pa.types.is_map(kind):
+        _refuse_lossy(array.keys, column, name)
+        _refuse_lossy(array.items, column, name)
+    elif pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        _refuse_lossy(array.flatten(), column, name)
+    elif pa.types.is_struct(kind):
+        for child in array.flatten():
+            _refuse_lossy(child, column, name)
+    elif pa.types.is_date64(kind):  # milliseconds, which Arrow allows off midnight: DuckDB drops the time
+        millis = pc.cast(array, pa.int64())
+        if pc.any(pc.not_equal(pc.subtract(millis, pc.multiply(pc.divide(millis, _DAY_MS), _DAY_MS)), 0)).as_py():
+            raise FrameError(
+                f"frame {name}: Arrow date64 column {column} holds a time of day (not a multiple of a "
+                "day's milliseconds), which DuckDB would read as that day, cutting the time off. Fix: cast it "
+                "to pa.timestamp('ms') (to check the times) or to pa.date32() (to drop them) before checking"
+            )
+    elif pa.types.is_duration(kind) and kind.unit == "ns":
+        nanos = pc.cast(array, pa.int64())
+        if pc.any(pc.not_equal(pc.subtract(nanos, pc.multiply(pc.divide(nanos, 1000), 1000)), 0)).as_py():
+            raise FrameError(
+                f"frame {name}: column {column} is a duration in nanoseconds holding a sub-microsecond part, which "
+                "DuckDB would read as an INTERVAL in microseconds, dropping the nanoseconds. Fix: round it to "
+                "microseconds (pandas: df[col].dt.round('us'); polars: cast to pl.Duration('us')) or check it "
+                "as its integer nanoseconds (pandas: df[col].astype('int64'); polars: cast to pl.Int64)"
+            )
 
 
 class FrameCatalog:
