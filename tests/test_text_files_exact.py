@@ -426,3 +426,37 @@ def test_json_strings_and_nulls_in_a_varchar_column_are_read(tmp_path: Path) -> 
     assert run.contracts[0].error is None, run.contracts[0].error
     found = {c.name: (c.status, c.failing_rows) for c in run.contracts[0].checks}
     assert found["s.accepted_values"] == (Status.failed, 1)
+
+
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        ('id,name\n1,a\n1, "a"\n', "a.csv"),  # DuckDB read a, Python's csv ' "a"'
+        ('id,name\n1,"a" \n', "a.csv"),  # DuckDB read a, Python's csv 'a '
+        ('id,name\r\n1,"a"\t\r\n', "a.csv"),
+        ('name,id\n "a",1\n', "a.csv"),
+        ('id\tname\n1\t "a"\n', "a.tsv"),
+    ],
+)
+def test_a_csv_quoted_cell_with_spaces_outside_its_quotes_is_refused(tmp_path: Path, data: str, name: str) -> None:
+    run = _run(tmp_path, data, name, "  id: {type: bigint}\n  name: {type: varchar, pattern: '^[a-z]$'}\n")
+    assert run.status is Status.error and run.contracts[0].checks == []
+    error = str(run.contracts[0].error)
+    assert f"the CSV file {tmp_path / name} has a quoted cell with spaces outside its quotes" in error, error
+    assert "Fix:" in error
+
+
+@pytest.mark.parametrize(
+    ("data", "failing"),
+    [
+        ('id,name\n1,"a"\n2,"b, c "\n3," d "\n', 2),  # spaces inside the quotes are the value's
+        ('id,name\n1,"a ""q"" "\n2,b\n', 1),
+        ('id,name\n1,"x\n  y "\n2,b\n', 1),  # a multi-line quoted cell
+        ("id,name\n1,a b\n2, b\n", 2),  # unquoted spaces: both readers keep them
+    ],
+)
+def test_csv_quoted_cells_without_spaces_outside_their_quotes_are_read(tmp_path: Path, data: str, failing: int) -> None:
+    run = _run(tmp_path, data, "a.csv", "  id: {type: bigint}\n  name: {type: varchar, pattern: '^[a-z]$'}\n")
+    assert run.contracts[0].error is None, run.contracts[0].error
+    found = {c.name: (c.status, c.failing_rows) for c in run.contracts[0].checks}
+    assert found["name.pattern"] == (Status.failed, failing)

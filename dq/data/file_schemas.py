@@ -15,6 +15,7 @@ Otherwise: a SourceError naming the files, the column and the fix (exit 3).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
@@ -198,3 +199,47 @@ def _csv_columns(
                 "header, or point the path at files of one layout"
             )
     return (first[1] if first else []), files
+
+
+def refuse_padded_quotes(
+    connection: duckdb.DuckDBPyConnection, files: Sequence[str], csv_options: Sequence[str], label: str
+) -> None:
+    """A quoted CSV cell with spaces or tabs outside its quotes (`1, "a"`, `1,"a" `) is refused: DuckDB
+    drops them and reads `a`, Python's csv reads ` "a"` and `a `. Each file's lines are read raw (no
+    quoting), and only a line with a space beside a quote and an even number of quotes (not inside a
+    multi-line quoted cell) is matched, its quoted cells replaced by a mark, against spaces between
+    the mark and a delimiter or the line's end."""
+    mark = "\x01"
+    for file in files:
+        try:
+            sniffed = connection.execute(
+                f"SELECT Delimiter FROM sniff_csv({literal(file)}, {', '.join(csv_options)})"
+            ).fetchall()
+        except duckdb.Error:
+            return  # the read itself reports what is wrong with the file
+        delimiter = str(sniffed[0][0]) if sniffed else ","
+        spaces = {" ": "\t", "\t": " "}.get(delimiter, "[ \t]") + "+"  # not the delimiter itself
+        edge = re.escape(delimiter)
+        pattern = f"(^|{edge}){spaces}{mark}|{mark}{spaces}({edge}|\\r?$)"
+        tokens = f'regexp_replace(l, \'"([^"]|"")*"\', {literal(mark)}, \'g\')'
+        beside = spaces + '"|"' + spaces  # cheap: only such lines are tokenized
+        quotes = "(length(l) - length(replace(l, '\"', '')))"
+        lines = (
+            f"read_csv({literal(file)}, columns = {{'l': 'VARCHAR'}}, header = false, auto_detect = false, "
+            "delim = '\\0', quote = '', escape = '', comment = '', strict_mode = false)"
+        )
+        try:
+            found = connection.execute(
+                f"SELECT l FROM {lines} WHERE regexp_matches(l, {literal(beside)}) AND {quotes} % 2 = 0 "
+                f"AND regexp_matches({tokens}, {literal(pattern)}) LIMIT 1"
+            ).fetchall()
+        except duckdb.Error:
+            return  # the read itself reports what is wrong with the file
+        if found:
+            raise SourceError(
+                f"{label}: the CSV file {file} has a quoted cell with spaces outside its quotes "
+                f"(line {found[0][0]!r}); "
+                "DuckDB would drop the spaces, Python's csv (and pandas) keep them, so checks would judge another "
+                "value than a reader sees. Fix: write the file without spaces between a delimiter and a quote "
+                "(quote the whole cell, spaces inside the quotes)"
+            )

@@ -36,7 +36,7 @@ import duckdb
 
 from dq.checks.sql import literal, quote_ident
 from dq.contract.file_formats import format_of
-from dq.data.file_schemas import file_columns, refuse_shadowing_partitions
+from dq.data.file_schemas import file_columns, refuse_padded_quotes, refuse_shadowing_partitions
 from dq.data.text_exact import json_text_type, refuse_inexact_cells, ruled_columns
 from dq.errors import SourceError
 
@@ -134,6 +134,8 @@ def resolve_files(
         connection, _target(dataset), kind, CSV_OPTIONS, label, hive=bool(dataset.hive_partitioning)
     )
     keys = refuse_shadowing_partitions(files, held, label) if dataset.hive_partitioning else []
+    if kind == "csv":
+        refuse_padded_quotes(connection, files, CSV_OPTIONS, label)
     declared = _declared_types(contract, dataset)
     partitions = _partition_types(connection, dataset, declared, held)
     if partitions:
