@@ -153,6 +153,25 @@ def test_csv_files_whose_headers_agree_in_another_order_are_read_by_name(tmp_pat
     assert _checks(_validate(tmp_path, "*.csv", "  a: {type: bigint, max: 100}\n"))["a.range"] == (Status.failed, 1)
 
 
+@pytest.mark.parametrize(
+    "columns",
+    [
+        "  name: {type: varchar, pattern: '^[a-z]$'}\n  id: {type: bigint, max: 5}\n",
+        "  id: {type: bigint, max: 5}\n",
+        "  id: {max: 5}\n  name: {pattern: '^[a-z]$'}\n",  # sniffed
+    ],
+)
+def test_csv_files_of_text_and_number_columns_in_another_order_are_read_in_their_types(
+    tmp_path: Path, columns: str
+) -> None:
+    # DuckDB read the glob positionally typed: id became VARCHAR (a false block 'id is VARCHAR')
+    (tmp_path / "a.csv").write_text("id,name\n1,a\n7,b\n", encoding="utf-8")
+    (tmp_path / "b.csv").write_text("name,id\nc,2\nDD,9\n", encoding="utf-8")
+    found = _checks(_validate(tmp_path, "*.csv", columns))
+    assert found["id.range"] == (Status.failed, 2)
+    assert found.get("name.pattern", (Status.failed, 1)) == (Status.failed, 1)
+
+
 def _partitioned(tmp_path: Path, kind: str, directories: dict[str, str]) -> None:
     for directory, column in directories.items():
         (tmp_path / "d" / directory).mkdir(parents=True)

@@ -18,11 +18,19 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 import duckdb
 
 from dq.checks.sql import literal
 from dq.errors import SourceError
+
+
+class FileColumns(NamedTuple):
+    columns: list[str]  # the names every file holds (the first file's order)
+    files: list[str]  # the files read
+    reordered: bool = False  # a CSV glob whose headers name them in other orders (read by name)
+
 
 # a Parquet column: its name, then (name, DuckDB type, children) of every node under it
 _Column = tuple[tuple[str | None, str | None, int], ...]
@@ -36,17 +44,17 @@ def file_columns(
     label: str,
     *,
     hive: bool = False,
-) -> tuple[list[str], list[str]]:
+) -> FileColumns:
     """The column names every file holds (refused unless all files agree, see the module) and the
     files read. `target`: the path's SQL literal; `csv_options`: the options dq reads a CSV with.
     A JSON dataset's keys are read only when it is hive-partitioned (`hive`), for the shadowing check."""
     if kind == "parquet":
-        return _parquet_columns(connection, target, label)
+        return FileColumns(*_parquet_columns(connection, target, label))
     if kind == "csv":
         return _csv_columns(connection, target, csv_options, label)
     if kind == "json" and hive:
-        return _json_keys(connection, target)
-    return [], []
+        return FileColumns(*_json_keys(connection, target))
+    return FileColumns([], [])
 
 
 def _json_keys(connection: duckdb.DuckDBPyConnection, target: str) -> tuple[list[str], list[str]]:
@@ -157,20 +165,21 @@ def _type(column: _Column) -> str:
 
 def _csv_columns(
     connection: duckdb.DuckDBPyConnection, target: str, csv_options: Sequence[str], label: str
-) -> tuple[list[str], list[str]]:
+) -> FileColumns:
     """Each file's first record, read as text as dq reads the file (same quoting, its compression
     from its name): the header DuckDB would otherwise trim, rename or drop columns of."""
     try:
         files = [str(row[0]) for row in connection.execute(f"SELECT file FROM glob({target}) ORDER BY file").fetchall()]
     except duckdb.Error:
-        return [], []
+        return FileColumns([], [])
     options = ", ".join([*csv_options, "header = false", "all_varchar = true", "hive_partitioning = false"])
     first: tuple[str, list[str]] | None = None
+    reordered = False
     for file in files:
         try:
             record = connection.execute(f"SELECT * FROM read_csv({literal(file)}, {options}) LIMIT 1").fetchall()
         except duckdb.Error:
-            return [], files  # the read itself reports what is wrong with the file
+            return FileColumns([], files)  # the read itself reports what is wrong with the file
         if not record:
             continue
         header = ["" if cell is None else str(cell) for cell in record[0]]
@@ -190,7 +199,9 @@ def _csv_columns(
             )
         if first is None:
             first = (file, header)
-        elif set(header) != set(first[1]):
+        elif header != first[1]:
+            reordered = True
+        if set(header) != set(first[1]):
             extra = sorted(set(header) ^ set(first[1]))[0]
             has, lacks = (file, first[0]) if extra in header else (first[0], file)
             raise SourceError(
@@ -198,7 +209,7 @@ def _csv_columns(
                 "with the first one's columns and would drop or refuse it. Fix: write every file with the same "
                 "header, or point the path at files of one layout"
             )
-    return (first[1] if first else []), files
+    return FileColumns(first[1] if first else [], files, reordered)
 
 
 def refuse_padded_quotes(

@@ -55,6 +55,7 @@ def relation_sql(
     as_text: bool = False,
     text_columns: Mapping[str, str] | None = None,
     partition_types: Mapping[str, str] | None = None,
+    by_name: bool = False,
 ) -> str:
     """The DuckDB table function that reads the dataset's files, its path made absolute. `as_text`
     (for dq.data.text_exact): a CSV's every column as VARCHAR, a JSON's `text_columns` as the text
@@ -80,6 +81,8 @@ def relation_sql(
         # Only an unquoted empty cell is NULL: `""` is the empty string (DuckDB's allow_quoted_nulls
         # read it as NULL, so a `length: {min: 1}` or `unique` passed on it, as Python's csv never does).
         options += [*CSV_OPTIONS, "header = true"]
+        if by_name:  # the files' headers name the columns in other orders: DuckDB made a column VARCHAR
+            options.append("union_by_name = true")
     if as_text:  # partition keys as their directories spell them (`k=0x05` is no integer 5)
         options += ["hive_types_autocast = false", f"filename = {literal(FILE_COLUMN)}"]
     if kind == "csv" and as_text:
@@ -130,7 +133,7 @@ def resolve_files(
         refuse_parquet_inside_delta(str(dataset.path), dataset.describe())
     label = dataset.describe()
     kind = dataset.format or _format(dataset)
-    held, files = file_columns(
+    held, files, by_name = file_columns(
         connection, _target(dataset), kind, CSV_OPTIONS, label, hive=bool(dataset.hive_partitioning)
     )
     keys = refuse_shadowing_partitions(files, held, label) if dataset.hive_partitioning else []
@@ -140,7 +143,7 @@ def resolve_files(
     partitions = _partition_types(connection, dataset, declared, held)
     if partitions:
         declared = {c: t for c, t in (declared or {}).items() if c not in partitions} or None
-    sql = relation_sql(dataset, declared, partition_types=partitions)
+    sql = relation_sql(dataset, declared, partition_types=partitions, by_name=by_name)
     name = "files_" + hashlib.sha256(sql.encode()).hexdigest()[:12]
     view = f"{quote_ident(CATALOG)}.main.{quote_ident(name)}"
     try:
@@ -167,7 +170,7 @@ def resolve_files(
     if kind in ("csv", "json"):
         rows = _every_cell_parses(connection, view, columns, label)
         reread = {c: t for c, t in ruled_columns(columns, json=kind == "json").items() if c not in keyed}
-        text = relation_sql(dataset, as_text=True, text_columns=reread)
+        text = relation_sql(dataset, as_text=True, text_columns=reread, by_name=by_name)
         refuse_inexact_cells(connection, text, columns, rows, label, json=kind == "json", partition_keys=keyed)
     elif keyed:  # a Parquet file's columns carry their types; its partition keys are text in a path
         text = relation_sql(dataset, as_text=True)

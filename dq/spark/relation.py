@@ -193,7 +193,7 @@ def _files_agree(dataset: Dataset, path: str, kind: str) -> None:
     from dq.data.files import CSV_OPTIONS
 
     with duckdb.connect() as connection:
-        held, files = file_columns(
+        held, files, _ = file_columns(
             connection, literal(path), kind, CSV_OPTIONS, dataset.describe(), hive=bool(dataset.hive_partitioning)
         )
     if dataset.hive_partitioning:
