@@ -460,3 +460,21 @@ def test_csv_quoted_cells_without_spaces_outside_their_quotes_are_read(tmp_path:
     assert run.contracts[0].error is None, run.contracts[0].error
     found = {c.name: (c.status, c.failing_rows) for c in run.contracts[0].checks}
     assert found["name.pattern"] == (Status.failed, failing)
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ('id,name\n1,"a"b\n', "unterminated quote"),  # DuckDB's sniffer then read one `|` column 'id,name'
+        ("id,name\n1,a\n2,a,zzz\n", "Expected Number of Columns: 2 Found: 3"),
+        ("id;name\n1;a\n2;a;zzz\n", "Expected Number of Columns: 2 Found: 3"),
+    ],
+)
+def test_a_malformed_csv_row_is_named_with_its_file_and_line(tmp_path: Path, data: str, reason: str) -> None:
+    # was "Columns with names: "name","id" do not exist in the CSV File"
+    run = _run(tmp_path, data, "a.csv", "  id: {type: bigint}\n  name: {type: varchar}\n")
+    assert run.status is Status.error and run.contracts[0].checks == []
+    error = str(run.contracts[0].error)
+    line = data.count("\n")
+    assert f"the CSV file {tmp_path / 'a.csv'} has a malformed row at line {line}" in error, error
+    assert reason in error and "do not exist" not in error and "Fix:" in error

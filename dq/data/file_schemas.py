@@ -15,6 +15,7 @@ Otherwise: a SourceError naming the files, the column and the fix (exit 3).
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath
@@ -254,3 +255,49 @@ def refuse_padded_quotes(
                 "value than a reader sees. Fix: write the file without spaces between a delimiter and a quote "
                 "(quote the whole cell, spaces inside the quotes)"
             )
+
+
+def malformed_row(
+    connection: duckdb.DuckDBPyConnection, files: Sequence[str], csv_options: Sequence[str]
+) -> str | None:
+    """Why a CSV file's rows do not read (for an error DuckDB's sniffer hides behind "Columns with
+    names ... do not exist"): each file read as text with as many columns as its first line's
+    fields, nothing sniffed but its delimiter; the first file whose read fails, the line and
+    DuckDB's reason, or None."""
+    for file in files:
+        try:
+            sniffed = connection.execute(
+                f"SELECT Delimiter FROM sniff_csv({literal(file)}, {', '.join(csv_options)})"
+            ).fetchall()
+            first = connection.execute(
+                f"SELECT l FROM read_csv({literal(file)}, header = false, auto_detect = false, delim = '\\0', "
+                "quote = '', escape = '', comment = '', columns = {'l': 'VARCHAR'}, strict_mode = false) LIMIT 1"
+            ).fetchall()
+            if not first:
+                continue
+            # the sniffer picks another delimiter when rows are malformed (`1,"a"b` read as one `|` column):
+            # the header's, the one that splits the first line into the most fields
+            line = str(first[0][0] or "")
+            candidates = [str(sniffed[0][0]) if sniffed else ",", ",", "\t", ";", "|"]
+            delimiter = max(candidates, key=lambda d: len(next(csv.reader([line], delimiter=d), [])))
+            fields = len(next(csv.reader([line], delimiter=delimiter), [""]))
+            columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(fields))
+            connection.execute(
+                f"SELECT count(*) FROM read_csv({literal(file)}, {', '.join(csv_options)}, header = true, "
+                f"auto_detect = false, delim = {literal(delimiter)}, columns = {{{columns}}})"
+            ).fetchall()
+        except duckdb.Error as exc:
+            lines = str(exc).splitlines()
+            where = next((line.split("Line:", 1)[1].strip() for line in lines if "CSV Error on Line:" in line), None)
+            if where is None:
+                continue
+            at = next((i for i, line in enumerate(lines) if line.startswith("Original Line:")), None)
+            original = lines[at].split(":", 1)[1].strip() if at is not None else ""
+            reason = lines[at + 1].strip() if at is not None and at + 1 < len(lines) else ""
+            return (
+                f"the CSV file {file} has a malformed row at line {where} ({original!r}): "
+                f"{reason.rstrip('.')}. A row must have "
+                "as many fields as the header, and a quoted cell must end at its closing quote (a quote inside it "
+                "doubled). Fix: correct that row (quote a cell holding the delimiter or a quote)"
+            )
+    return None

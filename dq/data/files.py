@@ -36,7 +36,7 @@ import duckdb
 
 from dq.checks.sql import literal, quote_ident
 from dq.contract.file_formats import format_of
-from dq.data.file_schemas import file_columns, refuse_padded_quotes, refuse_shadowing_partitions
+from dq.data.file_schemas import file_columns, malformed_row, refuse_padded_quotes, refuse_shadowing_partitions
 from dq.data.text_exact import json_text_type, refuse_inexact_cells, ruled_columns
 from dq.errors import SourceError
 
@@ -154,6 +154,8 @@ def resolve_files(
         described = connection.execute(f"DESCRIBE {view}").fetchall()
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0]
+        if kind == "csv" and (why := malformed_row(connection, files, CSV_OPTIONS)):
+            raise SourceError(f"{label}: {why}") from None
         raise SourceError(
             f"{label}: DuckDB cannot read it ({first}). Relative paths are read from the current directory "
             f"({Path.cwd()}). Fix: point `dataset.path` at existing {dataset.format or _format(dataset)} files"
