@@ -9,7 +9,10 @@ values with the directory's. Each is a check judged on values the files do not h
 
 So before the relation is built, every file's own columns are read (a Parquet file's schema from
 its footer, a CSV's first record as text) and must be exactly the same names, with the same types
-for Parquet, in every file, without duplicates; a partition key must not be a file column.
+for Parquet, in every file, without duplicates (names compared case-insensitively, as DuckDB
+matches them); a partition key must not be a file column (a JSON file's: any record's key); a
+Parquet INT96 timestamp is refused (read in microseconds); a CSV's quoted cell with spaces outside
+its quotes is refused (DuckDB drops them).
 Otherwise: a SourceError naming the files, the column and the fix (exit 3).
 """
 

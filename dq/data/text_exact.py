@@ -11,8 +11,10 @@ or json, pandas, polars) would see another.
 So once the typed view of a CSV or JSON is made, the file is read again as text and every cell of
 a column with a rule below must match its type's exact shape (ISO dates and timestamps, plain
 integers, decimals within the scale, numbers a DOUBLE holds); the first cell that does not is an
-error naming column and value (exit 3). Types without a rule (VARCHAR, UUID, nested types, ...)
-are read as DuckDB reads them; JSON numbers written with a fraction or exponent (`1.000`, `1e3`)
+error naming column and value (exit 3). A JSON VARCHAR column's every value must be a JSON string
+(a 7, true, {...} or [...] past the sniffing sample was turned into text). Other types without a
+rule (a CSV's VARCHAR, UUID, nested types, ...) are read as DuckDB reads them; JSON numbers
+written with a fraction or exponent (`1.000`, `1e3`)
 reach this check only through DuckDB's own reading of them as DOUBLE.
 """
 
