@@ -33,9 +33,16 @@ def _assertion_sql(tmp_path: Path, table: str) -> str:
         def __str__(self) -> str:
             return '"main"."t"'
 
-    this = This(schema="main", identifier="t")
+    this = This(database="w", schema="main", identifier="t")  # the catalog of _warehouse's w.duckdb
     config = SimpleNamespace(get=lambda key, default=None: "table")
-    globals_: dict[str, Any] = {"this": this, "config": config, "var": lambda name, default=None: default}
+    # `model`: the node as dbt's context gives it (no enforced contract); `execute`: parse time, no log()
+    globals_: dict[str, Any] = {
+        "this": this,
+        "config": config,
+        "var": lambda name, default=None: default,
+        "model": {"unique_id": "model.p.t"},
+        "execute": False,
+    }
     return env.from_string(macros).render(**globals_).strip()
 
 

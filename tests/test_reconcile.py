@@ -572,8 +572,10 @@ def _post_hook(tmp_path: Path) -> tuple[list[str], list[str], str]:
             return '"main"."ds"'
 
     globals_ = {
-        "this": This(schema="main", identifier="ds"),
+        "this": This(database="memory", schema="main", identifier="ds"),  # run on duckdb.connect()
         "config": SimpleNamespace(get=lambda key, default=None: "table"),
+        "model": {"unique_id": "model.p.ds"},  # the node as dbt's context gives it: no enforced contract
+        "execute": False,  # parse time: no log()
         "var": lambda name, default=None: default,
         "ref": lambda name: f'"main"."{name}"',
     }

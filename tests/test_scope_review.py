@@ -159,7 +159,8 @@ def test_the_in_model_assertion_judges_what_dq_judges(
     assert not tolerated & {s.name for s in export.constrained}  # a constraint holds on every row
     assert not any(t.get("accepted_values") for t in _data_tests(export, "g"))  # dbt counts, not shares
     rows = _check_rows([*export.asserted, *export.constrained], [])
-    for placeholder, bound in (("__DQ_THIS__", "t"), ("__DQ_SCHEMA__", "'main'"), ("__DQ_NAME__", "'t'")):
+    bindings = (("__DQ_THIS__", "t"), ("__DQ_DATABASE__", "'w'"), ("__DQ_SCHEMA__", "'main'"), ("__DQ_NAME__", "'t'"))
+    for placeholder, bound in bindings:
         rows = rows.replace(placeholder, bound)
     db = tmp_path / "w.duckdb"
     with duckdb.connect(str(db)) as con:

@@ -23,7 +23,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -284,22 +284,24 @@ def _exact_mean_measure(spec: CheckSpec, parts: Any) -> _Measure:
     """Judged: the exact mean rounded to the bounds' decimal places, down unless it lies above
     `max`, then up (no bound lies strictly between a fraction and that rounding, so each bound
     holds of the rounding exactly when it holds of the mean: 9007199254740993 / 1 > 2**53 stays
-    so). Shown: the mean itself, an integer if it is one, else to 12 digits past its point."""
+    so). Shown: the mean itself, an integer if it is one, else the nearest double (the result
+    JSON's `observed` stays a number; the verdict is the exact one)."""
     mean = exact_mean(parts)
     if mean is None:
         return _Measure(value=None)
     low, high = spec.args["exact_bounds"]
-    places = max((-_exponent(b) for b in (low, high) if b is not None), default=0)
-    scaled = mean * 10**places
+    scaled = mean * 10 ** _mean_places((low, high))
     up = high is not None and mean > Fraction(high)
-    rounded = math.ceil(scaled) if up else math.floor(scaled)
-    judged = Decimal(f"{rounded}E-{places}")  # read from text: exact at any number of digits
-    if mean.denominator == 1:
-        return _Measure(value=judged, shown=int(mean))
-    with localcontext() as context:
-        context.prec = len(str(abs(int(mean)))) + 12
-        shown = Decimal(mean.numerator) / Decimal(mean.denominator)
-    return _Measure(value=judged, shown=shown)
+    # an integer count of the bounds' last place, judged against the bounds in that unit: exact,
+    # and an integer polars column (a Decimal one makes polars import numpy)
+    judged = math.ceil(scaled) if up else math.floor(scaled)
+    # shown as the number it always was in the result JSON (a float; an integer mean as an int)
+    return _Measure(value=judged, shown=int(mean) if mean.denominator == 1 else float(mean))
+
+
+def _mean_places(bounds: Sequence[Decimal | None]) -> int:
+    """The decimal places of the finest bound: the unit an exact mean is judged in."""
+    return max((-_exponent(b) for b in bounds if b is not None), default=0)
 
 
 def _exponent(value: Decimal) -> int:
@@ -570,7 +572,9 @@ def _rule(spec: CheckSpec, sample: Any) -> Rule:
         case CheckKind.change_from_last:
             return ("le", (typed_bound(sample, a["max_pct"], "high"),))  # |change| in %
         case CheckKind.mean if "exact_bounds" in a:
-            return _bounds_rule(*a["exact_bounds"])  # the exact mean's rounding (_exact_mean_measure)
+            # the exact mean's rounding, in units of the bounds' last place (_exact_mean_measure)
+            scale = 10 ** _mean_places(a["exact_bounds"])
+            return _bounds_rule(*(None if b is None else int(b * scale) for b in a["exact_bounds"]))
         case _ if spec.is_row_level and spec.allowed_failing is not None:
             return ("le", (0,))  # failing * den - num * rows (_apply_tolerance)
         case _ if spec.is_row_level:
