@@ -252,12 +252,13 @@ class Build:
         if name == "NodeStart":
             with self._lock:
                 self.gate_ran.pop(info.unique_id, None)  # proof counts from this node's start on
-            self.progress.start(info.node_name)
+            self.progress.start(self._progress_name(info.unique_id, info.node_name))
             self._warm_engines()
             return
         status = str(event.data.run_result.status)
-        self.progress.finish(info.node_name, status)
-        self._run_deferred(info.node_name)
+        progress_name = self._progress_name(info.unique_id, info.node_name)
+        self.progress.finish(progress_name, status)
+        self._run_deferred(progress_name)
         if info.node_name not in self.contracts:
             return  # a seed's or snapshot's contract is validated like a model's (export gates models only)
         if not self._is_contracts_node(info.unique_id, info.node_name):
@@ -266,6 +267,22 @@ class Build:
             self._validate(info.unique_id, info.node_name)
         elif status == "error":
             self._record_model_error(info.node_name, event.data.run_result.message)
+
+    def _progress_name(self, unique_id: str, name: str) -> str:
+        """The name a check reading this node waits for: `{model: customers}` reads what a bare
+        `ref('customers')` does, a versioned model's latest version; its other versions share the
+        name, so they are tracked as `customers@v1` (v1 failing must not fail a read of v2)."""
+        from dq.dbt.artifacts import REFABLE, read_manifest_file, select_node
+
+        try:
+            manifest = read_manifest_file(self.target_path / "manifest.json", self.project_dir)
+            node = (manifest.get("nodes") or {}).get(unique_id) or {}
+            if node.get("version") is None:
+                return name
+            latest = select_node(manifest, name, None, where="manifest", resource_types=REFABLE)
+        except DqError:
+            return name
+        return name if latest.get("unique_id") in (None, unique_id) else f"{name}@v{node['version']}"
 
     def _is_contracts_node(self, unique_id: str, model: str) -> bool:
         """Whether this node is the one the contract's `{model, version}` resolves to, as `ref()`
