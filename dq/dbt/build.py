@@ -272,26 +272,38 @@ class Build:
         """The name a check reading this node waits for: `{model: customers}` reads what a bare
         `ref('customers')` does, a versioned model's latest version; its other versions share the
         name, so they are tracked as `customers@v1` (v1 failing must not fail a read of v2)."""
-        from dq.dbt.artifacts import REFABLE, read_manifest_file, select_node
+        from dq.dbt.artifacts import REFABLE, select_node
 
+        manifest = self._manifest()
+        node = _node(manifest, unique_id)
+        if manifest is None or node.get("version") is None:
+            return name
         try:
-            manifest = read_manifest_file(self.target_path / "manifest.json", self.project_dir)
-            node = (manifest.get("nodes") or {}).get(unique_id) or {}
-            if node.get("version") is None:
-                return name
             latest = select_node(manifest, name, None, where="manifest", resource_types=REFABLE)
         except DqError:
             return name
         return name if latest.get("unique_id") in (None, unique_id) else f"{name}@v{node['version']}"
 
+    def _manifest(self) -> dict[str, Any] | None:
+        """dbt's manifest of this run (parsed once per version of the file: manifests_kept), or
+        None when it cannot be read; each caller then takes its fail-closed answer."""
+        from dq.dbt.artifacts import read_manifest_file
+
+        try:
+            return read_manifest_file(self.target_path / "manifest.json", self.project_dir)
+        except DqError:
+            return None
+
     def _is_contracts_node(self, unique_id: str, model: str) -> bool:
         """Whether this node is the one the contract's `{model, version}` resolves to, as `ref()`
         does (a versioned model's versions share a name); True when the manifest cannot say."""
-        from dq.dbt.artifacts import REFABLE, read_manifest_file, select_node
+        from dq.dbt.artifacts import REFABLE, select_node
 
         _, contract = self.contracts[model]
+        manifest = self._manifest()
+        if manifest is None:
+            return True
         try:
-            manifest = read_manifest_file(self.target_path / "manifest.json", self.project_dir)
             node = select_node(manifest, model, contract.dataset.version, where="manifest", resource_types=REFABLE)
         except DqError:
             return True
@@ -320,15 +332,9 @@ class Build:
         """Whether no post-hook of the node runs after dq's gate: dbt appends a model's own hooks
         after the project's, and one that updates the table would change the rows the gate passed
         (then the callback judges every check on the table as published). False when unsure."""
-        from dq.dbt.artifacts import read_manifest_file
         from dq.dbt.project_config import GATE_HOOK
 
-        try:
-            manifest = read_manifest_file(self.target_path / "manifest.json", self.project_dir)
-        except DqError:
-            return False
-        node = (manifest.get("nodes") or {}).get(unique_id) or {}
-        hooks = (node.get("config") or {}).get("post-hook")
+        hooks = (_node(self._manifest(), unique_id).get("config") or {}).get("post-hook")
         if not isinstance(hooks, list):
             return False
         ours = [i for i, hook in enumerate(hooks) if isinstance(hook, dict) and hook.get("sql") == GATE_HOOK]
@@ -505,12 +511,11 @@ class Build:
     def _check_models_exist(self) -> None:
         """A contract whose model the manifest does not have is an error naming both (dbt never
         built it, so nothing was validated): never silently not validated."""
-        from dq.dbt.artifacts import REFABLE, read_manifest_file, select_node
+        from dq.dbt.artifacts import REFABLE, select_node
         from dq.run.runner import now
 
-        try:
-            manifest = read_manifest_file(self.target_path / "manifest.json", self.project_dir)
-        except DqError:
+        manifest = self._manifest()
+        if manifest is None:
             return
         for model, (path, contract) in self.contracts.items():
             where = f"{self.project_dir}'s manifest"
@@ -687,6 +692,11 @@ def _connection(db: Path | None) -> Iterator[tuple[Any, Path]]:
         yield connection, db
     finally:
         connection.close()
+
+
+def _node(manifest: dict[str, Any] | None, unique_id: str) -> dict[str, Any]:
+    """A node of the manifest by its unique_id ({} when there is none, or no manifest)."""
+    return ((manifest or {}).get("nodes") or {}).get(unique_id) or {}
 
 
 def _why(result: ContractResult) -> str:
