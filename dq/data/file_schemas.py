@@ -231,7 +231,7 @@ def refuse_padded_quotes(
                 f"SELECT Delimiter FROM sniff_csv({literal(file)}, {', '.join(csv_options)})"
             ).fetchall()
         except duckdb.Error:
-            return  # the read itself reports what is wrong with the file
+            continue  # the read itself reports what is wrong with this file; the others are still looked at
         delimiter = str(sniffed[0][0]) if sniffed else ","
         spaces = {" ": "\t", "\t": " "}.get(delimiter, "[ \t]") + "+"  # not the delimiter itself
         edge = re.escape(delimiter)
@@ -249,7 +249,7 @@ def refuse_padded_quotes(
                 f"AND regexp_matches({tokens}, {literal(pattern)}) LIMIT 1"
             ).fetchall()
         except duckdb.Error:
-            return  # the read itself reports what is wrong with the file
+            continue  # the read itself reports what is wrong with this file; the others are still looked at
         if found:
             raise SourceError(
                 f"{label}: the CSV file {file} has a quoted cell with spaces outside its quotes "
